@@ -1,0 +1,1 @@
+"""STEM booking portal for Central Denmark Region's technology pact."""

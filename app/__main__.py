@@ -1,0 +1,49 @@
+"""Command line: `python -m app create-admin EMAIL --password P`, `python -m app seed-demo`."""
+
+import argparse
+import sys
+
+from sqlmodel import Session
+
+from app.accounts import service as accounts
+from app.config import get_settings
+from app.db import make_engine
+from app.errors import DomainError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="STEM portal commands")
+    commands = parser.add_subparsers(dest="command", required=True)
+    admin = commands.add_parser("create-admin", help="create an administrator, or reset their password")
+    admin.add_argument("email")
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default="Administrator")
+    commands.add_parser("seed-demo", help="add the demo organisations and one account per role")
+    args = parser.parse_args(argv)
+
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as db:
+        if args.command == "create-admin":
+            if len(args.password) < 10:
+                print("The password must have at least 10 characters.", file=sys.stderr)
+                return 2
+            try:
+                user, created = accounts.ensure_admin(
+                    db, email=args.email, name=args.name, password=args.password
+                )
+            except DomainError as error:
+                print(error.message, file=sys.stderr)
+                return 2
+            print(f"{'Created' if created else 'Updated'} administrator {user.email}")
+        elif args.command == "seed-demo":
+            from app import demo
+
+            created = demo.seed(db)
+            print("Demo data added." if created else "Demo data was already there.")
+            for role, email in demo.ACCOUNTS.items():
+                print(f"  {role:<12} {email:<32} password: {demo.PASSWORD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, roles, log-in sessions and one-time links."""

@@ -1,0 +1,39 @@
+"""The e-mails of the accounts domain, written in the recipient's language."""
+
+from app.accounts.models import User
+from app.config import Settings
+from app.i18n import _, language
+from app.notifications.mail import send_mail
+
+
+def send_invitation(settings: Settings, user: User, token: str, *, invited_by: User) -> None:
+    link = f"{settings.base_url}/invitation/{token}"
+    with language(user.language):
+        send_mail(
+            settings,
+            to=user.email,
+            subject=_("You are invited to the STEM portal"),
+            body=_(
+                "Hello %(name)s,\n\n%(inviter)s has created an account for you on the STEM portal "
+                "of Central Denmark Region.\n\nChoose your password here (the link works for "
+                "%(days)d days):\n%(link)s\n\nKind regards\nThe STEM portal\n"
+            )
+            % {"name": user.name, "inviter": invited_by.name, "days": settings.invitation_days, "link": link},
+        )
+
+
+def send_password_reset(settings: Settings, user: User, token: str) -> None:
+    link = f"{settings.base_url}/password-reset/{token}"
+    with language(user.language):
+        send_mail(
+            settings,
+            to=user.email,
+            subject=_("Reset your password for the STEM portal"),
+            body=_(
+                "Hello %(name)s,\n\nSomeone (hopefully you) asked to reset your password on the STEM "
+                "portal.\n\nChoose a new password here (the link works for %(hours)d hours):\n"
+                "%(link)s\n\nIf you did not ask for this, you can ignore this e-mail.\n\n"
+                "Kind regards\nThe STEM portal\n"
+            )
+            % {"name": user.name, "hours": settings.password_reset_hours, "link": link},
+        )

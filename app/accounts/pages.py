@@ -1,0 +1,385 @@
+"""HTML pages of the accounts domain: log-in, profile, password, and managing organisations and users."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.accounts import emails
+from app.accounts import service as accounts
+from app.accounts.models import Organisation, OrganisationKind, ProviderKind, Role, SchoolLevel, SessionKind, TokenPurpose, User
+from app.accounts.schemas import PASSWORD_MIN_LENGTH, OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
+from app.deps import SESSION_COOKIE, MaybeUser, Now, PageUser, SessionDep, SettingsDep, StaffPageUser
+from app.errors import DomainError, InvalidInput
+from app.i18n import _
+from app.web.forms import PostedForm, validate
+from app.web.home import safe_next
+from app.web.middleware import LANGUAGE_COOKIE
+from app.web.templating import redirect, render
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+def _form(
+    request: Request, template: str, values: dict[str, Any], errors: dict[str, str], **context: Any
+) -> Response:
+    """A form page; shown again with its errors (422) when the last submission was refused."""
+    status_code = 422 if errors else 200
+    return render(request, template, {"values": values, "errors": errors, **context}, status_code=status_code)
+
+
+def _field_error(error: DomainError) -> dict[str, str]:
+    if error.field is None:
+        raise error
+    return {error.field: error.message}
+
+
+# --- log-in and log-out ------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Response:
+    if user is not None:
+        return redirect(request, safe_next(next))
+    return _form(request, "accounts/login.html", {"next": next}, {})
+
+
+@router.post("/login")
+def login(
+    request: Request, form: PostedForm, db: SessionDep, now: Now, settings: SettingsDep
+) -> Response:
+    email, password = form.get("email", ""), form.get("password", "")
+    values = {"email": email, "next": form.get("next")}
+    errors = {}
+    if not email:
+        errors["email"] = _("Fill in your e-mail address.")
+    if not password:
+        errors["password"] = _("Fill in your password.")
+    if errors:
+        return _form(request, "accounts/login.html", values, errors)
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = accounts.authenticate(
+            db, email=email, password=password, client=client, now=now, settings=settings
+        )
+    except DomainError as error:
+        response = _form(request, "accounts/login.html", values, {error.field or "email": error.message})
+        response.status_code = error.status_code
+        return response
+
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        accounts.end_session(db, old)
+    token = accounts.start_session(db, user, kind=SessionKind.web, now=now, settings=settings)
+    response = redirect(request, safe_next(form.get("next")))
+    secure = settings.is_production
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    response.set_cookie(LANGUAGE_COOKIE, user.language, max_age=365 * 86400, samesite="lax", secure=secure)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: SessionDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        accounts.end_session(db, token)
+    response = redirect(request, "/?notice=logged_out")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# --- own profile and password -------------------------------------------------------------------
+
+
+@router.get("/profile")
+def profile(request: Request, user: PageUser, db: SessionDep, notice: str | None = None) -> Response:
+    organisation = db.get(Organisation, user.organisation_id) if user.organisation_id else None
+    values = {"name": user.name, "phone": user.phone}
+    return _form(request, "accounts/profile.html", values, {}, organisation=organisation, notice=notice)
+
+
+@router.post("/profile")
+def update_profile(request: Request, user: PageUser, db: SessionDep, form: PostedForm) -> Response:
+    data, errors = validate(ProfileIn, form)
+    if data is None:
+        organisation = db.get(Organisation, user.organisation_id) if user.organisation_id else None
+        return _form(request, "accounts/profile.html", form, errors, organisation=organisation)
+    accounts.update_profile(db, user, data)
+    return redirect(request, "/profile?notice=saved")
+
+
+@router.get("/profile/password")
+def password_form(request: Request, user: PageUser) -> Response:
+    return _form(request, "accounts/password.html", {}, {})
+
+
+@router.post("/profile/password")
+def change_password(
+    request: Request, user: PageUser, db: SessionDep, form: PostedForm, now: Now, settings: SettingsDep
+) -> Response:
+    data, errors = validate(PasswordChange, form)
+    if data is not None:
+        try:
+            accounts.change_password(db, user, data)
+        except InvalidInput as error:
+            errors = _field_error(error)
+    if errors:
+        return _form(request, "accounts/password.html", {}, errors)
+    # Every session ended with the change; this browser continues in a fresh one.
+    token = accounts.start_session(db, user, kind=SessionKind.web, now=now, settings=settings)
+    response = redirect(request, "/profile?notice=password_changed")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+    )
+    return response
+
+
+# --- password reset and invitation links ----------------------------------------------------------
+
+
+@router.get("/password-reset")
+def password_reset_form(request: Request) -> Response:
+    return _form(request, "accounts/password_reset.html", {}, {})
+
+
+@router.post("/password-reset")
+def request_password_reset(
+    request: Request, db: SessionDep, form: PostedForm, now: Now, settings: SettingsDep
+) -> Response:
+    email = form.get("email", "")
+    if "@" not in email:
+        return _form(
+            request,
+            "accounts/password_reset.html",
+            form,
+            {"email": _("Write a valid e-mail address, e.g. name@school.dk.")},
+        )
+    user = accounts.user_for_password_reset(db, email)
+    if user is not None:
+        token = accounts.issue_account_token(
+            db, user, purpose=TokenPurpose.password_reset, now=now, settings=settings
+        )
+        emails.send_password_reset(settings, user, token)
+    return render(request, "accounts/password_reset_sent.html", {"email": email})
+
+
+def _set_password_page(request: Request, db: SessionDep, token: str, now, purpose: str) -> Response:
+    account_token = accounts.valid_account_token(db, token, now=now)
+    user = db.get(User, account_token.user_id)
+    return _form(request, "accounts/set_password.html", {}, {}, purpose=purpose, invited=user)
+
+
+def _set_password(request: Request, db: SessionDep, form: dict, token: str, now, purpose: str) -> Response:
+    password = form.get("password", "")
+    error = None
+    if len(password) < PASSWORD_MIN_LENGTH:
+        error = _("Use at least %(count)d characters.") % {"count": PASSWORD_MIN_LENGTH}
+    elif password != form.get("password_repeat"):
+        error = _("The two passwords are not the same.")
+    if error:
+        account_token = accounts.valid_account_token(db, token, now=now)
+        user = db.get(User, account_token.user_id)
+        return _form(
+            request, "accounts/set_password.html", {}, {"password": error}, purpose=purpose, invited=user
+        )
+    accounts.set_password_with_token(db, token, password, now=now)
+    return redirect(request, "/login?notice=password_set")
+
+
+@router.get("/password-reset/{token}")
+def new_password_form(request: Request, db: SessionDep, token: str, now: Now) -> Response:
+    return _set_password_page(request, db, token, now, "reset")
+
+
+@router.post("/password-reset/{token}")
+def set_new_password(request: Request, db: SessionDep, form: PostedForm, token: str, now: Now) -> Response:
+    return _set_password(request, db, form, token, now, "reset")
+
+
+@router.get("/invitation/{token}")
+def invitation_form(request: Request, db: SessionDep, token: str, now: Now) -> Response:
+    return _set_password_page(request, db, token, now, "invitation")
+
+
+@router.post("/invitation/{token}")
+def accept_invitation(request: Request, db: SessionDep, form: PostedForm, token: str, now: Now) -> Response:
+    return _set_password(request, db, form, token, now, "invitation")
+
+
+# --- organisations (coordinators and admins) --------------------------------------------------------
+
+
+def _organisation_choices() -> dict[str, Any]:
+    return {"kinds": list(OrganisationKind), "school_levels": list(SchoolLevel), "provider_kinds": list(ProviderKind)}
+
+
+@router.get("/admin/organisations")
+def organisations(
+    request: Request,
+    user: StaffPageUser,
+    db: SessionDep,
+    q: str | None = None,
+    kind: Annotated[OrganisationKind | None, Query()] = None,
+    municipality: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    items, total = accounts.list_organisations(
+        db, user, kind=kind, municipality=municipality or None, q=q,
+        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+    )
+    filters = {"q": q or "", "kind": kind or "", "municipality": municipality or ""}
+    return render(
+        request,
+        "admin/organisations.html",
+        {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+         "filters": filters, **_organisation_choices()},
+        block="results",
+    )
+
+
+@router.get("/admin/organisations/new")
+def new_organisation_form(request: Request, user: StaffPageUser) -> Response:
+    values = {"kind": "school", "municipality": user.municipality or ""}
+    return _form(request, "admin/organisation_form.html", values, {}, organisation=None, **_organisation_choices())
+
+
+@router.post("/admin/organisations/new")
+def create_organisation(request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm) -> Response:
+    data, errors = validate(OrganisationIn, form)
+    if data is not None:
+        try:
+            organisation = accounts.create_organisation(db, user, data)
+            return redirect(request, f"/admin/organisations/{organisation.id}?notice=created")
+        except InvalidInput as error:
+            errors = _field_error(error)
+    return _form(request, "admin/organisation_form.html", form, errors, organisation=None, **_organisation_choices())
+
+
+@router.get("/admin/organisations/{organisation_id}")
+def organisation_form(
+    request: Request, user: StaffPageUser, db: SessionDep, organisation_id: int, notice: str | None = None
+) -> Response:
+    organisation = accounts.get_organisation(db, user, organisation_id)
+    members, _total = accounts.list_users(db, user, organisation_id=organisation.id, limit=500)
+    return _form(
+        request, "admin/organisation_form.html", organisation.model_dump(), {},
+        organisation=organisation, members=members, notice=notice, **_organisation_choices(),
+    )
+
+
+@router.post("/admin/organisations/{organisation_id}")
+def update_organisation(
+    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, organisation_id: int
+) -> Response:
+    organisation = accounts.get_organisation(db, user, organisation_id)
+    data, errors = validate(OrganisationIn, form)
+    if data is not None:
+        try:
+            accounts.update_organisation(db, user, organisation_id, data)
+            return redirect(request, f"/admin/organisations/{organisation_id}?notice=saved")
+        except InvalidInput as error:
+            db.rollback()
+            errors = _field_error(error)
+    members, _total = accounts.list_users(db, user, organisation_id=organisation.id, limit=500)
+    return _form(
+        request, "admin/organisation_form.html", form, errors,
+        organisation=organisation, members=members, **_organisation_choices(),
+    )
+
+
+# --- users (coordinators and admins) ----------------------------------------------------------------
+
+
+def _user_choices(db: SessionDep, actor: User) -> dict[str, Any]:
+    organisations, _total = accounts.list_organisations(db, actor, limit=10_000)
+    roles = [r for r in Role if r != Role.admin or actor.role == Role.admin]
+    return {"roles": roles, "organisations": organisations}
+
+
+@router.get("/admin/users")
+def users(
+    request: Request,
+    user: StaffPageUser,
+    db: SessionDep,
+    q: str | None = None,
+    role: Annotated[Role | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    items, total = accounts.list_users(db, user, role=role, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    organisation_ids = {u.organisation_id for u in items if u.organisation_id}
+    names = {o.id: o.name for o in accounts.organisations_by_id(db, organisation_ids)}
+    return render(
+        request,
+        "admin/users.html",
+        {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+         "filters": {"q": q or "", "role": role or ""}, "roles": list(Role), "organisation_names": names},
+        block="results",
+    )
+
+
+@router.get("/admin/users/new")
+def new_user_form(request: Request, user: StaffPageUser, db: SessionDep, organisation_id: int | None = None) -> Response:
+    values = {"role": "teacher", "organisation_id": organisation_id}
+    return _form(request, "admin/user_form.html", values, {}, edited=None, **_user_choices(db, user))
+
+
+@router.post("/admin/users/new")
+def create_user(
+    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, now: Now, settings: SettingsDep
+) -> Response:
+    data, errors = validate(UserCreate, {k: v for k, v in form.items() if k != "password"})
+    if data is not None:
+        try:
+            created = accounts.create_user(db, user, data)
+        except InvalidInput as error:
+            errors = _field_error(error)
+        else:
+            token = accounts.issue_account_token(db, created, purpose=TokenPurpose.invitation, now=now, settings=settings)
+            emails.send_invitation(settings, created, token, invited_by=user)
+            return redirect(request, f"/admin/users/{created.id}?notice=invited")
+    return _form(request, "admin/user_form.html", form, errors, edited=None, **_user_choices(db, user))
+
+
+@router.get("/admin/users/{user_id}")
+def user_form(request: Request, user: StaffPageUser, db: SessionDep, user_id: int, notice: str | None = None) -> Response:
+    edited = accounts.get_user(db, user, user_id)
+    return _form(
+        request, "admin/user_form.html", edited.model_dump(), {}, edited=edited, notice=notice, **_user_choices(db, user)
+    )
+
+
+@router.post("/admin/users/{user_id}")
+def update_user(request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: int) -> Response:
+    edited = accounts.get_user(db, user, user_id)
+    data, errors = validate(UserIn, {**form, "is_active": "is_active" in form})
+    if data is not None:
+        try:
+            accounts.update_user(db, user, user_id, data)
+            return redirect(request, f"/admin/users/{user_id}?notice=saved")
+        except InvalidInput as error:
+            db.rollback()
+            errors = _field_error(error)
+    return _form(request, "admin/user_form.html", form, errors, edited=edited, **_user_choices(db, user))
+
+
+@router.post("/admin/users/{user_id}/invitation")
+def resend_invitation(
+    request: Request, user: StaffPageUser, db: SessionDep, user_id: int, now: Now, settings: SettingsDep
+) -> Response:
+    edited = accounts.get_user(db, user, user_id)
+    token = accounts.issue_account_token(db, edited, purpose=TokenPurpose.invitation, now=now, settings=settings)
+    emails.send_invitation(settings, edited, token, invited_by=user)
+    return redirect(request, f"/admin/users/{user_id}?notice=invited")

@@ -1,0 +1,109 @@
+"""What the accounts domain accepts and shows, shared by the JSON API and the pages' forms."""
+
+from datetime import datetime
+from typing import Annotated, Generic, Self, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from pydantic_core import PydanticCustomError
+
+from app.accounts.models import OrganisationKind, ProviderKind, Role, SchoolLevel
+from app.geography import MUNICIPALITIES
+
+PASSWORD_MIN_LENGTH = 10
+T = TypeVar("T")
+
+
+def _known_municipality(value: str) -> str:
+    if value not in MUNICIPALITIES:
+        raise PydanticCustomError(
+            "unknown_municipality", "not one of the 19 municipalities of Central Denmark Region"
+        )
+    return value
+
+
+Municipality = Annotated[str, AfterValidator(_known_municipality)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=200)]
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+
+
+class Form(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+
+class OrganisationIn(Form):
+    name: Name
+    kind: OrganisationKind
+    municipality: Municipality
+    school_level: SchoolLevel | None = None
+    provider_kind: ProviderKind | None = None
+    address: Annotated[str, Field(max_length=300)] = ""
+
+    @model_validator(mode="after")
+    def details_fit_kind(self) -> Self:
+        # Each kind has its own detail; the other is dropped rather than refused, so a form that
+        # switched kind half-way still saves what the user meant.
+        if self.kind == OrganisationKind.school:
+            self.school_level = self.school_level or SchoolLevel.primary
+            self.provider_kind = None
+        else:
+            self.provider_kind = self.provider_kind or ProviderKind.company
+            self.school_level = None
+        return self
+
+
+class OrganisationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: OrganisationKind
+    municipality: str
+    school_level: SchoolLevel | None
+    provider_kind: ProviderKind | None
+    address: str
+
+
+class UserIn(Form):
+    email: Email
+    name: Name
+    role: Role
+    organisation_id: int | None = None
+    municipality: Municipality | None = None
+    phone: Annotated[str, Field(max_length=30)] = ""
+    is_active: bool = True
+
+
+class UserCreate(UserIn):
+    # Without a password the user is invited by e-mail to choose one.
+    password: Password | None = None
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    organisation_id: int | None
+    municipality: str | None
+    phone: str
+    is_active: bool
+    created_at: datetime
+
+
+class ProfileIn(Form):
+    name: Name
+    phone: Annotated[str, Field(max_length=30)] = ""
+
+
+class PasswordChange(Form):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int

@@ -1,0 +1,436 @@
+"""Rules of the accounts domain: who may log in, who may see and change which organisation or user.
+
+Plain functions that take the database session and the acting user; nothing here knows of HTTP.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, col, select
+
+from app.accounts import secrets
+from app.accounts.models import (
+    AccountToken,
+    AuthSession,
+    LoginAttempt,
+    Organisation,
+    OrganisationKind,
+    Role,
+    SessionKind,
+    TokenPurpose,
+    User,
+)
+from app.accounts.schemas import OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
+from app.config import Settings
+from app.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from app.i18n import _
+
+# --- log-in and sessions ---------------------------------------------------------------------
+
+
+def authenticate(
+    db: Session, *, email: str, password: str, client: str, now: datetime, settings: Settings
+) -> User:
+    """The active user with this e-mail and password, or an error that does not tell which was wrong."""
+    email = email.strip().lower()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    failures_for_email = db.exec(
+        select(func.count()).where(LoginAttempt.email == email, LoginAttempt.attempted_at >= since)
+    ).one()
+    failures_from_client = db.exec(
+        select(func.count()).where(LoginAttempt.client == client, LoginAttempt.attempted_at >= since)
+    ).one()
+    if (
+        failures_for_email >= settings.login_max_failures
+        or failures_from_client >= settings.login_max_failures * 10
+    ):
+        raise TooManyAttempts(
+            _("Too many failed attempts. Wait %(minutes)d minutes and try again, or reset your password.")
+            % {"minutes": settings.login_window_minutes}
+        )
+
+    user = db.exec(select(User).where(User.email == email)).first()
+    if not (secrets.verify_password(user.password_hash if user else None, password) and user.is_active):
+        db.add(LoginAttempt(email=email[:254], client=client[:64], attempted_at=now))
+        db.commit()
+        raise InvalidInput(_("Wrong e-mail address or password."), field="password")
+
+    if secrets.needs_rehash(user.password_hash):
+        user.password_hash = secrets.hash_password(password)
+    db.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+    return user
+
+
+def start_session(db: Session, user: User, *, kind: SessionKind, now: datetime, settings: Settings) -> str:
+    """A new secret for a logged-in browser or an API client; returned once, stored only hashed."""
+    days = settings.session_days if kind == SessionKind.web else settings.api_token_days
+    token = secrets.new_token()
+    db.add(
+        AuthSession(
+            token_hash=secrets.token_hash(token),
+            user_id=user.id,
+            kind=kind,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    db.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now))
+    db.commit()
+    return token
+
+
+def user_for_session(db: Session, token: str, *, kind: SessionKind, now: datetime) -> User | None:
+    row = db.exec(
+        select(User)
+        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+        .where(
+            AuthSession.token_hash == secrets.token_hash(token),
+            AuthSession.kind == kind,
+            AuthSession.expires_at > now,
+            col(User.is_active).is_(True),
+        )
+    ).first()
+    return row
+
+
+def end_session(db: Session, token: str) -> None:
+    db.exec(delete(AuthSession).where(col(AuthSession.token_hash) == secrets.token_hash(token)))
+    db.commit()
+
+
+def end_all_sessions(db: Session, user: User) -> None:
+    db.exec(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
+
+
+# --- own profile and password ----------------------------------------------------------------
+
+
+def update_profile(db: Session, user: User, data: ProfileIn) -> User:
+    user.name = data.name
+    user.phone = data.phone
+    db.add(user)
+    db.commit()
+    return user
+
+
+def change_password(db: Session, user: User, data: PasswordChange) -> None:
+    """Set a new password and log out every session, so a thief's session ends too."""
+    if not secrets.verify_password(user.password_hash, data.current_password):
+        raise InvalidInput(_("That is not your current password."), field="current_password")
+    user.password_hash = secrets.hash_password(data.new_password)
+    db.add(user)
+    end_all_sessions(db, user)
+    db.commit()
+
+
+def set_language(db: Session, user: User, language: str) -> None:
+    user.language = language
+    db.add(user)
+    db.commit()
+
+
+# --- one-time links: invitation and password reset --------------------------------------------
+
+
+def issue_account_token(
+    db: Session, user: User, *, purpose: TokenPurpose, now: datetime, settings: Settings
+) -> str:
+    """A new one-time link secret; earlier unused links of the same purpose stop working."""
+    lifetime = (
+        timedelta(hours=settings.password_reset_hours)
+        if purpose == TokenPurpose.password_reset
+        else timedelta(days=settings.invitation_days)
+    )
+    db.exec(
+        delete(AccountToken).where(
+            col(AccountToken.user_id) == user.id, col(AccountToken.purpose) == purpose
+        )
+    )
+    token = secrets.new_token()
+    db.add(
+        AccountToken(
+            token_hash=secrets.token_hash(token),
+            user_id=user.id,
+            purpose=purpose,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    db.commit()
+    return token
+
+
+def user_for_password_reset(db: Session, email: str) -> User | None:
+    """Who to send a reset link to; the page says the same whether or not the address is known."""
+    user = db.exec(select(User).where(User.email == email.strip().lower())).first()
+    return user if user and user.is_active else None
+
+
+def valid_account_token(db: Session, token: str, *, now: datetime) -> AccountToken:
+    found = db.get(AccountToken, secrets.token_hash(token))
+    if found is None or found.used_at is not None or found.expires_at <= now:
+        raise NotFound(_("This link has expired or has already been used. Ask for a new one."))
+    return found
+
+
+def set_password_with_token(db: Session, token: str, password: str, *, now: datetime) -> User:
+    """Use an invitation or reset link: choose a password, and end every earlier session."""
+    account_token = valid_account_token(db, token, now=now)
+    user = db.get(User, account_token.user_id)
+    if user is None or not user.is_active:
+        raise NotFound(_("This link has expired or has already been used. Ask for a new one."))
+    user.password_hash = secrets.hash_password(password)
+    account_token.used_at = now
+    db.add_all([user, account_token])
+    end_all_sessions(db, user)
+    db.commit()
+    return user
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+def can_manage_organisation(actor: User, organisation: Organisation) -> bool:
+    """Admins and regional coordinators manage all; a municipal coordinator their municipality."""
+    if actor.role == Role.admin:
+        return True
+    if actor.role == Role.coordinator:
+        return actor.municipality is None or actor.municipality == organisation.municipality
+    return False
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise Forbidden(_("Only coordinators and administrators may do this."))
+
+
+def list_organisations(
+    db: Session,
+    actor: User,
+    *,
+    kind: OrganisationKind | None = None,
+    municipality: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Organisation], int]:
+    """The organisations the actor manages, optionally filtered; with the total before paging."""
+    _require_staff(actor)
+    query = select(Organisation)
+    if actor.role == Role.coordinator and actor.municipality:
+        query = query.where(Organisation.municipality == actor.municipality)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    if municipality:
+        query = query.where(Organisation.municipality == municipality)
+    if q:
+        query = query.where(col(Organisation.name).ilike(f"%{q.strip()}%"))
+    total = db.exec(select(func.count()).select_from(query.subquery())).one()
+    items = db.exec(
+        query.order_by(col(Organisation.name), col(Organisation.id)).limit(limit).offset(offset)
+    ).all()
+    return items, total
+
+
+def organisations_by_id(db: Session, ids: set[int]) -> Sequence[Organisation]:
+    if not ids:
+        return []
+    return db.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
+
+
+def get_organisation(db: Session, actor: User, organisation_id: int) -> Organisation:
+    """An organisation the actor manages. Others are reported missing, not forbidden, so that
+    nobody learns which ids exist in other municipalities."""
+    _require_staff(actor)
+    organisation = db.get(Organisation, organisation_id)
+    if organisation is None or not can_manage_organisation(actor, organisation):
+        raise NotFound(_("No such organisation."))
+    return organisation
+
+
+def _check_organisation_scope(actor: User, data: OrganisationIn) -> None:
+    if actor.role == Role.coordinator and actor.municipality and data.municipality != actor.municipality:
+        raise InvalidInput(
+            _("You can only manage organisations in %(municipality)s.")
+            % {"municipality": actor.municipality},
+            field="municipality",
+        )
+
+
+def create_organisation(db: Session, actor: User, data: OrganisationIn) -> Organisation:
+    _require_staff(actor)
+    _check_organisation_scope(actor, data)
+    organisation = Organisation.model_validate(data.model_dump())
+    db.add(organisation)
+    db.commit()
+    db.refresh(organisation)
+    return organisation
+
+
+def update_organisation(
+    db: Session, actor: User, organisation_id: int, data: OrganisationIn
+) -> Organisation:
+    organisation = get_organisation(db, actor, organisation_id)
+    _check_organisation_scope(actor, data)
+    if data.kind != organisation.kind and db.exec(
+        select(User.id).where(User.organisation_id == organisation.id)
+    ).first():
+        raise InvalidInput(
+            _("The organisation has users, so it cannot change between school and provider."),
+            field="kind",
+        )
+    organisation.sqlmodel_update(data.model_dump())
+    db.add(organisation)
+    db.commit()
+    db.refresh(organisation)
+    return organisation
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def can_manage_user(db: Session, actor: User, user: User) -> bool:
+    if actor.role == Role.admin:
+        return True
+    if actor.role != Role.coordinator or user.role == Role.admin:
+        return False
+    if actor.municipality is None:
+        return True
+    if user.role == Role.coordinator:
+        return user.municipality == actor.municipality
+    organisation = db.get(Organisation, user.organisation_id) if user.organisation_id else None
+    return organisation is not None and organisation.municipality == actor.municipality
+
+
+def list_users(
+    db: Session,
+    actor: User,
+    *,
+    role: Role | None = None,
+    organisation_id: int | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[User], int]:
+    _require_staff(actor)
+    query = select(User)
+    if actor.role == Role.coordinator:
+        query = query.where(User.role != Role.admin)
+        if actor.municipality:
+            in_municipality = select(Organisation.id).where(
+                Organisation.municipality == actor.municipality
+            )
+            query = query.where(
+                or_(
+                    col(User.organisation_id).in_(in_municipality),
+                    (col(User.role) == Role.coordinator)
+                    & (col(User.municipality) == actor.municipality),
+                )
+            )
+    if role:
+        query = query.where(User.role == role)
+    if organisation_id:
+        query = query.where(User.organisation_id == organisation_id)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(or_(col(User.name).ilike(pattern), col(User.email).ilike(pattern)))
+    total = db.exec(select(func.count()).select_from(query.subquery())).one()
+    items = db.exec(query.order_by(col(User.name), col(User.id)).limit(limit).offset(offset)).all()
+    return items, total
+
+
+def get_user(db: Session, actor: User, user_id: int) -> User:
+    _require_staff(actor)
+    user = db.get(User, user_id)
+    if user is None or not can_manage_user(db, actor, user):
+        raise NotFound(_("No such user."))
+    return user
+
+
+def _check_user(db: Session, actor: User, data: UserIn, *, user_id: int | None = None) -> None:
+    """Role, organisation and scope must fit together, and the actor may only hand out what they
+    hold: coordinators cannot make admins, municipal coordinators stay in their municipality."""
+    if data.role == Role.admin and actor.role != Role.admin:
+        raise InvalidInput(_("Only administrators can create administrators."), field="role")
+    if data.role == Role.coordinator and actor.role == Role.coordinator and actor.municipality:
+        if data.municipality != actor.municipality:
+            raise InvalidInput(
+                _("You can only create coordinators for %(municipality)s.")
+                % {"municipality": actor.municipality},
+                field="municipality",
+            )
+    if data.municipality and data.role != Role.coordinator:
+        raise InvalidInput(_("Only coordinators have a municipality of their own."), field="municipality")
+
+    needed_kind = {Role.teacher: OrganisationKind.school, Role.provider: OrganisationKind.provider}
+    if data.role in (Role.coordinator, Role.admin):
+        if data.organisation_id is not None:
+            raise InvalidInput(
+                _("Coordinators and administrators do not belong to an organisation."),
+                field="organisation_id",
+            )
+    elif data.organisation_id is None:
+        if data.role in needed_kind:
+            raise InvalidInput(_("Choose the user's organisation."), field="organisation_id")
+    else:
+        organisation = db.get(Organisation, data.organisation_id)
+        if organisation is None or not can_manage_organisation(actor, organisation):
+            raise InvalidInput(_("Choose one of your organisations."), field="organisation_id")
+        kind = needed_kind.get(data.role)
+        if kind and organisation.kind != kind:
+            raise InvalidInput(
+                _("A teacher belongs to a school.")
+                if kind == OrganisationKind.school
+                else _("A provider user belongs to a provider organisation."),
+                field="organisation_id",
+            )
+
+    taken = db.exec(select(User.id).where(User.email == data.email)).first()
+    if taken is not None and taken != user_id:
+        raise InvalidInput(_("A user with this e-mail address already exists."), field="email")
+
+
+def create_user(db: Session, actor: User, data: UserCreate) -> User:
+    """Create a user; without a password the caller sends an invitation (see `issue_account_token`)."""
+    _require_staff(actor)
+    _check_user(db, actor, data)
+    user = User.model_validate(
+        data.model_dump(exclude={"password"}),
+        update={"password_hash": secrets.hash_password(data.password) if data.password else None},
+    )
+    db.add(user)
+    db.commit()
+    db.refresh(user)
+    return user
+
+
+def update_user(db: Session, actor: User, user_id: int, data: UserIn) -> User:
+    user = get_user(db, actor, user_id)
+    _check_user(db, actor, data, user_id=user.id)
+    if user.id == actor.id and (data.role != user.role or not data.is_active):
+        raise InvalidInput(_("You cannot change your own role or deactivate yourself."), field="role")
+    user.sqlmodel_update(data.model_dump())
+    db.add(user)
+    if not user.is_active:
+        end_all_sessions(db, user)
+    db.commit()
+    db.refresh(user)
+    return user
+
+
+def ensure_admin(db: Session, *, email: str, name: str, password: str) -> tuple[User, bool]:
+    """The admin with this e-mail, created if missing or given this password (idempotent)."""
+    email = email.strip().lower()
+    user = db.exec(select(User).where(User.email == email)).first()
+    created = user is None
+    if user is None:
+        user = User(email=email, name=name, role=Role.admin)
+    elif user.role != Role.admin:
+        raise InvalidInput(_("A user with this e-mail address already exists."), field="email")
+    user.password_hash = secrets.hash_password(password)
+    user.is_active = True
+    db.add(user)
+    db.commit()
+    db.refresh(user)
+    return user, created

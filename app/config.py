@@ -1,0 +1,45 @@
+"""Settings read from the environment (and an optional .env file), one object for the whole app."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./stem-portal.db"
+    # Absolute address of the portal, used in links that leave it (e-mails, calendar feeds).
+    base_url: str = "http://127.0.0.1:8000"
+
+    # Without an SMTP host, mail is written to the log (development).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "STEM-portalen <noreply@stem.rm.dk>"
+
+    session_days: int = Field(default=14, ge=1)
+    api_token_days: int = Field(default=30, ge=1)
+    password_reset_hours: int = Field(default=2, ge=1)
+    invitation_days: int = Field(default=14, ge=1)
+    # Failed log-ins allowed per e-mail address (and ten times that per client address) in the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def mail_to_log(self) -> bool:
+        return not self.smtp_host
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,85 @@
+"""Dependencies shared by the routers: database session, clock, settings and the acting user."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, SessionKind, User
+from app.config import Settings
+from app.db import get_db, utcnow
+from app.errors import Forbidden
+from app.i18n import _
+
+SESSION_COOKIE = "stem_session"
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_now() -> datetime:
+    """The clock, as a dependency, so tests can fix time."""
+    return utcnow()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Now = Annotated[datetime, Depends(get_now)]
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user; answered with a redirect to the log-in page."""
+
+
+class NotAuthenticated(Exception):
+    """An API call needs a valid bearer token; answered with 401."""
+
+
+def page_user(request: Request, db: SessionDep, now: Now) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    user = accounts.user_for_session(db, token, kind=SessionKind.web, now=now) if token else None
+    request.state.user = user
+    return user
+
+
+def logged_in_page_user(user: Annotated[User | None, Depends(page_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def staff_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User:
+    if not user.is_staff:
+        raise Forbidden(_("Only coordinators and administrators may see this page."))
+    return user
+
+
+MaybeUser = Annotated[User | None, Depends(page_user)]
+PageUser = Annotated[User, Depends(logged_in_page_user)]
+StaffPageUser = Annotated[User, Depends(staff_page_user)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def api_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)], db: SessionDep, now: Now
+) -> User:
+    user = accounts.user_for_session(db, token, kind=SessionKind.api, now=now) if token else None
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+def staff_api_user(user: Annotated[User, Depends(api_user)]) -> User:
+    if user.role not in (Role.coordinator, Role.admin):
+        raise Forbidden(_("Only coordinators and administrators may do this."))
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+StaffApiUser = Annotated[User, Depends(staff_api_user)]

@@ -1,0 +1,31 @@
+"""The one family of domain errors. Services raise them with a message for people; the web and API
+layers turn them into a page with the message next to its field, or a JSON `detail`."""
+
+
+class DomainError(Exception):
+    status_code = 409
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429

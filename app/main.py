@@ -1,0 +1,129 @@
+"""The ASGI application: `create_app()` wires middleware, routers, static files and error pages."""
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.accounts import api as accounts_api
+from app.accounts import pages as accounts_pages
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.deps import LoginRequired, NotAuthenticated
+from app.errors import DomainError
+from app.i18n import _
+from app.web import home
+from app.web.csrf import verify_csrf
+from app.web.middleware import LanguageMiddleware, SecurityHeadersMiddleware
+from app.web.templating import redirect, render
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    return render(
+        request, "error.html", {"status_code": status_code, "message": message}, status_code=status_code
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        if _is_api(request):
+            if error.field:
+                detail = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+                return JSONResponse({"detail": detail}, status_code=error.status_code)
+            return JSONResponse({"detail": error.message}, status_code=error.status_code)
+        return _error_page(request, error.status_code, error.message)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _error: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(request, f"/login?next={quote(target, safe='')}")
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(_request: Request, _error: NotAuthenticated) -> Response:
+        return JSONResponse(
+            {"detail": "Not authenticated"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if _is_api(request):
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
+            ]
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _error_page(request, 422, _("The address or form was not valid."))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            )
+        messages = {
+            404: _("We could not find that page."),
+            405: _("That cannot be done on this page."),
+        }
+        return _error_page(
+            request, error.status_code, messages.get(error.status_code, _("Something went wrong."))
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        logging.getLogger("app").exception("Unhandled error on %s", request.url.path)
+        if _is_api(request):
+            return JSONResponse({"detail": "Internal server error"}, status_code=500)
+        return _error_page(request, 500, _("Something went wrong on our side. Try again in a moment."))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(
+        title="STEM-portalen",
+        summary="Booking portal for STEM activities in Central Denmark Region",
+        version="1.0",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+
+    pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    pages.include_router(home.router)
+    pages.include_router(accounts_pages.router)
+    app.include_router(pages)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(accounts_api.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> Response:
+        try:
+            with app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(LanguageMiddleware)
+    return app
+
+
+app = create_app()

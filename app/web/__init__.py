@@ -1,0 +1,1 @@
+"""What every HTML page shares: templates, forms, CSRF protection, headers and language."""

@@ -1,0 +1,61 @@
+"""Reading a posted form into a schema, with messages in the visitor's language next to each field."""
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from app.i18n import _
+from app.web.csrf import CSRF_FIELD
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return _("Fill in this field.")
+    if kind == "string_too_short":
+        return _("Use at least %(count)d characters.") % {"count": ctx["min_length"]}
+    if kind == "string_too_long":
+        return _("Use at most %(count)d characters.") % {"count": ctx["max_length"]}
+    if kind == "value_error" and "email" in str(error.get("msg", "")):
+        return _("Write a valid e-mail address, e.g. name@school.dk.")
+    if kind == "unknown_municipality":
+        return _("Choose one of the municipalities in the list.")
+    if kind in ("enum", "literal_error"):
+        return _("Choose one of the options in the list.")
+    if kind in ("int_parsing", "int_type"):
+        return _("Write a whole number.")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("Choose yes or no.")
+    return _("Check this field.")
+
+
+def errors_by_field(error: ValidationError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "__all__"
+        found.setdefault(field, _message(item))
+    return found
+
+
+async def posted_form(request: Request) -> dict[str, Any]:
+    """The posted fields without the CSRF token. An empty field counts as not given, so optional
+    fields take their default and required ones say "fill in this field"."""
+    form = await request.form()
+    return {
+        key: value
+        for key, value in form.items()
+        if key != CSRF_FIELD and isinstance(value, str) and value.strip() != ""
+    }
+
+
+PostedForm = Annotated[dict[str, Any], Depends(posted_form)]
+
+
+def validate(schema: type[M], data: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
+    try:
+        return schema.model_validate(data), {}
+    except ValidationError as error:
+        return None, errors_by_field(error)

@@ -1,0 +1,48 @@
+"""The front page and the language switch."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.accounts import service as accounts
+from app.deps import MaybeUser, SessionDep
+from app.i18n import LANGUAGES
+from app.web.middleware import LANGUAGE_COOKIE
+from app.web.templating import redirect, render
+
+router = APIRouter()
+
+
+@router.get("/")
+def front_page(request: Request, user: MaybeUser) -> Response:
+    return render(request, "home.html")
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only ever go on to a page of this site, never to another host."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return default
+
+
+@router.post("/language")
+def choose_language(
+    request: Request,
+    db: SessionDep,
+    user: MaybeUser,
+    language: Annotated[str, Form()],
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    chosen = language if language in LANGUAGES else "da"
+    if user is not None:
+        accounts.set_language(db, user, chosen)
+    response = redirect(request, safe_next(next))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        chosen,
+        max_age=60 * 60 * 24 * 365,
+        samesite="lax",
+        secure=request.app.state.settings.is_production,
+    )
+    return response

@@ -1,0 +1,70 @@
+"""ASGI middleware for every response: the visitor's language and the security headers."""
+
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.i18n import pick_language, set_language
+
+LANGUAGE_COOKIE = "stem_lang"
+
+# htmx runs under this policy: no inline scripts or styles, no eval (see the htmx-config meta tag).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class LanguageMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+            cookie = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None
+            set_language(
+                pick_language(
+                    cookie=cookie,
+                    accept_language=headers.get(b"accept-language", b"").decode("latin-1"),
+                    api=scope["path"].startswith("/api/"),
+                )
+            )
+        await self.app(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
