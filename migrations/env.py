@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
-from app.db import UTCDateTime, make_engine
+from app.db import StrEnumType, UTCDateTime, make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -20,6 +20,8 @@ def render_item(type_, obj, autogen_context):
     """Write our column types as plain SQLAlchemy types, so migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        return f"sa.String(length={obj.impl.length})"
     if type_ == "type" and obj.__class__.__module__.startswith("sqlmodel"):
         return f"sa.String(length={obj.length})" if getattr(obj, "length", None) else "sa.String()"
     return False

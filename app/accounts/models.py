@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app.db import StrEnumType, UTCDateTime, utcnow
 
 
 class OrganisationKind(StrEnum):
@@ -62,10 +62,10 @@ class Organisation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(200))
-    kind: OrganisationKind = Field(sa_type=String(20), index=True)
+    kind: OrganisationKind = Field(sa_type=StrEnumType(OrganisationKind), index=True)
     municipality: str = Field(sa_type=String(40), index=True)
-    school_level: SchoolLevel | None = Field(default=None, sa_type=String(20))
-    provider_kind: ProviderKind | None = Field(default=None, sa_type=String(20))
+    school_level: SchoolLevel | None = Field(default=None, sa_type=StrEnumType(SchoolLevel))
+    provider_kind: ProviderKind | None = Field(default=None, sa_type=StrEnumType(ProviderKind))
     address: str = Field(default="", sa_type=String(300))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
@@ -90,7 +90,7 @@ class User(SQLModel, table=True):
     email: str = Field(sa_type=String(254), unique=True)
     name: str = Field(sa_type=String(200))
     phone: str = Field(default="", sa_type=String(30))
-    role: Role = Field(sa_type=String(20))
+    role: Role = Field(sa_type=StrEnumType(Role))
     organisation_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
     # A coordinator's municipality; none means the whole region.
     municipality: str | None = Field(default=None, sa_type=String(40))
@@ -114,7 +114,7 @@ class AuthSession(SQLModel, table=True):
 
     token_hash: str = Field(sa_type=String(64), primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    kind: SessionKind = Field(sa_type=String(10))
+    kind: SessionKind = Field(sa_type=StrEnumType(SessionKind, 10))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
 
@@ -127,7 +127,7 @@ class AccountToken(SQLModel, table=True):
 
     token_hash: str = Field(sa_type=String(64), primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    purpose: TokenPurpose = Field(sa_type=String(20))
+    purpose: TokenPurpose = Field(sa_type=StrEnumType(TokenPurpose))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

@@ -1,0 +1,137 @@
+"""Test fixtures: a migrated database (SQLite, or PostgreSQL from TEST_DATABASE_URL), each test in a
+transaction that is rolled back, the app wired to it, and a real SMTP server that keeps what it got."""
+
+import email
+import os
+import socket
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, make_url
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import get_db, make_engine
+from app.main import create_app
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def recreate_postgres_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def alembic_config(url: str) -> Config:
+    config = Config("alembic.ini")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def fresh_database(url_or_path: str) -> str:
+    """A new, migrated database: a PostgreSQL database of that name, or a SQLite file at that path."""
+    if url_or_path.startswith("postgresql"):
+        recreate_postgres_database(url_or_path)
+        url = url_or_path
+    else:
+        url = f"sqlite:///{url_or_path}"
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL:
+        return fresh_database(TEST_DATABASE_URL)
+    return fresh_database(str(tmp_path_factory.mktemp("db") / "test.db"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine) -> Iterator[Session]:
+    """A session whose every commit is a savepoint inside one transaction rolled back at the end."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+    transaction.rollback()
+    connection.close()
+
+
+class Mailbox:
+    """What the test SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    _controller, box = smtp_server
+    box.messages.clear()
+    return box
+
+
+@pytest.fixture
+def settings(database_url, smtp_server) -> Settings:
+    controller, _box = smtp_server
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        base_url="http://testserver",
+        smtp_host=controller.hostname,
+        smtp_port=controller.port,
+    )
+
+
+@pytest.fixture
+def app(settings, db):
+    application = create_app(settings)
+    application.dependency_overrides[get_db] = lambda: db
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client

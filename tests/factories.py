@@ -1,0 +1,106 @@
+"""Small builders for test data, and ways to act as a user in the browser pages or the API."""
+
+from functools import cache
+from itertools import count
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.accounts import secrets
+from app.accounts import service as accounts
+from app.accounts.models import (
+    Organisation,
+    OrganisationKind,
+    ProviderKind,
+    Role,
+    SchoolLevel,
+    SessionKind,
+    User,
+)
+from app.config import Settings
+from app.db import utcnow
+from app.deps import SESSION_COOKIE
+from app.web.csrf import CSRF_COOKIE
+
+PASSWORD = "correct horse battery"
+_numbers = count(1)
+
+
+@cache
+def _password_hash() -> str:
+    return secrets.hash_password(PASSWORD)
+
+
+def make_school(db: Session, *, municipality: str = "Aarhus", name: str | None = None) -> Organisation:
+    school = Organisation(
+        name=name or f"Skole {next(_numbers)}",
+        kind=OrganisationKind.school,
+        municipality=municipality,
+        school_level=SchoolLevel.primary,
+    )
+    db.add(school)
+    db.commit()
+    return school
+
+
+def make_provider(db: Session, *, municipality: str = "Aarhus", name: str | None = None) -> Organisation:
+    provider = Organisation(
+        name=name or f"Virksomhed {next(_numbers)}",
+        kind=OrganisationKind.provider,
+        municipality=municipality,
+        provider_kind=ProviderKind.company,
+    )
+    db.add(provider)
+    db.commit()
+    return provider
+
+
+def make_user(
+    db: Session,
+    role: Role | str,
+    *,
+    organisation: Organisation | None = None,
+    municipality: str | None = None,
+    email: str | None = None,
+    password: str | None = PASSWORD,
+) -> User:
+    role = Role(role)
+    if organisation is None and role == Role.teacher:
+        organisation = make_school(db)
+    if organisation is None and role == Role.provider:
+        organisation = make_provider(db)
+    user = User(
+        email=email or f"{role.value}{next(_numbers)}@example.dk",
+        name=f"{role.value.title()} {next(_numbers)}",
+        role=role,
+        organisation_id=organisation.id if organisation else None,
+        municipality=municipality,
+        password_hash=_password_hash() if password == PASSWORD else (
+            secrets.hash_password(password) if password else None
+        ),
+    )
+    db.add(user)
+    db.commit()
+    return user
+
+
+def csrf(client: TestClient) -> str:
+    """The CSRF token of the client's cookie, fetched with a page view if it has none yet."""
+    if CSRF_COOKIE not in client.cookies:
+        client.get("/")
+    return client.cookies[CSRF_COOKIE]
+
+
+def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf(client)}, **kwargs)
+
+
+def log_in(client: TestClient, db: Session, user: User, settings: Settings) -> None:
+    """Act as the user in the pages, without the cost of a password check."""
+    token = accounts.start_session(db, user, kind=SessionKind.web, now=utcnow(), settings=settings)
+    client.cookies.set(SESSION_COOKIE, token)
+
+
+def api_headers(db: Session, user: User, settings: Settings) -> dict[str, str]:
+    token = accounts.start_session(db, user, kind=SessionKind.api, now=utcnow(), settings=settings)
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,172 @@
+"""Every route of the app × every role: who may reach what. A route that is not in the matrix fails
+the test, so a new page or endpoint cannot ship without a decision about who may use it."""
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
+
+from app.accounts import service as accounts
+from app.accounts.models import TokenPurpose
+from app.db import utcnow
+from app.main import create_app
+from tests.factories import api_headers, csrf, log_in, make_school, make_user
+
+ROLES = (
+    "anonymous",
+    "teacher",
+    "provider",
+    "mentor",
+    "coordinator",  # the whole region
+    "coordinator_aarhus",  # the municipality the probed objects are in
+    "coordinator_herning",  # another municipality
+    "admin",
+)
+STAFF = {"coordinator", "coordinator_aarhus", "coordinator_herning", "admin"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    allowed: frozenset[str]
+
+
+PUBLIC = Policy("public", frozenset(ROLES))
+LOGGED_IN = Policy("logged in", frozenset(ROLES) - {"anonymous"})
+STAFF_ONLY = Policy("staff", frozenset(STAFF))
+# A coordinator of another municipality must not even learn that the Aarhus object exists.
+STAFF_OF_AARHUS = Policy("staff of the object's municipality", frozenset(STAFF - {"coordinator_herning"}))
+
+MATRIX: dict[tuple[str, str], Policy] = {
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("POST", "/language"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/password-reset"): PUBLIC,
+    ("POST", "/password-reset"): PUBLIC,
+    ("GET", "/password-reset/{token}"): PUBLIC,
+    ("POST", "/password-reset/{token}"): PUBLIC,
+    ("GET", "/invitation/{token}"): PUBLIC,
+    ("POST", "/invitation/{token}"): PUBLIC,
+    ("GET", "/profile"): LOGGED_IN,
+    ("POST", "/profile"): LOGGED_IN,
+    ("GET", "/profile/password"): LOGGED_IN,
+    ("POST", "/profile/password"): LOGGED_IN,
+    ("GET", "/admin/organisations"): STAFF_ONLY,
+    ("GET", "/admin/organisations/new"): STAFF_ONLY,
+    ("POST", "/admin/organisations/new"): STAFF_ONLY,
+    ("GET", "/admin/organisations/{organisation_id}"): STAFF_OF_AARHUS,
+    ("POST", "/admin/organisations/{organisation_id}"): STAFF_OF_AARHUS,
+    ("GET", "/admin/users"): STAFF_ONLY,
+    ("GET", "/admin/users/new"): STAFF_ONLY,
+    ("POST", "/admin/users/new"): STAFF_ONLY,
+    ("GET", "/admin/users/{user_id}"): STAFF_OF_AARHUS,
+    ("POST", "/admin/users/{user_id}"): STAFF_OF_AARHUS,
+    ("POST", "/admin/users/{user_id}/invitation"): STAFF_OF_AARHUS,
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("GET", "/api/v1/me"): LOGGED_IN,
+    ("GET", "/api/v1/organisations"): STAFF_ONLY,
+    ("POST", "/api/v1/organisations"): STAFF_ONLY,
+    ("GET", "/api/v1/organisations/{organisation_id}"): STAFF_OF_AARHUS,
+    ("PUT", "/api/v1/organisations/{organisation_id}"): STAFF_OF_AARHUS,
+    ("GET", "/api/v1/users"): STAFF_ONLY,
+    ("POST", "/api/v1/users"): STAFF_ONLY,
+    ("GET", "/api/v1/users/{user_id}"): STAFF_OF_AARHUS,
+    ("PUT", "/api/v1/users/{user_id}"): STAFF_OF_AARHUS,
+}
+
+
+def app_routes() -> list[tuple[str, str]]:
+    found = []
+    for context in iter_route_contexts(create_app().routes):
+        if isinstance(context.original_route, Mount):
+            continue  # static files
+        for method in sorted((context.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, context.path))
+    return found
+
+
+def test_the_matrix_covers_every_route_and_no_more():
+    routes = set(app_routes())
+    assert routes - MATRIX.keys() == set(), "routes without an access decision in MATRIX"
+    assert MATRIX.keys() - routes == set(), "MATRIX lists routes the app does not have"
+
+
+def expected_denial(policy: Policy, role: str, path: str) -> int | None:
+    """None when the role may reach the route; otherwise the status that must refuse it."""
+    if role in policy.allowed:
+        return None
+    if role == "anonymous":
+        return 401 if path.startswith("/api/") else 303
+    if role == "coordinator_herning":
+        return 404
+    return 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
+def test_access(client, db, settings, method, path, role):
+    policy = MATRIX[(method, path)]
+    aarhus_school = make_school(db, municipality="Aarhus")
+    probed_user = make_user(db, "teacher", organisation=aarhus_school)
+    token_purpose = TokenPurpose.invitation if path.startswith("/invitation") else TokenPurpose.password_reset
+    token = accounts.issue_account_token(db, probed_user, purpose=token_purpose, now=utcnow(), settings=settings)
+    url = (
+        path.replace("{organisation_id}", str(aarhus_school.id))
+        .replace("{user_id}", str(probed_user.id))
+        .replace("{token}", token)
+    )
+
+    headers = {}
+    if role != "anonymous":
+        municipality = {"coordinator_aarhus": "Aarhus", "coordinator_herning": "Herning"}.get(role)
+        actor = make_user(db, role.split("_")[0], municipality=municipality)
+        if path.startswith("/api/"):
+            headers = api_headers(db, actor, settings)
+        else:
+            log_in(client, db, actor, settings)
+
+    if method == "GET":
+        response = client.get(url, headers=headers)
+    elif path.startswith("/api/"):
+        body = {
+            "/api/v1/organisations/{organisation_id}": {
+                "name": "Renamed", "kind": "school", "municipality": "Aarhus"
+            },
+            "/api/v1/users/{user_id}": {
+                "email": probed_user.email, "name": "Renamed", "role": "teacher",
+                "organisation_id": aarhus_school.id,
+            },
+        }.get(path, {})
+        response = client.request(method, url, headers=headers, json=body)
+    else:
+        response = client.request(method, url, headers=headers, data={"csrf_token": csrf(client)})
+
+    denial = expected_denial(policy, role, path)
+    if denial is None:
+        assert response.status_code not in (401, 403, 404), response.text[:500]
+        assert not response.headers.get("location", "").startswith("/login")
+    else:
+        assert response.status_code == denial, response.text[:500]
+        if denial == 303:
+            assert response.headers["location"].startswith("/login?next=")
+        assert probed_user.email not in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(k for k in MATRIX if k[0] != "GET" and not k[1].startswith("/api/"))
+)
+def test_every_form_post_needs_the_csrf_token(client, db, settings, method, path):
+    admin = make_user(db, "admin")
+    log_in(client, db, admin, settings)
+    url = path.replace("{organisation_id}", "1").replace("{user_id}", "1").replace("{token}", "x")
+    csrf(client)  # the browser has a token cookie; the forged request just cannot repeat it
+    response = client.request(method, url, data={"name": "forged"})
+    assert response.status_code == 403
+    assert "csrf" in response.text.lower() or "formularen" in response.text.lower() or "form" in response.text.lower()
