@@ -98,7 +98,7 @@ def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):
 def log_in(client: TestClient, db: Session, user: User, settings: Settings) -> None:
     """Act as the user in the pages, without the cost of a password check."""
     token = accounts.start_session(db, user, kind=SessionKind.web, now=utcnow(), settings=settings)
-    client.cookies.set(SESSION_COOKIE, token)
+    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
 
 
 def api_headers(db: Session, user: User, settings: Settings) -> dict[str, str]:

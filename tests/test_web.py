@@ -1,0 +1,96 @@
+"""What every page shares: security headers, cookies, language, error pages, the database check."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.factories import PASSWORD, make_user, post_form
+
+
+def test_security_headers_on_every_response(client):
+    for url in ("/", "/login", "/api/v1/me", "/no-such-page", "/healthz"):
+        headers = client.get(url).headers
+        csp = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        assert "strict-transport-security" not in headers  # development and test only
+
+
+def test_production_sets_hsts_and_secure_cookies(database_url, db):
+    from app.db import get_db
+
+    production = Settings(environment="production", database_url=database_url, base_url="https://stem.example")
+    app = create_app(production)
+    app.dependency_overrides[get_db] = lambda: db
+    user = make_user(db, "teacher")
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        page = client.get("/login")
+        assert "max-age=" in page.headers["strict-transport-security"]
+        assert "secure" in page.headers["set-cookie"].lower()
+        response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303
+        session_cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("stem_session="))
+        assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "samesite=lax" in session_cookie.lower()
+
+
+def test_pages_are_danish_by_default_and_english_on_request(client):
+    assert "Log ind" in client.get("/login").text
+    response = post_form(client, "/language", {"language": "en", "next": "/login"})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    page = client.get("/login").text
+    assert '<html lang="en">' in page and "Log in" in page
+
+
+def test_language_switch_never_leaves_the_site(client):
+    response = post_form(client, "/language", {"language": "en", "next": "//evil.example/"})
+    assert response.headers["location"] == "/"
+
+
+def test_unknown_page_is_a_friendly_404_and_api_404_is_json(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "<h1>" in page.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_bad_path_parameter_is_not_a_500(client, db, settings):
+    from tests.factories import log_in
+
+    log_in(client, db, make_user(db, "admin"), settings)
+    assert client.get("/admin/organisations/not-a-number").status_code == 422
+    assert client.get("/admin/organisations?page=0").status_code == 422
+
+
+def test_htmx_request_gets_only_the_results_block(client, db, settings):
+    from tests.factories import log_in, make_school
+
+    make_school(db, name="Blokskolen")
+    log_in(client, db, make_user(db, "admin"), settings)
+    full = client.get("/admin/organisations?q=Blok")
+    part = client.get("/admin/organisations?q=Blok", headers={"HX-Request": "true"})
+    assert "<html" in full.text and "Blokskolen" in full.text
+    assert "<html" not in part.text and "Blokskolen" in part.text and 'id="results"' in part.text
+    assert "HX-Request" in part.headers["vary"]
+
+
+def test_healthz_answers_503_without_a_database(tmp_path):
+    broken = Settings(environment="test", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with TestClient(create_app(broken)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_dates_are_shown_in_copenhagen_time(language):
+    from datetime import UTC, datetime
+
+    from app import i18n
+
+    with i18n.language(language):
+        # 23:30 UTC on 30 June is 01:30 the next day in Copenhagen (summer time).
+        text = i18n.local_datetime(datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "short")
+    assert "01.30" in text or "1:30" in text or "01:30" in text
+    assert "7" in text  # July
