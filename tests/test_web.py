@@ -70,8 +70,10 @@ def test_htmx_request_gets_only_the_results_block(client, db, settings):
     make_school(db, name="Blokskolen")
     log_in(client, db, make_user(db, "admin"), settings)
     full = client.get("/admin/organisations?q=Blok")
-    part = client.get("/admin/organisations?q=Blok", headers={"HX-Request": "true"})
+    part = client.get("/admin/organisations?q=Blok", headers={"HX-Request": "true", "HX-Target": "results"})
+    boosted = client.get("/admin/organisations?q=Blok", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in full.text and "Blokskolen" in full.text
+    assert "<html" in boosted.text
     assert "<html" not in part.text and "Blokskolen" in part.text and 'id="results"' in part.text
     assert "HX-Request" in part.headers["vary"]
 
@@ -94,3 +96,25 @@ def test_dates_are_shown_in_copenhagen_time(language):
         text = i18n.local_datetime(datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "short")
     assert "01.30" in text or "1:30" in text or "01:30" in text
     assert "7" in text  # July
+
+
+def test_empty_or_unknown_filters_are_ignored(client, db, settings):
+    from tests.factories import log_in
+
+    log_in(client, db, make_user(db, "admin"), settings)
+    assert client.get("/admin/organisations?q=&kind=&municipality=").status_code == 200
+    assert client.get("/admin/organisations?kind=spaceship").status_code == 200
+    assert client.get("/admin/users?q=&role=").status_code == 200
+
+
+def test_every_form_carries_the_visitors_csrf_token(client, db, settings):
+    import re
+
+    from tests.factories import csrf, log_in
+
+    log_in(client, db, make_user(db, "admin"), settings)
+    csrf(client)
+    for url in ("/login", "/profile", "/profile/password", "/admin/users/new", "/admin/organisations/new"):
+        page = client.get(url).text
+        tokens = set(re.findall(r'name="csrf_token" value="([^"]*)"', page))
+        assert tokens == {client.cookies["stem_csrf"]}, url

@@ -12,7 +12,7 @@ from app.accounts.schemas import PASSWORD_MIN_LENGTH, OrganisationIn, PasswordCh
 from app.deps import SESSION_COOKIE, MaybeUser, Now, PageUser, SessionDep, SettingsDep, StaffPageUser
 from app.errors import DomainError, InvalidInput
 from app.i18n import _
-from app.web.forms import PostedForm, validate
+from app.web.forms import PostedForm, optional_choice, validate
 from app.web.home import safe_next
 from app.web.middleware import LANGUAGE_COOKIE
 from app.web.templating import redirect, render
@@ -232,10 +232,11 @@ def organisations(
     user: StaffPageUser,
     db: SessionDep,
     q: str | None = None,
-    kind: Annotated[OrganisationKind | None, Query()] = None,
+    kind: str | None = None,
     municipality: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
+    kind = optional_choice(OrganisationKind, kind)
     items, total = accounts.list_organisations(
         db, user, kind=kind, municipality=municipality or None, q=q,
         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
@@ -315,9 +316,10 @@ def users(
     user: StaffPageUser,
     db: SessionDep,
     q: str | None = None,
-    role: Annotated[Role | None, Query()] = None,
+    role: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
+    role = optional_choice(Role, role)
     items, total = accounts.list_users(db, user, role=role, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     organisation_ids = {u.organisation_id for u in items if u.organisation_id}
     names = {o.id: o.name for o in accounts.organisations_by_id(db, organisation_ids)}

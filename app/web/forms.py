@@ -1,5 +1,6 @@
 """Reading a posted form into a schema, with messages in the visitor's language next to each field."""
 
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -52,6 +53,18 @@ async def posted_form(request: Request) -> dict[str, Any]:
 
 
 PostedForm = Annotated[dict[str, Any], Depends(posted_form)]
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def optional_choice(enum: type[E], value: str | None) -> E | None:
+    """A filter from the address bar: empty or unknown values mean "no filter", not an error, so
+    an edited or outdated link still shows a page."""
+    try:
+        return enum(value) if value else None
+    except ValueError:
+        return None
 
 
 def validate(schema: type[M], data: dict[str, Any]) -> tuple[M | None, dict[str, str]]:

@@ -49,7 +49,8 @@ def render(
     status_code: int = 200,
     block: str | None = None,
 ) -> Response:
-    """A page, or only its named block when htmx asked for that part."""
+    """A page, or only its named block when htmx targets the element of that name (a boosted link
+    or a history restore gets the whole page)."""
     context = {
         "user": getattr(request.state, "user", None),
         "language": i18n.current_language(),
@@ -57,9 +58,9 @@ def render(
         **(context or {}),
     }
     response = templates.TemplateResponse(
-        request, name, context, status_code=status_code, block_name=block if is_htmx(request) else None
+        request, name, context, status_code=status_code, block_name=block if block and request.headers.get("HX-Target") == block else None
     )
-    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Vary"] = "HX-Request, HX-Target, Cookie"
     set_csrf_cookie(request, response, secure=request.app.state.settings.is_production)
     return response
 
