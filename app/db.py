@@ -19,6 +19,10 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# Ids are 32-bit integers on every database; larger numbers from outside can never name a row.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

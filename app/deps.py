@@ -3,20 +3,25 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, SessionKind, User
 from app.config import Settings
-from app.db import get_db, utcnow
+from app.db import MAX_ID, get_db, utcnow
 from app.errors import Forbidden
 from app.i18n import _
 
 SESSION_COOKIE = "stem_session"
 
 SessionDep = Annotated[Session, Depends(get_db)]
+# Path ids and paging, bounded so that no number from outside overflows a database integer.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
 def get_settings(request: Request) -> Settings:

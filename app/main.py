@@ -20,7 +20,7 @@ from app.errors import DomainError
 from app.i18n import _
 from app.web import home
 from app.web.csrf import verify_csrf
-from app.web.middleware import LanguageMiddleware, SecurityHeadersMiddleware
+from app.web.middleware import LanguageMiddleware, RejectNulMiddleware, SecurityHeadersMiddleware
 from app.web.templating import redirect, render
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(LanguageMiddleware)
+    app.add_middleware(RejectNulMiddleware)
     return app
 
 

@@ -114,7 +114,19 @@ def test_every_form_carries_the_visitors_csrf_token(client, db, settings):
 
     log_in(client, db, make_user(db, "admin"), settings)
     csrf(client)
-    for url in ("/login", "/profile", "/profile/password", "/admin/users/new", "/admin/organisations/new"):
+    for url in ("/profile", "/profile/password", "/admin/users/new", "/admin/organisations/new"):
         page = client.get(url).text
         tokens = set(re.findall(r'name="csrf_token" value="([^"]*)"', page))
         assert tokens == {client.cookies["stem_csrf"]}, url
+
+
+def test_nul_characters_never_reach_the_database(client, db, settings):
+    from tests.factories import csrf, log_in, post_form
+
+    assert client.get("/admin/organisations?q=a%00b").status_code == 400
+    assert post_form(client, "/password-reset", {"email": "a\x00@b.dk"}).status_code in (200, 422)
+    assert post_form(client, "/login", {"email": "a\x00@b.dk", "password": "x\x00"}).status_code == 422
+    log_in(client, db, make_user(db, "admin"), settings)
+    csrf(client)
+    response = post_form(client, "/admin/organisations/new", {"name": "Nul\x00skolen", "kind": "school", "municipality": "Aarhus"})
+    assert response.status_code == 303

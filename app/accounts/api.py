@@ -2,19 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.accounts import emails
 from app.accounts import service as accounts
 from app.accounts.models import OrganisationKind, Role, SessionKind, TokenPurpose
 from app.accounts.schemas import OrganisationIn, OrganisationPublic, Page, UserCreate, UserIn, UserPublic
-from app.deps import ApiUser, Now, SessionDep, SettingsDep, StaffApiUser
+from app.deps import ApiUser, Limit, Now, Offset, PathId, SessionDep, SettingsDep, StaffApiUser
 from app.errors import InvalidInput
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/auth/token", tags=["auth"])
@@ -64,13 +62,13 @@ def create_organisation(user: StaffApiUser, db: SessionDep, data: OrganisationIn
 
 
 @router.get("/organisations/{organisation_id}", tags=["organisations"])
-def get_organisation(user: StaffApiUser, db: SessionDep, organisation_id: int) -> OrganisationPublic:
+def get_organisation(user: StaffApiUser, db: SessionDep, organisation_id: PathId) -> OrganisationPublic:
     return OrganisationPublic.model_validate(accounts.get_organisation(db, user, organisation_id))
 
 
 @router.put("/organisations/{organisation_id}", tags=["organisations"])
 def update_organisation(
-    user: StaffApiUser, db: SessionDep, organisation_id: int, data: OrganisationIn
+    user: StaffApiUser, db: SessionDep, organisation_id: PathId, data: OrganisationIn
 ) -> OrganisationPublic:
     return OrganisationPublic.model_validate(
         accounts.update_organisation(db, user, organisation_id, data)
@@ -108,10 +106,10 @@ def create_user(
 
 
 @router.get("/users/{user_id}", tags=["users"])
-def get_user(user: StaffApiUser, db: SessionDep, user_id: int) -> UserPublic:
+def get_user(user: StaffApiUser, db: SessionDep, user_id: PathId) -> UserPublic:
     return UserPublic.model_validate(accounts.get_user(db, user, user_id))
 
 
 @router.put("/users/{user_id}", tags=["users"])
-def update_user(user: StaffApiUser, db: SessionDep, user_id: int, data: UserIn) -> UserPublic:
+def update_user(user: StaffApiUser, db: SessionDep, user_id: PathId, data: UserIn) -> UserPublic:
     return UserPublic.model_validate(accounts.update_user(db, user, user_id, data))

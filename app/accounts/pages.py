@@ -9,7 +9,17 @@ from app.accounts import emails
 from app.accounts import service as accounts
 from app.accounts.models import Organisation, OrganisationKind, ProviderKind, Role, SchoolLevel, SessionKind, TokenPurpose, User
 from app.accounts.schemas import PASSWORD_MIN_LENGTH, OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
-from app.deps import SESSION_COOKIE, MaybeUser, Now, PageUser, SessionDep, SettingsDep, StaffPageUser
+from app.deps import (
+    SESSION_COOKIE,
+    MaybeUser,
+    Now,
+    PageNumber,
+    PageUser,
+    PathId,
+    SessionDep,
+    SettingsDep,
+    StaffPageUser,
+)
 from app.errors import DomainError, InvalidInput
 from app.i18n import _
 from app.web.forms import PostedForm, optional_choice, validate
@@ -234,7 +244,7 @@ def organisations(
     q: str | None = None,
     kind: str | None = None,
     municipality: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     kind = optional_choice(OrganisationKind, kind)
     items, total = accounts.list_organisations(
@@ -271,7 +281,7 @@ def create_organisation(request: Request, user: StaffPageUser, db: SessionDep, f
 
 @router.get("/admin/organisations/{organisation_id}")
 def organisation_form(
-    request: Request, user: StaffPageUser, db: SessionDep, organisation_id: int, notice: str | None = None
+    request: Request, user: StaffPageUser, db: SessionDep, organisation_id: PathId, notice: str | None = None
 ) -> Response:
     organisation = accounts.get_organisation(db, user, organisation_id)
     members, _total = accounts.list_users(db, user, organisation_id=organisation.id, limit=500)
@@ -283,7 +293,7 @@ def organisation_form(
 
 @router.post("/admin/organisations/{organisation_id}")
 def update_organisation(
-    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, organisation_id: int
+    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, organisation_id: PathId
 ) -> Response:
     organisation = accounts.get_organisation(db, user, organisation_id)
     data, errors = validate(OrganisationIn, form)
@@ -317,7 +327,7 @@ def users(
     db: SessionDep,
     q: str | None = None,
     role: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     role = optional_choice(Role, role)
     items, total = accounts.list_users(db, user, role=role, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -333,7 +343,7 @@ def users(
 
 
 @router.get("/admin/users/new")
-def new_user_form(request: Request, user: StaffPageUser, db: SessionDep, organisation_id: int | None = None) -> Response:
+def new_user_form(request: Request, user: StaffPageUser, db: SessionDep, organisation_id: str | None = None) -> Response:
     values = {"role": "teacher", "organisation_id": organisation_id}
     return _form(request, "admin/user_form.html", values, {}, edited=None, **_user_choices(db, user))
 
@@ -356,7 +366,7 @@ def create_user(
 
 
 @router.get("/admin/users/{user_id}")
-def user_form(request: Request, user: StaffPageUser, db: SessionDep, user_id: int, notice: str | None = None) -> Response:
+def user_form(request: Request, user: StaffPageUser, db: SessionDep, user_id: PathId, notice: str | None = None) -> Response:
     edited = accounts.get_user(db, user, user_id)
     return _form(
         request, "admin/user_form.html", edited.model_dump(), {}, edited=edited, notice=notice, **_user_choices(db, user)
@@ -364,7 +374,7 @@ def user_form(request: Request, user: StaffPageUser, db: SessionDep, user_id: in
 
 
 @router.post("/admin/users/{user_id}")
-def update_user(request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: int) -> Response:
+def update_user(request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: PathId) -> Response:
     edited = accounts.get_user(db, user, user_id)
     data, errors = validate(UserIn, {**form, "is_active": "is_active" in form})
     if data is not None:
@@ -379,7 +389,7 @@ def update_user(request: Request, user: StaffPageUser, db: SessionDep, form: Pos
 
 @router.post("/admin/users/{user_id}/invitation")
 def resend_invitation(
-    request: Request, user: StaffPageUser, db: SessionDep, user_id: int, now: Now, settings: SettingsDep
+    request: Request, user: StaffPageUser, db: SessionDep, user_id: PathId, now: Now, settings: SettingsDep
 ) -> Response:
     edited = accounts.get_user(db, user, user_id)
     token = accounts.issue_account_token(db, edited, purpose=TokenPurpose.invitation, now=now, settings=settings)

@@ -3,11 +3,20 @@
 from datetime import datetime
 from typing import Annotated, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from pydantic_core import PydanticCustomError
 
 from app.accounts.models import OrganisationKind, ProviderKind, Role, SchoolLevel
+from app.db import MAX_ID
 from app.geography import MUNICIPALITIES
 
 PASSWORD_MIN_LENGTH = 10
@@ -28,8 +37,19 @@ Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=200)]
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
 
 
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_nul_characters(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text; refuse it here with the field named.
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "must not contain NUL characters")
+        return value
 
 
 class OrganisationIn(Form):
@@ -69,7 +89,7 @@ class UserIn(Form):
     email: Email
     name: Name
     role: Role
-    organisation_id: int | None = None
+    organisation_id: DbId | None = None
     municipality: Municipality | None = None
     phone: Annotated[str, Field(max_length=30)] = ""
     is_active: bool = True

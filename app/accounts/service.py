@@ -33,7 +33,7 @@ def authenticate(
     db: Session, *, email: str, password: str, client: str, now: datetime, settings: Settings
 ) -> User:
     """The active user with this e-mail and password, or an error that does not tell which was wrong."""
-    email = email.strip().lower()
+    email = email.replace("\x00", "").strip().lower()
     since = now - timedelta(minutes=settings.login_window_minutes)
     failures_for_email = db.exec(
         select(func.count()).where(LoginAttempt.email == email, LoginAttempt.attempted_at >= since)
@@ -163,7 +163,7 @@ def issue_account_token(
 
 def user_for_password_reset(db: Session, email: str) -> User | None:
     """Who to send a reset link to; the page says the same whether or not the address is known."""
-    user = db.exec(select(User).where(User.email == email.strip().lower())).first()
+    user = db.exec(select(User).where(User.email == email.replace("\x00", "").strip().lower())).first()
     return user if user and user.is_active else None
 
 

@@ -43,12 +43,13 @@ def errors_by_field(error: ValidationError) -> dict[str, str]:
 
 async def posted_form(request: Request) -> dict[str, Any]:
     """The posted fields without the CSRF token. An empty field counts as not given, so optional
-    fields take their default and required ones say "fill in this field"."""
+    fields take their default and required ones say "fill in this field". NUL characters, which no
+    person types and PostgreSQL cannot store, are dropped."""
     form = await request.form()
     return {
-        key: value
+        key: value.replace("\x00", "")
         for key, value in form.items()
-        if key != CSRF_FIELD and isinstance(value, str) and value.strip() != ""
+        if key != CSRF_FIELD and isinstance(value, str) and value.replace("\x00", "").strip() != ""
     }
 
 

@@ -3,6 +3,7 @@
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import pick_language, set_language
@@ -68,3 +69,20 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RejectNulMiddleware:
+    """A NUL byte has no use in any address of the portal, and PostgreSQL refuses it in text: answer
+    400 at the door rather than fail deep inside a query."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
+        ):
+            response = PlainTextResponse("Bad request: NUL character in the address", status_code=400)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,6 +1,7 @@
 """The accounts JSON API (shared/API.md): tokens, me, organisations, users, health and OpenAPI.
 
-Every refused change is checked twice: the answer names the field, and the database holds nothing new.
+Every refused change is checked twice: the answer names the field, and the database holds
+nothing new.
 """
 
 import os
@@ -108,7 +109,7 @@ def test_token_for_the_right_password_opens_the_api(client, db):
 
 
 def test_token_e_mail_ignores_case_and_spaces(client, db):
-    teacher = make_user(db, "teacher", email="mixed.case@example.dk")
+    make_user(db, "teacher", email="mixed.case@example.dk")
 
     response = get_token(client, "  Mixed.CASE@Example.DK ", PASSWORD)
 
@@ -239,7 +240,9 @@ def test_me_with_a_bad_token_is_401(client, db, settings, authorization):
 
 def test_a_browser_session_is_not_an_api_token(client, db, settings):
     teacher = make_user(db, "teacher")
-    web_token = accounts.start_session(db, teacher, kind=SessionKind.web, now=utcnow(), settings=settings)
+    web_token = accounts.start_session(
+        db, teacher, kind=SessionKind.web, now=utcnow(), settings=settings
+    )
 
     assert client.get("/api/v1/me", headers=bearer(web_token)).status_code == 401
 
@@ -247,7 +250,9 @@ def test_a_browser_session_is_not_an_api_token(client, db, settings):
 def test_an_expired_api_token_is_401(client, db, settings):
     teacher = make_user(db, "teacher")
     long_ago = utcnow() - timedelta(days=settings.api_token_days, minutes=1)
-    token = accounts.start_session(db, teacher, kind=SessionKind.api, now=long_ago, settings=settings)
+    token = accounts.start_session(
+        db, teacher, kind=SessionKind.api, now=long_ago, settings=settings
+    )
 
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
@@ -286,17 +291,30 @@ def test_non_staff_get_403_on_staff_endpoints(client, db, settings, role, method
     actor = make_user(db, role, organisation=school if role == "teacher" else None)
     target = make_user(db, "teacher", organisation=school)
     url = path.format(organisation_id=school.id, user_id=target.id)
-    body = {
-        "/api/v1/organisations": {"name": "Ny skole", "kind": "school", "municipality": "Aarhus"},
-        "/api/v1/organisations/{organisation_id}": {
-            "name": "Omdøbt", "kind": "school", "municipality": "Aarhus"
-        },
-        "/api/v1/users": {
-            "email": "new.teacher@example.dk", "name": "New", "role": "teacher",
-            "organisation_id": school.id, "password": NEW_PASSWORD,
-        },
-        "/api/v1/users/{user_id}": user_body(target, name="Omdøbt"),
-    }[path] if method != "GET" else None
+    body = (
+        {
+            "/api/v1/organisations": {
+                "name": "Ny skole",
+                "kind": "school",
+                "municipality": "Aarhus",
+            },
+            "/api/v1/organisations/{organisation_id}": {
+                "name": "Omdøbt",
+                "kind": "school",
+                "municipality": "Aarhus",
+            },
+            "/api/v1/users": {
+                "email": "new.teacher@example.dk",
+                "name": "New",
+                "role": "teacher",
+                "organisation_id": school.id,
+                "password": NEW_PASSWORD,
+            },
+            "/api/v1/users/{user_id}": user_body(target, name="Omdøbt"),
+        }[path]
+        if method != "GET"
+        else None
+    )
     organisations, users = count(db, Organisation), count(db, User)
     school_name, target_name = school.name, target.name
 
@@ -366,7 +384,9 @@ def test_a_school_gets_a_default_level(client, db, admin_headers):
         ({"surprise": 1}, "surprise"),
     ],
 )
-def test_create_organisation_refuses_bad_input_naming_the_field(client, db, admin_headers, changes, field):
+def test_create_organisation_refuses_bad_input_naming_the_field(
+    client, db, admin_headers, changes, field
+):
     body = {"name": "Ny skole", "kind": "school", "municipality": "Aarhus", **changes}
     before = count(db, Organisation)
 
@@ -435,7 +455,9 @@ def test_municipal_coordinator_sees_only_their_municipality(client, db, settings
     assert sorted(item["id"] for item in body["items"]) == sorted(o.id for o in own)
 
     # Asking for the other municipality by filter shows nothing either.
-    filtered = client.get("/api/v1/organisations", headers=headers, params={"municipality": "Herning"})
+    filtered = client.get(
+        "/api/v1/organisations", headers=headers, params={"municipality": "Herning"}
+    )
     assert filtered.json() == {"items": [], "total": 0}
 
     assert client.get(f"/api/v1/organisations/{own[0].id}", headers=headers).status_code == 200
@@ -453,9 +475,13 @@ def test_admin_lists_every_organisation_and_can_filter(client, db, admin_headers
     assert everything["total"] == 3
     assert [o["name"] for o in everything["items"]] == ["Alfa Skole", "Beta A/S", "Gamma Skole"]
 
-    schools = client.get("/api/v1/organisations", headers=admin_headers, params={"kind": "school"}).json()
+    schools = client.get(
+        "/api/v1/organisations", headers=admin_headers, params={"kind": "school"}
+    ).json()
     assert {o["name"] for o in schools["items"]} == {"Alfa Skole", "Gamma Skole"}
-    searched = client.get("/api/v1/organisations", headers=admin_headers, params={"q": "beta"}).json()
+    searched = client.get(
+        "/api/v1/organisations", headers=admin_headers, params={"q": "beta"}
+    ).json()
     assert [o["name"] for o in searched["items"]] == ["Beta A/S"]
     assert searched["total"] == 1
 
@@ -477,7 +503,8 @@ def test_organisation_list_honours_limit_and_offset(client, db, admin_headers):
 
 
 @pytest.mark.parametrize(
-    ("params", "field"), [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"offset": -1}, "offset")]
+    ("params", "field"),
+    [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"offset": -1}, "offset")],
 )
 @pytest.mark.parametrize("path", ["/api/v1/organisations", "/api/v1/users"])
 def test_lists_refuse_bad_paging(client, admin_headers, path, params, field):
@@ -490,7 +517,10 @@ def test_lists_refuse_bad_paging(client, admin_headers, path, params, field):
 def test_get_unknown_organisation_is_404(client, db, admin_headers):
     school = make_school(db)
 
-    assert client.get(f"/api/v1/organisations/{school.id + 1000}", headers=admin_headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/organisations/{school.id + 1000}", headers=admin_headers).status_code
+        == 404
+    )
 
 
 def test_update_organisation(client, db, admin_headers):
@@ -500,8 +530,11 @@ def test_update_organisation(client, db, admin_headers):
         f"/api/v1/organisations/{school.id}",
         headers=admin_headers,
         json={
-            "name": "Renamed Skole", "kind": "school", "municipality": "Odder",
-            "school_level": "upper_secondary", "address": "Skolevej 1",
+            "name": "Renamed Skole",
+            "kind": "school",
+            "municipality": "Odder",
+            "school_level": "upper_secondary",
+            "address": "Skolevej 1",
         },
     )
 
@@ -510,11 +543,14 @@ def test_update_organisation(client, db, admin_headers):
     db.expire_all()
     stored = db.get(Organisation, school.id)
     assert (stored.name, stored.municipality, stored.school_level, stored.address) == (
-        "Renamed Skole", "Odder", "upper_secondary", "Skolevej 1"
+        "Renamed Skole",
+        "Odder",
+        "upper_secondary",
+        "Skolevej 1",
     )
-    assert client.get(f"/api/v1/organisations/{school.id}", headers=admin_headers).json()["name"] == (
-        "Renamed Skole"
-    )
+    assert client.get(f"/api/v1/organisations/{school.id}", headers=admin_headers).json()[
+        "name"
+    ] == ("Renamed Skole")
 
 
 def test_update_organisation_refuses_bad_input(client, db, admin_headers):
@@ -570,9 +606,10 @@ def test_municipal_coordinator_cannot_update_foreign_or_move_own(client, db, set
     assert moved.status_code == 422
     assert error_fields(moved) == ["municipality"]
     db.expire_all()
-    assert (db.get(Organisation, foreign.id).name, db.get(Organisation, foreign.id).municipality) == (
-        "Fremmed Skole", "Herning"
-    )
+    assert (
+        db.get(Organisation, foreign.id).name,
+        db.get(Organisation, foreign.id).municipality,
+    ) == ("Fremmed Skole", "Herning")
     assert db.get(Organisation, own.id).municipality == "Aarhus"
 
 
@@ -586,15 +623,22 @@ def test_create_user_with_a_password_who_can_then_log_in(client, db, admin_heade
         "/api/v1/users",
         headers=admin_headers,
         json={
-            "email": "New.Teacher@Example.DK", "name": "Ny Lærer", "role": "teacher",
-            "organisation_id": school.id, "password": NEW_PASSWORD,
+            "email": "New.Teacher@Example.DK",
+            "name": "Ny Lærer",
+            "role": "teacher",
+            "organisation_id": school.id,
+            "password": NEW_PASSWORD,
         },
     )
 
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["email"] == "new.teacher@example.dk"
-    assert (body["name"], body["role"], body["organisation_id"]) == ("Ny Lærer", "teacher", school.id)
+    assert (body["name"], body["role"], body["organisation_id"]) == (
+        "Ny Lærer",
+        "teacher",
+        school.id,
+    )
     assert not any("password" in key for key in body)
     assert db.get(User, body["id"]).email == "new.teacher@example.dk"
     assert mailbox.to("new.teacher@example.dk") == []  # no invitation when a password was given
@@ -605,14 +649,20 @@ def test_create_user_with_a_password_who_can_then_log_in(client, db, admin_heade
     assert me.json()["id"] == body["id"]
 
 
-def test_create_user_without_a_password_sends_an_invitation(client, db, admin_headers, mailbox, settings):
+def test_create_user_without_a_password_sends_an_invitation(
+    client, db, admin_headers, mailbox, settings
+):
     provider = make_provider(db)
 
     response = client.post(
         "/api/v1/users",
         headers=admin_headers,
-        json={"email": "invited@example.dk", "name": "Inviteret", "role": "provider",
-              "organisation_id": provider.id},
+        json={
+            "email": "invited@example.dk",
+            "name": "Inviteret",
+            "role": "provider",
+            "organisation_id": provider.id,
+        },
     )
 
     assert response.status_code == 201, response.text
@@ -654,24 +704,39 @@ REFUSED_USERS = [
     pytest.param("admin", {"password": "short"}, "password", id="short-password"),
     pytest.param("admin", {"name": "  "}, "name", id="blank-name"),
     pytest.param("admin", {"role": "superuser"}, "role", id="bad-role"),
-    pytest.param("admin", {"organisation_id": None}, "organisation_id", id="teacher-without-organisation"),
-    pytest.param("admin", {"organisation_id": "provider"}, "organisation_id", id="teacher-at-a-provider"),
     pytest.param(
-        "admin", {"role": "provider", "organisation_id": "school"}, "organisation_id",
+        "admin", {"organisation_id": None}, "organisation_id", id="teacher-without-organisation"
+    ),
+    pytest.param(
+        "admin", {"organisation_id": "provider"}, "organisation_id", id="teacher-at-a-provider"
+    ),
+    pytest.param(
+        "admin",
+        {"role": "provider", "organisation_id": "school"},
+        "organisation_id",
         id="provider-at-a-school",
     ),
     pytest.param("admin", {"organisation_id": 10**9}, "organisation_id", id="unknown-organisation"),
     pytest.param(
-        "admin", {"role": "coordinator", "organisation_id": "school"}, "organisation_id",
+        "admin",
+        {"role": "coordinator", "organisation_id": "school"},
+        "organisation_id",
         id="coordinator-with-organisation",
     ),
-    pytest.param("admin", {"municipality": "Aarhus"}, "municipality", id="teacher-with-municipality"),
     pytest.param(
-        "admin", {"role": "coordinator", "organisation_id": None, "municipality": "Roskilde"},
-        "municipality", id="coordinator-unknown-municipality",
+        "admin", {"municipality": "Aarhus"}, "municipality", id="teacher-with-municipality"
     ),
     pytest.param(
-        "coordinator", {"role": "admin", "organisation_id": None}, "role", id="coordinator-creates-admin"
+        "admin",
+        {"role": "coordinator", "organisation_id": None, "municipality": "Roskilde"},
+        "municipality",
+        id="coordinator-unknown-municipality",
+    ),
+    pytest.param(
+        "coordinator",
+        {"role": "admin", "organisation_id": None},
+        "role",
+        id="coordinator-creates-admin",
     ),
     pytest.param("admin", {"email": "taken@example.dk"}, "email", id="duplicate-email"),
     pytest.param("admin", {"email": "TAKEN@Example.dk"}, "email", id="duplicate-email-other-case"),
@@ -683,8 +748,13 @@ def test_create_user_refuses_bad_input_and_saves_nothing(
     client, db, settings, mailbox, world, actor_role, changes, field
 ):
     actor = make_user(db, actor_role)
-    body = {"email": "someone.new@example.dk", "name": "Ny", "role": "teacher",
-            "organisation_id": world["school"].id, **changes}
+    body = {
+        "email": "someone.new@example.dk",
+        "name": "Ny",
+        "role": "teacher",
+        "organisation_id": world["school"].id,
+        **changes,
+    }
     if body["organisation_id"] in ("school", "provider"):
         body["organisation_id"] = world[body["organisation_id"]].id
     users, tokens = count(db, User), count(db, AccountToken)
@@ -702,14 +772,21 @@ def test_admin_may_create_an_admin(client, db, admin_headers):
     response = client.post(
         "/api/v1/users",
         headers=admin_headers,
-        json={"email": "admin2@example.dk", "name": "Admin To", "role": "admin", "password": NEW_PASSWORD},
+        json={
+            "email": "admin2@example.dk",
+            "name": "Admin To",
+            "role": "admin",
+            "password": NEW_PASSWORD,
+        },
     )
 
     assert response.status_code == 201, response.text
     assert db.get(User, response.json()["id"]).role == "admin"
 
 
-def test_municipal_coordinator_creates_users_only_in_their_municipality(client, db, settings, mailbox):
+def test_municipal_coordinator_creates_users_only_in_their_municipality(
+    client, db, settings, mailbox
+):
     own_school = make_school(db, municipality="Aarhus")
     foreign_school = make_school(db, municipality="Herning")
     coordinator = make_user(db, "coordinator", municipality="Aarhus")
@@ -717,15 +794,28 @@ def test_municipal_coordinator_creates_users_only_in_their_municipality(client, 
     before = count(db, User)
 
     foreign_teacher = client.post(
-        "/api/v1/users", headers=headers,
-        json={"email": "t1@example.dk", "name": "T", "role": "teacher", "organisation_id": foreign_school.id},
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "email": "t1@example.dk",
+            "name": "T",
+            "role": "teacher",
+            "organisation_id": foreign_school.id,
+        },
     )
     foreign_coordinator = client.post(
-        "/api/v1/users", headers=headers,
-        json={"email": "c1@example.dk", "name": "C", "role": "coordinator", "municipality": "Herning"},
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "email": "c1@example.dk",
+            "name": "C",
+            "role": "coordinator",
+            "municipality": "Herning",
+        },
     )
     regional_coordinator = client.post(
-        "/api/v1/users", headers=headers,
+        "/api/v1/users",
+        headers=headers,
         json={"email": "c2@example.dk", "name": "C", "role": "coordinator"},
     )
 
@@ -739,9 +829,15 @@ def test_municipal_coordinator_creates_users_only_in_their_municipality(client, 
     assert mailbox.messages == []
 
     own = client.post(
-        "/api/v1/users", headers=headers,
-        json={"email": "t2@example.dk", "name": "T", "role": "teacher", "organisation_id": own_school.id,
-              "password": NEW_PASSWORD},
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "email": "t2@example.dk",
+            "name": "T",
+            "role": "teacher",
+            "organisation_id": own_school.id,
+            "password": NEW_PASSWORD,
+        },
     )
     assert own.status_code == 201, own.text
     assert client.get(f"/api/v1/users/{own.json()['id']}", headers=headers).status_code == 200
@@ -756,15 +852,22 @@ def test_get_user(client, db, admin_headers):
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["email"], body["role"], body["organisation_id"]) == (
-        teacher.id, teacher.email, "teacher", school.id
+        teacher.id,
+        teacher.email,
+        "teacher",
+        school.id,
     )
     assert not any("password" in key for key in body)
-    assert client.get(f"/api/v1/users/{teacher.id + 1000}", headers=admin_headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/users/{teacher.id + 1000}", headers=admin_headers).status_code == 404
+    )
 
 
 def test_municipal_coordinator_sees_only_their_users(client, db, settings):
     aarhus_teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
-    aarhus_provider = make_user(db, "provider", organisation=make_provider(db, municipality="Aarhus"))
+    aarhus_provider = make_user(
+        db, "provider", organisation=make_provider(db, municipality="Aarhus")
+    )
     herning_teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Herning"))
     admin = make_user(db, "admin")
     regional = make_user(db, "coordinator")
@@ -808,7 +911,9 @@ def test_user_list_honours_limit_offset_and_filters(client, db, admin, admin_hea
     assert len(all_ids) == 6
 
     pages = [
-        client.get("/api/v1/users", headers=admin_headers, params={"limit": 4, "offset": offset}).json()
+        client.get(
+            "/api/v1/users", headers=admin_headers, params={"limit": 4, "offset": offset}
+        ).json()
         for offset in (0, 4)
     ]
 
@@ -822,7 +927,10 @@ def test_user_list_honours_limit_offset_and_filters(client, db, admin, admin_hea
         "/api/v1/users", headers=admin_headers, params={"organisation_id": school.id}
     ).json()
     assert by_organisation["total"] == 4
-    assert client.get("/api/v1/users", headers=admin_headers, params={"role": "pope"}).status_code == 422
+    assert (
+        client.get("/api/v1/users", headers=admin_headers, params={"role": "pope"}).status_code
+        == 422
+    )
 
 
 def test_update_user(client, db, admin_headers):
@@ -833,8 +941,13 @@ def test_update_user(client, db, admin_headers):
     response = client.put(
         f"/api/v1/users/{teacher.id}",
         headers=admin_headers,
-        json=user_body(teacher, name="Nyt Navn", email="New.Address@Example.dk",
-                       organisation_id=other_school.id, phone="12345678"),
+        json=user_body(
+            teacher,
+            name="Nyt Navn",
+            email="New.Address@Example.dk",
+            organisation_id=other_school.id,
+            phone="12345678",
+        ),
     )
 
     assert response.status_code == 200, response.text
@@ -842,7 +955,10 @@ def test_update_user(client, db, admin_headers):
     db.expire_all()
     stored = db.get(User, teacher.id)
     assert (stored.name, stored.email, stored.organisation_id, stored.phone) == (
-        "Nyt Navn", "new.address@example.dk", other_school.id, "12345678"
+        "Nyt Navn",
+        "new.address@example.dk",
+        other_school.id,
+        "12345678",
     )
 
 
@@ -851,7 +967,9 @@ def test_update_user_refuses_someone_elses_e_mail(client, db, admin_headers):
     make_user(db, "teacher", email="second@example.dk")
 
     response = client.put(
-        f"/api/v1/users/{first.id}", headers=admin_headers, json=user_body(first, email="SECOND@example.dk")
+        f"/api/v1/users/{first.id}",
+        headers=admin_headers,
+        json=user_body(first, email="SECOND@example.dk"),
     )
 
     assert response.status_code == 422
@@ -864,7 +982,9 @@ def test_update_user_keeps_own_e_mail_in_any_case(client, db, admin_headers):
     teacher = make_user(db, "teacher", email="same@example.dk")
 
     response = client.put(
-        f"/api/v1/users/{teacher.id}", headers=admin_headers, json=user_body(teacher, email="Same@Example.dk")
+        f"/api/v1/users/{teacher.id}",
+        headers=admin_headers,
+        json=user_body(teacher, email="Same@Example.dk"),
     )
 
     assert response.status_code == 200, response.text
@@ -875,7 +995,9 @@ def test_deactivating_a_user_ends_their_api_access(client, db, settings, admin_h
     their_headers = api_headers(db, teacher, settings)
 
     response = client.put(
-        f"/api/v1/users/{teacher.id}", headers=admin_headers, json=user_body(teacher, is_active=False)
+        f"/api/v1/users/{teacher.id}",
+        headers=admin_headers,
+        json=user_body(teacher, is_active=False),
     )
 
     assert response.status_code == 200, response.text
@@ -890,7 +1012,9 @@ def test_nobody_deactivates_themselves(client, db, settings, role):
     actor = make_user(db, role)
     headers = api_headers(db, actor, settings)
 
-    response = client.put(f"/api/v1/users/{actor.id}", headers=headers, json=user_body(actor, is_active=False))
+    response = client.put(
+        f"/api/v1/users/{actor.id}", headers=headers, json=user_body(actor, is_active=False)
+    )
 
     assert response.status_code == 422
     db.expire_all()
@@ -986,17 +1110,35 @@ HUGE = 2**63  # larger than any database integer
     ("method", "path", "make_body"),
     [
         ("GET", f"/api/v1/organisations/{HUGE}", None),
-        ("PUT", f"/api/v1/organisations/{HUGE}",
-         lambda w: {"name": "X", "kind": "school", "municipality": "Aarhus"}),
+        (
+            "PUT",
+            f"/api/v1/organisations/{HUGE}",
+            lambda w: {"name": "X", "kind": "school", "municipality": "Aarhus"},
+        ),
         ("GET", f"/api/v1/users/{HUGE}", None),
         ("PUT", f"/api/v1/users/{HUGE}", lambda w: user_body(w["taken"], email="x@example.dk")),
-        ("POST", "/api/v1/users",
-         lambda w: {"email": "x@example.dk", "name": "X", "role": "teacher", "organisation_id": HUGE}),
+        (
+            "POST",
+            "/api/v1/users",
+            lambda w: {
+                "email": "x@example.dk",
+                "name": "X",
+                "role": "teacher",
+                "organisation_id": HUGE,
+            },
+        ),
         ("GET", f"/api/v1/users?offset={HUGE}", None),
         ("GET", f"/api/v1/organisations?offset={HUGE}", None),
     ],
-    ids=["get-organisation", "put-organisation", "get-user", "put-user", "user-organisation_id",
-         "users-offset", "organisations-offset"],
+    ids=[
+        "get-organisation",
+        "put-organisation",
+        "get-user",
+        "put-user",
+        "user-organisation_id",
+        "users-offset",
+        "organisations-offset",
+    ],
 )
 def test_out_of_range_integers_are_refused_not_500(
     quiet_client, db, admin_headers, world, method, path, make_body
@@ -1016,8 +1158,8 @@ def test_out_of_range_integers_are_refused_not_500(
 
 @pytest.mark.xfail(
     IS_POSTGRES,
-    reason="BUG (PostgreSQL only): an id above 2**31-1 is sent to PostgreSQL as an INTEGER and fails "
-    "with NumericValueOutOfRange, a 500, instead of 404",
+    reason="BUG (PostgreSQL only): an id above 2**31-1 is sent to PostgreSQL as an INTEGER and "
+    "fails with NumericValueOutOfRange, a 500, instead of 404",
     strict=True,
 )
 @pytest.mark.parametrize("path", ["/api/v1/organisations/2147483648", "/api/v1/users/2147483648"])
@@ -1027,25 +1169,46 @@ def test_ids_just_beyond_32_bits_are_404(quiet_client, admin_headers, path):
 
 @pytest.mark.xfail(
     IS_POSTGRES,
-    reason="BUG (PostgreSQL only): a NUL character in a text field reaches PostgreSQL, which refuses "
-    "it (psycopg DataError), giving a 500 instead of 422/401/200",
+    reason="BUG (PostgreSQL only): a NUL character in a text field reaches PostgreSQL, which "
+    "refuses it (psycopg DataError), giving a 500 instead of 422/401/200",
     strict=True,
 )
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "allowed"),
     [
-        ("POST", "/api/v1/organisations",
-         {"json": {"name": "Nul\u0000Skole", "kind": "school", "municipality": "Aarhus"}}, {201, 422}),
-        ("POST", "/api/v1/users",
-         {"json": {"email": "nul@example.dk", "name": "Nul\u0000", "role": "coordinator",
-                   "password": NEW_PASSWORD}}, {201, 422}),
-        ("POST", TOKEN_URL, {"data": {"username": "nul\u0000@example.dk", "password": "x"}}, {401, 422}),
+        (
+            "POST",
+            "/api/v1/organisations",
+            {"json": {"name": "Nul\u0000Skole", "kind": "school", "municipality": "Aarhus"}},
+            {201, 422},
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            {
+                "json": {
+                    "email": "nul@example.dk",
+                    "name": "Nul\u0000",
+                    "role": "coordinator",
+                    "password": NEW_PASSWORD,
+                }
+            },
+            {201, 422},
+        ),
+        (
+            "POST",
+            TOKEN_URL,
+            {"data": {"username": "nul\u0000@example.dk", "password": "x"}},
+            {401, 422},
+        ),
         ("GET", "/api/v1/users", {"params": {"q": "a\u0000b"}}, {200, 422}),
         ("GET", "/api/v1/organisations", {"params": {"q": "a\u0000b"}}, {200, 422}),
     ],
     ids=["organisation-name", "user-name", "token-username", "users-q", "organisations-q"],
 )
-def test_nul_characters_are_not_a_server_error(quiet_client, admin_headers, method, path, kwargs, allowed):
+def test_nul_characters_are_not_a_server_error(
+    quiet_client, admin_headers, method, path, kwargs, allowed
+):
     response = quiet_client.request(method, path, headers=admin_headers, **kwargs)
 
     assert response.status_code in allowed, response.text
@@ -1061,7 +1224,9 @@ def test_an_unreachable_mail_server_leaves_no_half_created_user(app, db, setting
     app.state.settings = settings.model_copy(update={"smtp_port": free_port()})  # nobody listens
     users = count(db, User)
 
-    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as test_client:
+    with TestClient(
+        app, base_url="http://testserver", raise_server_exceptions=False
+    ) as test_client:
         response = test_client.post(
             "/api/v1/users",
             headers=admin_headers,
@@ -1072,4 +1237,3 @@ def test_an_unreachable_mail_server_leaves_no_half_created_user(app, db, setting
         # Refused: then nothing may be left behind.
         assert count(db, User) == users, response.status_code
     assert response.status_code != 500
-

@@ -31,7 +31,9 @@ def count(db, model, *where) -> int:
 
 
 def authenticate(db, settings, email, password, *, now=NOW, client=CLIENT):
-    return accounts.authenticate(db, email=email, password=password, client=client, now=now, settings=settings)
+    return accounts.authenticate(
+        db, email=email, password=password, client=client, now=now, settings=settings
+    )
 
 
 def fail(db, settings, email, *, times=1, now=NOW, client=CLIENT):
@@ -78,7 +80,9 @@ def test_wrong_password_is_refused_and_recorded(db, settings):
 
     assert refused.value.field == "password"
     attempts = db.exec(select(LoginAttempt)).all()
-    assert [(a.email, a.client, a.attempted_at) for a in attempts] == [("bo@example.dk", CLIENT, NOW)]
+    assert [(a.email, a.client, a.attempted_at) for a in attempts] == [
+        ("bo@example.dk", CLIENT, NOW)
+    ]
     assert teacher.password_hash is not None
 
 
@@ -118,7 +122,9 @@ def test_too_many_failures_block_even_the_right_password(db, settings):
     teacher = make_user(db, "teacher")
     other = make_user(db, "teacher")
     fail(db, settings, teacher.email, times=settings.login_max_failures - 1)
-    assert authenticate(db, settings, teacher.email, PASSWORD) is teacher  # one below the limit: fine
+    assert (
+        authenticate(db, settings, teacher.email, PASSWORD) is teacher
+    )  # one below the limit: fine
     fail(db, settings, teacher.email, times=settings.login_max_failures)
 
     with pytest.raises(TooManyAttempts):
@@ -129,7 +135,9 @@ def test_too_many_failures_block_even_the_right_password(db, settings):
     # Another address from the same client is not blocked.
     assert authenticate(db, settings, other.email, PASSWORD) is other
     # A refused attempt while blocked does not count as a new failure.
-    assert count(db, LoginAttempt, LoginAttempt.email == teacher.email) == settings.login_max_failures
+    assert (
+        count(db, LoginAttempt, LoginAttempt.email == teacher.email) == settings.login_max_failures
+    )
 
 
 def test_the_limit_follows_the_settings(db, settings):
@@ -144,7 +152,13 @@ def test_the_limit_follows_the_settings(db, settings):
 def test_failures_older_than_the_window_do_not_count(db, settings):
     teacher = make_user(db, "teacher")
     window = timedelta(minutes=settings.login_window_minutes)
-    fail(db, settings, teacher.email, times=settings.login_max_failures, now=NOW - window - timedelta(seconds=1))
+    fail(
+        db,
+        settings,
+        teacher.email,
+        times=settings.login_max_failures,
+        now=NOW - window - timedelta(seconds=1),
+    )
 
     assert authenticate(db, settings, teacher.email, PASSWORD, now=NOW) is teacher
 
@@ -152,7 +166,13 @@ def test_failures_older_than_the_window_do_not_count(db, settings):
 def test_failures_inside_the_window_count(db, settings):
     teacher = make_user(db, "teacher")
     window = timedelta(minutes=settings.login_window_minutes)
-    fail(db, settings, teacher.email, times=settings.login_max_failures, now=NOW - window + timedelta(seconds=1))
+    fail(
+        db,
+        settings,
+        teacher.email,
+        times=settings.login_max_failures,
+        now=NOW - window + timedelta(seconds=1),
+    )
 
     with pytest.raises(TooManyAttempts):
         authenticate(db, settings, teacher.email, PASSWORD, now=NOW)
@@ -198,32 +218,48 @@ def test_a_session_finds_its_user_and_stores_only_a_hash(db, settings):
 def test_every_session_has_its_own_token(db, settings):
     teacher = make_user(db, "teacher")
 
-    tokens = {accounts.start_session(db, teacher, kind=SessionKind.api, now=NOW, settings=settings)
-              for _ in range(3)}
+    tokens = {
+        accounts.start_session(db, teacher, kind=SessionKind.api, now=NOW, settings=settings)
+        for _ in range(3)
+    }
 
     assert len(tokens) == 3
     assert count(db, AuthSession, AuthSession.user_id == teacher.id) == 3
 
 
 @pytest.mark.parametrize(
-    ("kind", "days_setting"), [(SessionKind.web, "session_days"), (SessionKind.api, "api_token_days")]
+    ("kind", "days_setting"),
+    [(SessionKind.web, "session_days"), (SessionKind.api, "api_token_days")],
 )
 def test_a_session_expires(db, settings, kind, days_setting):
     teacher = make_user(db, "teacher")
     token = accounts.start_session(db, teacher, kind=kind, now=NOW, settings=settings)
     lifetime = timedelta(days=getattr(settings, days_setting))
 
-    assert accounts.user_for_session(db, token, kind=kind, now=NOW + lifetime - timedelta(seconds=1)) is teacher
+    assert (
+        accounts.user_for_session(db, token, kind=kind, now=NOW + lifetime - timedelta(seconds=1))
+        is teacher
+    )
     assert accounts.user_for_session(db, token, kind=kind, now=NOW + lifetime) is None
-    assert accounts.user_for_session(db, token, kind=kind, now=NOW + lifetime + timedelta(days=1)) is None
+    assert (
+        accounts.user_for_session(db, token, kind=kind, now=NOW + lifetime + timedelta(days=1))
+        is None
+    )
 
 
 def test_the_clock_may_be_in_any_time_zone(db, settings):
     teacher = make_user(db, "teacher")
     token = accounts.start_session(db, teacher, kind=SessionKind.api, now=NOW, settings=settings)
-    expiry = (NOW + timedelta(days=settings.api_token_days)).astimezone(ZoneInfo("Europe/Copenhagen"))
+    expiry = (NOW + timedelta(days=settings.api_token_days)).astimezone(
+        ZoneInfo("Europe/Copenhagen")
+    )
 
-    assert accounts.user_for_session(db, token, kind=SessionKind.api, now=expiry - timedelta(minutes=1)) is teacher
+    assert (
+        accounts.user_for_session(
+            db, token, kind=SessionKind.api, now=expiry - timedelta(minutes=1)
+        )
+        is teacher
+    )
     assert accounts.user_for_session(db, token, kind=SessionKind.api, now=expiry) is None
 
 
@@ -286,7 +322,9 @@ def test_change_password_ends_every_session(db, settings):
     ]
     kept = accounts.start_session(db, bystander, kind=SessionKind.web, now=NOW, settings=settings)
 
-    accounts.change_password(db, teacher, PasswordChange(current_password=PASSWORD, new_password=NEW_PASSWORD))
+    accounts.change_password(
+        db, teacher, PasswordChange(current_password=PASSWORD, new_password=NEW_PASSWORD)
+    )
 
     assert accounts.user_for_session(db, tokens[0], kind=SessionKind.web, now=NOW) is None
     assert accounts.user_for_session(db, tokens[1], kind=SessionKind.api, now=NOW) is None
@@ -304,7 +342,9 @@ def test_change_password_needs_the_current_password(db, settings):
 
     with pytest.raises(InvalidInput) as refused:
         accounts.change_password(
-            db, teacher, PasswordChange(current_password="not my password", new_password=NEW_PASSWORD)
+            db,
+            teacher,
+            PasswordChange(current_password="not my password", new_password=NEW_PASSWORD),
         )
 
     assert refused.value.field == "current_password"
@@ -317,7 +357,9 @@ def test_change_password_needs_the_current_password(db, settings):
 
 @pytest.mark.parametrize("purpose", list(TokenPurpose))
 def test_an_account_token_sets_the_password_once(db, settings, purpose):
-    teacher = make_user(db, "teacher", password=None if purpose == TokenPurpose.invitation else PASSWORD)
+    teacher = make_user(
+        db, "teacher", password=None if purpose == TokenPurpose.invitation else PASSWORD
+    )
     token = accounts.issue_account_token(db, teacher, purpose=purpose, now=NOW, settings=settings)
     assert db.get(AccountToken, token) is None  # stored hashed
 
@@ -327,7 +369,9 @@ def test_an_account_token_sets_the_password_once(db, settings, purpose):
     assert authenticate(db, settings, teacher.email, NEW_PASSWORD) is teacher
     assert db.get(AccountToken, secrets.token_hash(token)).used_at == NOW + timedelta(minutes=5)
     with pytest.raises(NotFound):
-        accounts.set_password_with_token(db, token, "a third password here", now=NOW + timedelta(minutes=6))
+        accounts.set_password_with_token(
+            db, token, "a third password here", now=NOW + timedelta(minutes=6)
+        )
     with pytest.raises(NotFound):
         accounts.valid_account_token(db, token, now=NOW + timedelta(minutes=6))
     assert authenticate(db, settings, teacher.email, NEW_PASSWORD) is teacher
@@ -345,7 +389,10 @@ def test_an_expired_account_token_is_not_found(db, settings, purpose, lifetime):
     token = accounts.issue_account_token(db, teacher, purpose=purpose, now=NOW, settings=settings)
     expiry = NOW + lifetime(settings)
 
-    assert accounts.valid_account_token(db, token, now=expiry - timedelta(seconds=1)).user_id == teacher.id
+    assert (
+        accounts.valid_account_token(db, token, now=expiry - timedelta(seconds=1)).user_id
+        == teacher.id
+    )
     with pytest.raises(NotFound):
         accounts.set_password_with_token(db, token, NEW_PASSWORD, now=expiry)
     with pytest.raises(InvalidInput):
@@ -360,22 +407,35 @@ def test_an_unknown_account_token_is_not_found(db):
 
 def test_a_second_token_replaces_the_first(db, settings):
     teacher = make_user(db, "teacher")
-    first = accounts.issue_account_token(db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    first = accounts.issue_account_token(
+        db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings
+    )
     second = accounts.issue_account_token(
-        db, teacher, purpose=TokenPurpose.password_reset, now=NOW + timedelta(minutes=1), settings=settings
+        db,
+        teacher,
+        purpose=TokenPurpose.password_reset,
+        now=NOW + timedelta(minutes=1),
+        settings=settings,
     )
 
     assert first != second
     with pytest.raises(NotFound):
         accounts.set_password_with_token(db, first, NEW_PASSWORD, now=NOW + timedelta(minutes=2))
-    assert accounts.set_password_with_token(db, second, NEW_PASSWORD, now=NOW + timedelta(minutes=2)) is teacher
+    assert (
+        accounts.set_password_with_token(db, second, NEW_PASSWORD, now=NOW + timedelta(minutes=2))
+        is teacher
+    )
     assert count(db, AccountToken, AccountToken.user_id == teacher.id) == 1
 
 
 def test_a_token_of_another_purpose_is_not_replaced(db, settings):
     teacher = make_user(db, "teacher", password=None)
-    invitation = accounts.issue_account_token(db, teacher, purpose=TokenPurpose.invitation, now=NOW, settings=settings)
-    accounts.issue_account_token(db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    invitation = accounts.issue_account_token(
+        db, teacher, purpose=TokenPurpose.invitation, now=NOW, settings=settings
+    )
+    accounts.issue_account_token(
+        db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings
+    )
 
     assert accounts.set_password_with_token(db, invitation, NEW_PASSWORD, now=NOW) is teacher
 
@@ -386,7 +446,9 @@ def test_a_token_of_another_user_is_not_replaced(db, settings):
     first_token = accounts.issue_account_token(
         db, first, purpose=TokenPurpose.password_reset, now=NOW, settings=settings
     )
-    accounts.issue_account_token(db, second, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    accounts.issue_account_token(
+        db, second, purpose=TokenPurpose.password_reset, now=NOW, settings=settings
+    )
 
     assert accounts.set_password_with_token(db, first_token, NEW_PASSWORD, now=NOW) is first
 
@@ -394,7 +456,9 @@ def test_a_token_of_another_user_is_not_replaced(db, settings):
 def test_setting_a_password_with_a_token_ends_earlier_sessions(db, settings):
     teacher = make_user(db, "teacher")
     session = accounts.start_session(db, teacher, kind=SessionKind.web, now=NOW, settings=settings)
-    token = accounts.issue_account_token(db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    token = accounts.issue_account_token(
+        db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings
+    )
 
     accounts.set_password_with_token(db, token, NEW_PASSWORD, now=NOW)
 
@@ -403,7 +467,9 @@ def test_setting_a_password_with_a_token_ends_earlier_sessions(db, settings):
 
 def test_a_deactivated_users_token_is_not_found(db, settings):
     teacher = make_user(db, "teacher")
-    token = accounts.issue_account_token(db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    token = accounts.issue_account_token(
+        db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings
+    )
     teacher.is_active = False
     db.add(teacher)
     db.commit()
@@ -423,10 +489,14 @@ def people(db):
     herning_school = make_school(db, municipality="Herning")
     return {
         "aarhus_teacher": make_user(db, "teacher", organisation=aarhus_school),
-        "aarhus_provider": make_user(db, "provider", organisation=make_provider(db, municipality="Aarhus")),
+        "aarhus_provider": make_user(
+            db, "provider", organisation=make_provider(db, municipality="Aarhus")
+        ),
         "aarhus_mentor": make_user(db, "mentor", organisation=aarhus_school),
         "herning_teacher": make_user(db, "teacher", organisation=herning_school),
-        "herning_provider": make_user(db, "provider", organisation=make_provider(db, municipality="Herning")),
+        "herning_provider": make_user(
+            db, "provider", organisation=make_provider(db, municipality="Herning")
+        ),
         "unattached_mentor": make_user(db, "mentor"),
         "aarhus_coordinator": make_user(db, "coordinator", municipality="Aarhus"),
         "herning_coordinator": make_user(db, "coordinator", municipality="Herning"),
@@ -457,7 +527,9 @@ def test_a_municipal_coordinator_lists_only_their_municipality(db, people):
 
 
 def test_a_regional_coordinator_lists_everyone_but_admins(db, people):
-    assert listed(db, people["regional_coordinator"]) == emails(people, *people) - emails(people, "admin")
+    assert listed(db, people["regional_coordinator"]) == emails(people, *people) - emails(
+        people, "admin"
+    )
 
 
 def test_an_admin_lists_everyone(db, people):
@@ -543,11 +615,15 @@ def test_deactivating_someone_else_ends_their_sessions(db, settings):
 
 
 def test_ensure_admin_is_idempotent(db, settings):
-    first, created = accounts.ensure_admin(db, email="Root@Example.dk", name="Root", password=PASSWORD)
+    first, created = accounts.ensure_admin(
+        db, email="Root@Example.dk", name="Root", password=PASSWORD
+    )
     assert created is True
     assert (first.email, first.role) == ("root@example.dk", Role.admin)
 
-    again, created_again = accounts.ensure_admin(db, email=" root@example.DK ", name="Root", password=PASSWORD)
+    again, created_again = accounts.ensure_admin(
+        db, email=" root@example.DK ", name="Root", password=PASSWORD
+    )
 
     assert created_again is False
     assert again.id == first.id
@@ -562,7 +638,9 @@ def test_ensure_admin_resets_the_password_and_reactivates(db, settings):
     db.add(admin)
     db.commit()
 
-    again, created = accounts.ensure_admin(db, email="root@example.dk", name="Root", password=NEW_PASSWORD)
+    again, created = accounts.ensure_admin(
+        db, email="root@example.dk", name="Root", password=NEW_PASSWORD
+    )
 
     assert created is False
     assert again.is_active is True
@@ -576,7 +654,9 @@ def test_ensure_admin_does_not_take_over_another_users_address(db, settings):
     old_hash = teacher.password_hash
 
     with pytest.raises(InvalidInput) as refused:
-        accounts.ensure_admin(db, email="teacher.root@example.dk", name="Root", password=NEW_PASSWORD)
+        accounts.ensure_admin(
+            db, email="teacher.root@example.dk", name="Root", password=NEW_PASSWORD
+        )
 
     assert refused.value.field == "email"
     db.refresh(teacher)
