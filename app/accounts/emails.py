@@ -2,7 +2,7 @@
 
 from app.accounts.models import User
 from app.config import Settings
-from app.i18n import _, language
+from app.i18n import _, language, ngettext
 from app.notifications.mail import send_mail
 
 
@@ -15,10 +15,18 @@ def send_invitation(settings: Settings, user: User, token: str, *, invited_by: U
             subject=_("You are invited to the STEM portal"),
             body=_(
                 "Hello %(name)s,\n\n%(inviter)s has created an account for you on the STEM portal "
-                "of Central Denmark Region.\n\nChoose your password here (the link works for "
-                "%(days)d days):\n%(link)s\n\nKind regards\nThe STEM portal\n"
+                "of Central Denmark Region.\n\nChoose your password here (%(validity)s):\n"
+                "%(link)s\n\nKind regards\nThe STEM portal\n"
             )
-            % {"name": user.name, "inviter": invited_by.name, "days": settings.invitation_days, "link": link},
+            % {
+                "name": user.name,
+                "inviter": invited_by.name,
+                "validity": ngettext(
+                    "the link works for %(num)d day", "the link works for %(num)d days", settings.invitation_days
+                )
+                % {"num": settings.invitation_days},
+                "link": link,
+            },
         )
 
 
@@ -31,9 +39,18 @@ def send_password_reset(settings: Settings, user: User, token: str) -> None:
             subject=_("Reset your password for the STEM portal"),
             body=_(
                 "Hello %(name)s,\n\nSomeone (hopefully you) asked to reset your password on the STEM "
-                "portal.\n\nChoose a new password here (the link works for %(hours)d hours):\n"
+                "portal.\n\nChoose a new password here (%(validity)s):\n"
                 "%(link)s\n\nIf you did not ask for this, you can ignore this e-mail.\n\n"
                 "Kind regards\nThe STEM portal\n"
             )
-            % {"name": user.name, "hours": settings.password_reset_hours, "link": link},
+            % {
+                "name": user.name,
+                "validity": ngettext(
+                    "the link works for %(num)d hour",
+                    "the link works for %(num)d hours",
+                    settings.password_reset_hours,
+                )
+                % {"num": settings.password_reset_hours},
+                "link": link,
+            },
         )

@@ -24,7 +24,7 @@ from app.accounts.models import (
 from app.accounts.schemas import OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
 from app.config import Settings
 from app.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
-from app.i18n import _
+from app.i18n import _, ngettext
 
 # --- log-in and sessions ---------------------------------------------------------------------
 
@@ -46,8 +46,12 @@ def authenticate(
         or failures_from_client >= settings.login_max_failures * 10
     ):
         raise TooManyAttempts(
-            _("Too many failed attempts. Wait %(minutes)d minutes and try again, or reset your password.")
-            % {"minutes": settings.login_window_minutes}
+            ngettext(
+                "Too many failed attempts. Wait %(num)d minute and try again, or reset your password.",
+                "Too many failed attempts. Wait %(num)d minutes and try again, or reset your password.",
+                settings.login_window_minutes,
+            )
+            % {"num": settings.login_window_minutes}
         )
 
     user = db.exec(select(User).where(User.email == email)).first()

@@ -1,0 +1,51 @@
+"""The database layer: SQLite settings, and times that stay timezone-aware on every database."""
+
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from app.accounts.models import AuthSession, SessionKind
+from app.db import make_engine
+from tests.factories import make_user
+
+
+def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_sqlite_can_take_the_write_lock_up_front(tmp_path):
+    path = tmp_path / "x.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect().execution_options(sqlite_immediate=True) as writer:
+        writer.begin()  # BEGIN IMMEDIATE: the write lock is ours before we read anything
+        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    engine.dispose()
+
+
+def test_times_come_back_aware_and_equal(db):
+    user = make_user(db, "teacher")
+    moment = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=1)))  # DST change night
+    db.add(AuthSession(token_hash="x" * 64, user_id=user.id, kind=SessionKind.web, created_at=moment, expires_at=moment))
+    db.commit()
+    db.expire_all()
+    stored = db.get(AuthSession, "x" * 64)
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at == moment and stored.created_at.astimezone(UTC).hour == 0
+
+
+def test_naive_times_are_refused(db):
+    user = make_user(db, "teacher")
+    db.add(AuthSession(token_hash="y" * 64, user_id=user.id, kind=SessionKind.web, expires_at=datetime(2026, 1, 1)))
+    with pytest.raises(Exception, match="naive"):
+        db.commit()
+    db.rollback()

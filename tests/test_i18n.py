@@ -1,0 +1,41 @@
+"""The Danish catalog is complete: every message in the code and templates has a Danish text with
+the same placeholders. Run scripts/translations and translate what it adds when this fails."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def test_every_message_has_a_danish_translation_with_the_same_placeholders(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [Path(sys.executable).parent / "pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_",
+         "-k", "gettext", "-k", "ngettext:1,2", "-o", str(pot), "."],
+        cwd=ROOT, check=True,
+    )
+    with pot.open("rb") as f:
+        wanted = {m.id: m for m in read_po(f) if m.id}
+    with (ROOT / "translations/da/LC_MESSAGES/messages.po").open("rb") as f:
+        danish = {m.id: m for m in read_po(f, locale="da") if m.id}
+
+    missing = [m for m in wanted if m not in danish or not all(_strings(danish[m]))]
+    assert missing == [], "messages without a Danish translation"
+    for msgid, message in danish.items():
+        assert not message.fuzzy, msgid
+        source = set(PLACEHOLDER.findall(" ".join(_ids(msgid))))
+        for text in _strings(message):
+            assert set(PLACEHOLDER.findall(text)) == source, msgid
+
+
+def _ids(msgid) -> tuple[str, ...]:
+    return msgid if isinstance(msgid, tuple) else (msgid,)
+
+
+def _strings(message) -> tuple[str, ...]:
+    return message.string if isinstance(message.string, tuple) else (message.string,)
