@@ -64,7 +64,14 @@ def staff_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User
     return user
 
 
+def provider_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User:
+    if user.role != Role.provider:
+        raise Forbidden(_("Only providers can publish offers."))
+    return user
+
+
 MaybeUser = Annotated[User | None, Depends(page_user)]
+ProviderPageUser = Annotated[User, Depends(provider_page_user)]
 PageUser = Annotated[User, Depends(logged_in_page_user)]
 StaffPageUser = Annotated[User, Depends(staff_page_user)]
 
@@ -80,6 +87,11 @@ def api_user(
     return user
 
 
+def maybe_api_user(token: Annotated[str | None, Depends(oauth2_scheme)], db: SessionDep, now: Now) -> User | None:
+    """The caller of a public endpoint that shows more to some (a provider's own drafts)."""
+    return accounts.user_for_session(db, token, kind=SessionKind.api, now=now) if token else None
+
+
 def staff_api_user(user: Annotated[User, Depends(api_user)]) -> User:
     if user.role not in (Role.coordinator, Role.admin):
         raise Forbidden(_("Only coordinators and administrators may do this."))
@@ -87,4 +99,5 @@ def staff_api_user(user: Annotated[User, Depends(api_user)]) -> User:
 
 
 ApiUser = Annotated[User, Depends(api_user)]
+MaybeApiUser = Annotated[User | None, Depends(maybe_api_user)]
 StaffApiUser = Annotated[User, Depends(staff_api_user)]

@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.catalogue import api as catalogue_api
+from app.catalogue import pages as catalogue_pages
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import LoginRequired, NotAuthenticated
@@ -104,10 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
     pages.include_router(home.router)
     pages.include_router(accounts_pages.router)
+    pages.include_router(catalogue_pages.router)
     app.include_router(pages)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_api.router)
+    api.include_router(catalogue_api.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

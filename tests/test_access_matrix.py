@@ -1,7 +1,9 @@
 """Every route of the app × every role: who may reach what. A route that is not in the matrix fails
 the test, so a new page or endpoint cannot ship without a decision about who may use it."""
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -10,13 +12,15 @@ from starlette.routing import Mount
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
 from app.db import utcnow
+from app.catalogue.models import Offer, OfferPicture, OfferSession, OfferStatus, OfferType
 from app.main import create_app
-from tests.factories import api_headers, csrf, log_in, make_school, make_user
+from tests.factories import api_headers, csrf, log_in, make_provider, make_school, make_user
 
 ROLES = (
     "anonymous",
     "teacher",
-    "provider",
+    "provider",  # of the probed offer's organisation
+    "provider_other",  # of another provider organisation
     "mentor",
     "coordinator",  # the whole region
     "coordinator_aarhus",  # the municipality the probed objects are in
@@ -30,13 +34,20 @@ STAFF = {"coordinator", "coordinator_aarhus", "coordinator_herning", "admin"}
 class Policy:
     name: str
     allowed: frozenset[str]
+    # Logged-in roles refused with 404 rather than 403: they must not learn that the object exists.
+    hidden: frozenset[str] = frozenset()
 
 
 PUBLIC = Policy("public", frozenset(ROLES))
 LOGGED_IN = Policy("logged in", frozenset(ROLES) - {"anonymous"})
 STAFF_ONLY = Policy("staff", frozenset(STAFF))
-# A coordinator of another municipality must not even learn that the Aarhus object exists.
-STAFF_OF_AARHUS = Policy("staff of the object's municipality", frozenset(STAFF - {"coordinator_herning"}))
+STAFF_OF_AARHUS = Policy(
+    "staff of the object's municipality", frozenset(STAFF - {"coordinator_herning"}), frozenset({"coordinator_herning"})
+)
+PROVIDERS = Policy("providers", frozenset({"provider", "provider_other"}))
+OWN_OFFER = Policy(
+    "the offer's own provider", frozenset({"provider"}), frozenset(ROLES) - {"anonymous", "provider"}
+)
 
 MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/openapi.json"): PUBLIC,
@@ -79,6 +90,27 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/users"): STAFF_ONLY,
     ("GET", "/api/v1/users/{user_id}"): STAFF_OF_AARHUS,
     ("PUT", "/api/v1/users/{user_id}"): STAFF_OF_AARHUS,
+    ("GET", "/catalogue"): PUBLIC,
+    ("GET", "/offers/{offer_id}"): PUBLIC,
+    ("GET", "/offers/{offer_id}/picture/{version}"): PUBLIC,
+    ("GET", "/offers/{offer_id}/calendar.ics"): PUBLIC,
+    ("GET", "/provider/offers"): PROVIDERS,
+    ("GET", "/provider/offers/new"): PROVIDERS,
+    ("POST", "/provider/offers/new"): PROVIDERS,
+    ("GET", "/provider/offers/{offer_id}/edit"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/edit"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/status"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/picture"): OWN_OFFER,
+    ("GET", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/sessions/recurring"): OWN_OFFER,
+    ("POST", "/provider/sessions/{session_id}/cancel"): OWN_OFFER,
+    ("GET", "/api/v1/offers"): PUBLIC,
+    ("POST", "/api/v1/offers"): PROVIDERS,
+    ("GET", "/api/v1/offers/{offer_id}"): PUBLIC,
+    ("PUT", "/api/v1/offers/{offer_id}"): OWN_OFFER,
+    ("POST", "/api/v1/offers/{offer_id}/sessions"): OWN_OFFER,
+    ("GET", "/api/v1/sessions/{session_id}"): PUBLIC,
 }
 
 
@@ -104,7 +136,7 @@ def expected_denial(policy: Policy, role: str, path: str) -> int | None:
         return None
     if role == "anonymous":
         return 401 if path.startswith("/api/") else 303
-    if role == "coordinator_herning":
+    if role in policy.hidden:
         return 404
     return 403
 
@@ -117,16 +149,29 @@ def test_access(client, db, settings, method, path, role):
     probed_user = make_user(db, "teacher", organisation=aarhus_school)
     token_purpose = TokenPurpose.invitation if path.startswith("/invitation") else TokenPurpose.password_reset
     token = accounts.issue_account_token(db, probed_user, purpose=token_purpose, now=utcnow(), settings=settings)
+    provider = make_provider(db, municipality="Aarhus")
+    offer = Offer(provider_id=provider.id, type=OfferType.course, status=OfferStatus.published, title="Probe",
+                  grade_min=0, grade_max=10, municipality="Aarhus", picture_version=1)
+    db.add(offer)
+    db.flush()
+    starts = utcnow() + timedelta(days=40)
+    session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=28)
+    db.add_all([session, OfferPicture(offer_id=offer.id, content=b"\x89PNG\r\n\x1a\n", content_type="image/png")])
+    db.commit()
     url = (
         path.replace("{organisation_id}", str(aarhus_school.id))
         .replace("{user_id}", str(probed_user.id))
         .replace("{token}", token)
+        .replace("{offer_id}", str(offer.id))
+        .replace("{session_id}", str(session.id))
+        .replace("{version}", "1")
     )
 
     headers = {}
     if role != "anonymous":
         municipality = {"coordinator_aarhus": "Aarhus", "coordinator_herning": "Herning"}.get(role)
-        actor = make_user(db, role.split("_")[0], municipality=municipality)
+        organisation = provider if role == "provider" else None
+        actor = make_user(db, role.split("_")[0], municipality=municipality, organisation=organisation)
         if path.startswith("/api/"):
             headers = api_headers(db, actor, settings)
         else:
@@ -142,6 +187,14 @@ def test_access(client, db, settings, method, path, role):
             "/api/v1/users/{user_id}": {
                 "email": probed_user.email, "name": "Renamed", "role": "teacher",
                 "organisation_id": aarhus_school.id,
+            },
+            "/api/v1/offers": {"type": "course", "title": "Ny"},
+            "/api/v1/offers/{offer_id}": {"type": "course", "title": "Ny"},
+            "/api/v1/offers/{offer_id}/sessions": {
+                "starts_at": (starts + timedelta(days=1)).isoformat(),
+                "ends_at": (starts + timedelta(days=1, hours=2)).isoformat(),
+                "capacity_pupils": 20,
+                "open_on_holiday": True,
             },
         }.get(path, {})
         response = client.request(method, url, headers=headers, json=body)
@@ -165,7 +218,7 @@ def test_access(client, db, settings, method, path, role):
 def test_every_form_post_needs_the_csrf_token(client, db, settings, method, path):
     admin = make_user(db, "admin")
     log_in(client, db, admin, settings)
-    url = path.replace("{organisation_id}", "1").replace("{user_id}", "1").replace("{token}", "x")
+    url = re.sub(r"\{[a-z_]+\}", "1", path)
     csrf(client)  # the browser has a token cookie; the forged request just cannot repeat it
     response = client.request(method, url, data={"name": "forged"})
     assert response.status_code == 403

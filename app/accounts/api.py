@@ -8,7 +8,15 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.accounts import emails
 from app.accounts import service as accounts
 from app.accounts.models import OrganisationKind, Role, SessionKind, TokenPurpose
-from app.accounts.schemas import OrganisationIn, OrganisationPublic, Page, UserCreate, UserIn, UserPublic
+from app.accounts.schemas import (
+    OrganisationIn,
+    OrganisationPublic,
+    Page,
+    UserCreate,
+    UserCreated,
+    UserIn,
+    UserPublic,
+)
 from app.deps import ApiUser, Limit, Now, Offset, PathId, SessionDep, SettingsDep, StaffApiUser
 from app.errors import InvalidInput
 
@@ -94,15 +102,17 @@ def list_users(
 @router.post("/users", status_code=201, tags=["users"])
 def create_user(
     user: StaffApiUser, db: SessionDep, data: UserCreate, now: Now, settings: SettingsDep
-) -> UserPublic:
-    """Without `password` the new user is e-mailed an invitation to choose one."""
+) -> UserCreated:
+    """Without `password` the new user is e-mailed an invitation to choose one;
+    `invitation_sent` tells whether the mail server took it."""
     created = accounts.create_user(db, user, data)
+    sent = None
     if data.password is None:
         token = accounts.issue_account_token(
             db, created, purpose=TokenPurpose.invitation, now=now, settings=settings
         )
-        emails.send_invitation(settings, created, token, invited_by=user)
-    return UserPublic.model_validate(created)
+        sent = emails.send_invitation(settings, created, token, invited_by=user)
+    return UserCreated.model_validate({**UserPublic.model_validate(created).model_dump(), "invitation_sent": sent})
 
 
 @router.get("/users/{user_id}", tags=["users"])

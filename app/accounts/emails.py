@@ -6,10 +6,10 @@ from app.i18n import _, language, ngettext
 from app.notifications.mail import send_mail
 
 
-def send_invitation(settings: Settings, user: User, token: str, *, invited_by: User) -> None:
+def send_invitation(settings: Settings, user: User, token: str, *, invited_by: User) -> bool:
     link = f"{settings.base_url}/invitation/{token}"
     with language(user.language):
-        send_mail(
+        return send_mail(
             settings,
             to=user.email,
             subject=_("You are invited to the STEM portal"),
@@ -30,10 +30,10 @@ def send_invitation(settings: Settings, user: User, token: str, *, invited_by: U
         )
 
 
-def send_password_reset(settings: Settings, user: User, token: str) -> None:
+def send_password_reset(settings: Settings, user: User, token: str) -> bool:
     link = f"{settings.base_url}/password-reset/{token}"
     with language(user.language):
-        send_mail(
+        return send_mail(
             settings,
             to=user.email,
             subject=_("Reset your password for the STEM portal"),

@@ -360,8 +360,8 @@ def create_user(
             errors = _field_error(error)
         else:
             token = accounts.issue_account_token(db, created, purpose=TokenPurpose.invitation, now=now, settings=settings)
-            emails.send_invitation(settings, created, token, invited_by=user)
-            return redirect(request, f"/admin/users/{created.id}?notice=invited")
+            sent = emails.send_invitation(settings, created, token, invited_by=user)
+            return redirect(request, f"/admin/users/{created.id}?notice={'invited' if sent else 'invitation_failed'}")
     return _form(request, "admin/user_form.html", form, errors, edited=None, **_user_choices(db, user))
 
 
@@ -393,5 +393,5 @@ def resend_invitation(
 ) -> Response:
     edited = accounts.get_user(db, user, user_id)
     token = accounts.issue_account_token(db, edited, purpose=TokenPurpose.invitation, now=now, settings=settings)
-    emails.send_invitation(settings, edited, token, invited_by=user)
-    return redirect(request, f"/admin/users/{user_id}?notice=invited")
+    sent = emails.send_invitation(settings, edited, token, invited_by=user)
+    return redirect(request, f"/admin/users/{user_id}?notice={'invited' if sent else 'invitation_failed'}")

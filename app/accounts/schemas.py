@@ -114,6 +114,11 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
+class UserCreated(UserPublic):
+    # Whether the invitation e-mail reached the mail server (none when a password was given).
+    invitation_sent: bool | None = None
+
+
 class ProfileIn(Form):
     name: Name
     phone: Annotated[str, Field(max_length=30)] = ""

@@ -375,7 +375,9 @@ def _check_user(db: Session, actor: User, data: UserIn, *, user_id: int | None =
                 field="organisation_id",
             )
     elif data.organisation_id is None:
-        if data.role in needed_kind:
+        # A municipal coordinator's users must belong somewhere in their municipality, or the
+        # coordinator could never see them again.
+        if data.role in needed_kind or (actor.role == Role.coordinator and actor.municipality):
             raise InvalidInput(_("Choose the user's organisation."), field="organisation_id")
     else:
         organisation = db.get(Organisation, data.organisation_id)

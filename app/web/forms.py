@@ -43,14 +43,29 @@ def errors_by_field(error: ValidationError) -> dict[str, str]:
 
 async def posted_form(request: Request) -> dict[str, Any]:
     """The posted fields without the CSRF token. An empty field counts as not given, so optional
-    fields take their default and required ones say "fill in this field". NUL characters, which no
-    person types and PostgreSQL cannot store, are dropped."""
+    fields take their default and required ones say "fill in this field". A field sent more than
+    once (checkboxes) becomes a list. NUL characters, which no person types and PostgreSQL cannot
+    store, are dropped."""
     form = await request.form()
-    return {
-        key: value.replace("\x00", "")
-        for key, value in form.items()
-        if key != CSRF_FIELD and isinstance(value, str) and value.replace("\x00", "").strip() != ""
-    }
+    found: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key == CSRF_FIELD or not isinstance(value, str):
+            continue
+        value = value.replace("\x00", "")
+        if value.strip() == "":
+            continue
+        if key in found:
+            found[key] = [*(found[key] if isinstance(found[key], list) else [found[key]]), value]
+        else:
+            found[key] = value
+    return found
+
+
+def as_list(value: Any) -> list:
+    """A field that may have been sent once, several times or not at all, as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 PostedForm = Annotated[dict[str, Any], Depends(posted_form)]

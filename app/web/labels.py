@@ -19,6 +19,35 @@ def label(code: object) -> str:
         "science_centre": _("Science centre"),
         "university": _("University"),
         "college": _("College"),
+        # offer types
+        "company_week": _("Company week"),
+        "innovation_game": _("Innovation game"),
+        "girls_day": _("Girls Day in Science"),
+        "expert": _("Book an expert"),
+        "mentoring": _("Youth-to-youth mentoring"),
+        "course": _("Course"),
+        # themes
+        "food": _("Food"),
+        "climate_energy": _("Climate and energy"),
+        "industry": _("Industry and manufacturing"),
+        "ict": _("ICT and digital"),
+        "health": _("Health"),
+        # subjects
+        "maths": _("Mathematics"),
+        "physics_chemistry": _("Physics/chemistry"),
+        "biology": _("Biology"),
+        "nature_technology": _("Nature and technology"),
+        "technology_understanding": _("Technology understanding"),
+        "informatics": _("Informatics"),
+        # formats
+        "at_provider": _("At the provider"),
+        "at_school": _("At the school"),
+        "online": _("Online"),
+        # offer states
+        "draft": _("Draft"),
+        "published": _("Published"),
+        "unpublished": _("Not published"),
+        "archived": _("Archived"),
     }
     return names.get(str(value), str(value))
 
@@ -29,8 +58,16 @@ def notice(code: str | None) -> str | None:
         return None
     texts = {
         "saved": _("Your changes have been saved."),
+        "published": _("The offer is published and can be found in the catalogue."),
+        "unpublished": _("The offer is no longer shown in the catalogue."),
+        "archived": _("The offer is archived."),
+        "session_added": _("The date has been added."),
+        "session_cancelled": _("The date has been cancelled."),
         "created": _("Created."),
         "invited": _("An invitation has been sent by e-mail."),
+        "invitation_failed": _(
+            "The user has been created, but the invitation e-mail could not be sent. Try sending it again."
+        ),
         "password_changed": _("Your password has been changed. Other devices have been logged out."),
         "password_set": _("Your password has been saved. You can log in now."),
         "logged_out": _("You are logged out."),
@@ -41,3 +78,14 @@ def notice(code: str | None) -> str | None:
 def choices(codes) -> list[tuple[str, str]]:
     """(value, display name) pairs for a select box."""
     return [(getattr(c, "value", c), label(c)) for c in codes]
+
+
+def grade(number: int) -> str:
+    """A grade as Danish schools say it: 0.-10. klasse, then 1.-3. g for upper secondary."""
+    if number <= 10:
+        return _("grade %(num)d") % {"num": number}
+    return _("upper secondary year %(num)d") % {"num": number - 10}
+
+
+def grade_range(low: int, high: int) -> str:
+    return grade(low) if low == high else f"{grade(low)} – {grade(high)}"

@@ -10,7 +10,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app import i18n
 from app.geography import MUNICIPALITY_NAMES
-from app.web.labels import choices, label, notice
+from app.web.labels import choices, grade, grade_range, label, notice
 from app.web.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, set_csrf_cookie
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -33,6 +33,8 @@ templates.env.globals.update(
     languages=i18n.LANGUAGES,
     label=label,
     choices=choices,
+    grade=grade,
+    grade_range=grade_range,
     notice_text=notice,
 )
 

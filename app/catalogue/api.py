@@ -1,0 +1,100 @@
+"""JSON API of the catalogue (see shared/API.md): offers and their sessions."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import Session
+
+from app.accounts.models import Organisation
+from app.catalogue import service as catalogue
+from app.catalogue.models import Offer, OfferFormat, OfferSession, OfferType, Subject, Theme
+from app.catalogue.schemas import OfferCreate, OfferIn, OfferPublic, SessionIn, SessionPublic
+from app.accounts.schemas import Page
+from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep
+from app.geography import MUNICIPALITIES
+from app.errors import InvalidInput
+
+router = APIRouter(tags=["catalogue"])
+
+
+def session_public(session: OfferSession) -> SessionPublic:
+    # Held seats are counted from bookings once the booking engine lands; until then all are free.
+    return SessionPublic.model_validate(
+        {**session.model_dump(), "cancelled": session.cancelled_at is not None, "free_pupils": session.capacity_pupils}
+    )
+
+
+def offer_public(db: Session, offer: Offer, *, now, sessions: list[OfferSession] | None = None, distance_km=None) -> OfferPublic:
+    themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
+    provider = db.get(Organisation, offer.provider_id)
+    if sessions is None:
+        sessions = [s for s in catalogue.sessions_of(db, offer.id, now=now) if s.cancelled_at is None]
+    return OfferPublic.model_validate(
+        {
+            **offer.model_dump(),
+            "provider_name": provider.name if provider else "",
+            "themes": themes[offer.id],
+            "subjects": subjects[offer.id],
+            "sessions": [session_public(s) for s in sessions],
+            "distance_km": distance_km,
+        }
+    )
+
+
+@router.get("/offers")
+def list_offers(
+    db: SessionDep,
+    now: Now,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    type: OfferType | None = None,
+    theme: Theme | None = None,
+    subject: Subject | None = None,
+    municipality: str | None = None,
+    grade: Annotated[int | None, Query(ge=0, le=13)] = None,
+    format: OfferFormat | None = None,
+    long: bool | None = None,
+    girls_only: bool = False,
+    free_places: bool = False,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> Page[OfferPublic]:
+    """Published offers, soonest next date first, each with its next three dates."""
+    if municipality is not None and municipality not in MUNICIPALITIES:
+        raise InvalidInput("not one of the 19 municipalities of Central Denmark Region", field="municipality")
+    if from_ and to and to < from_:
+        raise InvalidInput("'to' must not be before 'from'", field="to")
+    filters = catalogue.CatalogueFilters(
+        q=q, type=type, theme=theme, subject=subject, grade=grade, municipality=municipality, format=format,
+        long=long, girls_only=girls_only, free_places=free_places, date_from=from_, date_to=to,
+    )
+    hits, total = catalogue.search_offers(db, filters, now=now, limit=limit, offset=offset)
+    return Page(items=[offer_public(db, h.offer, now=now, sessions=h.next_sessions) for h in hits], total=total)
+
+
+@router.get("/offers/{offer_id}")
+def get_offer(db: SessionDep, now: Now, offer_id: PathId, user: MaybeApiUser) -> OfferPublic:
+    """A published offer with its upcoming sessions; drafts only for their own provider."""
+    return offer_public(db, catalogue.visible_offer(db, user, offer_id), now=now)
+
+
+@router.post("/offers", status_code=201)
+def create_offer(db: SessionDep, user: ApiUser, now: Now, data: OfferCreate) -> OfferPublic:
+    return offer_public(db, catalogue.create_offer(db, user, data, now=now), now=now)
+
+
+@router.put("/offers/{offer_id}")
+def update_offer(db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: OfferIn) -> OfferPublic:
+    return offer_public(db, catalogue.update_offer(db, user, offer_id, data, now=now), now=now)
+
+
+@router.post("/offers/{offer_id}/sessions", status_code=201)
+def add_session(db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: SessionIn) -> SessionPublic:
+    return session_public(catalogue.add_session(db, user, offer_id, data, now=now))
+
+
+@router.get("/sessions/{session_id}")
+def get_session(db: SessionDep, session_id: PathId, user: MaybeApiUser) -> SessionPublic:
+    return session_public(catalogue.visible_session(db, user, session_id))

@@ -1,0 +1,181 @@
+"""Tables of the catalogue domain."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlmodel import Field, SQLModel
+
+from app.db import StrEnumType, UTCDateTime, utcnow
+
+
+class OfferType(StrEnum):
+    company_week = "company_week"
+    innovation_game = "innovation_game"
+    girls_day = "girls_day"
+    expert = "expert"
+    mentoring = "mentoring"
+    course = "course"
+
+
+class Theme(StrEnum):
+    food = "food"
+    climate_energy = "climate_energy"
+    industry = "industry"
+    ict = "ict"
+    health = "health"
+
+
+class Subject(StrEnum):
+    maths = "maths"
+    physics_chemistry = "physics_chemistry"
+    biology = "biology"
+    nature_technology = "nature_technology"
+    technology_understanding = "technology_understanding"
+    informatics = "informatics"
+
+
+class OfferFormat(StrEnum):
+    at_provider = "at_provider"
+    at_school = "at_school"
+    online = "online"
+
+
+class OfferStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    unpublished = "unpublished"
+    archived = "archived"
+
+
+# Grades: 0-10 are grundskole (0. klasse to 10. klasse), 11-13 the three years of upper secondary.
+GRADE_MIN, GRADE_MAX = 0, 13
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
+
+
+class Offer(SQLModel, table=True):
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint(_in("type", OfferType), name="type"),
+        CheckConstraint(_in("format", OfferFormat), name="format"),
+        CheckConstraint(_in("status", OfferStatus), name="status"),
+        CheckConstraint(f"grade_min >= {GRADE_MIN} AND grade_min <= grade_max AND grade_max <= {GRADE_MAX}", name="grades"),
+        Index("ix_offers_status_type", "status", "type"),
+        Index("ix_offers_status_municipality", "status", "municipality"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="organisations.id", index=True)
+    type: OfferType = Field(sa_type=StrEnumType(OfferType))
+    status: OfferStatus = Field(default=OfferStatus.draft, sa_type=StrEnumType(OfferStatus))
+    title: str = Field(sa_type=String(200))
+    summary: str = Field(default="", sa_type=String(500))
+    # Markdown; rendered without raw HTML (see catalogue.text).
+    description: str = Field(default="", sa_type=Text())
+    grade_min: int
+    grade_max: int
+    format: OfferFormat = Field(default=OfferFormat.at_provider, sa_type=StrEnumType(OfferFormat))
+    is_long: bool = False  # a long course: several days or sessions
+    girls_only: bool = False
+    address: str = Field(default="", sa_type=String(300))
+    municipality: str = Field(sa_type=String(40))
+    latitude: float | None = None
+    longitude: float | None = None
+    language: str = Field(default="da", sa_type=String(5))
+    pupils_bring: str = Field(default="", sa_type=String(1000))
+    accessibility: str = Field(default="", sa_type=String(1000))
+    contact_name: str = Field(default="", sa_type=String(200))
+    contact_email: str = Field(default="", sa_type=String(254))
+    contact_phone: str = Field(default="", sa_type=String(30))
+    requires_approval: bool = True
+    # How many weekdays before a session a teacher may still cancel without a reason.
+    cancellation_weekdays: int = Field(default=10, ge=0)
+    min_pupils: int | None = None
+    max_pupils: int | None = None
+    # On-request offers (book an expert): no sessions, but a lead time and a weekly maximum.
+    lead_days: int | None = None
+    max_visits_per_week: int | None = None
+    # Bumped on every new picture, so its address changes and caches can keep it for a long time.
+    picture_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+    @property
+    def on_request(self) -> bool:
+        return self.type == OfferType.expert
+
+
+class OfferTheme(SQLModel, table=True):
+    __tablename__ = "offer_themes"
+    __table_args__ = (
+        CheckConstraint(_in("theme", Theme), name="theme"),
+        Index("ix_offer_themes_theme_offer_id", "theme", "offer_id"),
+    )
+
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    theme: Theme = Field(sa_type=StrEnumType(Theme), primary_key=True)
+
+
+class OfferSubject(SQLModel, table=True):
+    __tablename__ = "offer_subjects"
+    __table_args__ = (
+        CheckConstraint(_in("subject", Subject), name="subject"),
+        Index("ix_offer_subjects_subject_offer_id", "subject", "offer_id"),
+    )
+
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    subject: Subject = Field(sa_type=StrEnumType(Subject, 30), primary_key=True)
+
+
+class OfferPicture(SQLModel, table=True):
+    """An offer's picture, kept apart so that listing offers never loads image bytes."""
+
+    __tablename__ = "offer_pictures"
+
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content_type: str = Field(sa_type=String(40))
+    alt_text: str = Field(default="", sa_type=String(300))
+
+
+class OfferSession(SQLModel, table=True):
+    """One date (afholdelse) of an offer, possibly several days long, with its capacity."""
+
+    __tablename__ = "offer_sessions"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity_pupils > 0", name="capacity_pupils_positive"),
+        CheckConstraint("capacity_classes IS NULL OR capacity_classes > 0", name="capacity_classes_positive"),
+        Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at"),
+        Index("ix_offer_sessions_starts_at", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False))
+    starts_at: datetime = Field(sa_type=UTCDateTime())
+    ends_at: datetime = Field(sa_type=UTCDateTime())
+    capacity_pupils: int
+    capacity_classes: int | None = None
+    booking_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # Sessions made from one recurrence rule share its id, so they can be shown and changed together.
+    series: str | None = Field(default=None, sa_type=String(36), index=True)
+    note: str = Field(default="", sa_type=String(500))
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class SchoolHoliday(SQLModel, table=True):
+    """A school holiday (or other blackout period); for one municipality, or all when none."""
+
+    __tablename__ = "school_holidays"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100))
+    municipality: str | None = Field(default=None, sa_type=String(40), index=True)
+    starts_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    ends_on: date = Field(sa_column=Column(Date, nullable=False))

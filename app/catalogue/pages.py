@@ -1,0 +1,340 @@
+"""HTML pages of the catalogue: finding offers (everyone) and publishing them (providers)."""
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from app.accounts.models import Organisation, Role, User
+from app.catalogue import service as catalogue
+from app.catalogue.models import (
+    GRADE_MAX,
+    GRADE_MIN,
+    OfferFormat,
+    OfferPicture,
+    OfferStatus,
+    OfferType,
+    Subject,
+    Theme,
+)
+from app.catalogue.calendar import sessions_calendar
+from app.catalogue.schemas import OfferCreate, OfferIn, RecurrenceIn, SessionIn
+from app.catalogue.text import render_description
+from app.deps import MaybeUser, Now, PageNumber, PageUser, PathId, ProviderPageUser, SessionDep
+from app.errors import InvalidInput, NotFound
+from app.geography import MUNICIPALITIES
+from app.i18n import _
+from app.web.forms import PostedForm, as_list, optional_choice, validate
+from app.web.templating import redirect, render
+
+router = APIRouter()
+PAGE_SIZE = 20
+MAX_PICTURE_BYTES = 2 * 1024 * 1024
+PICTURE_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
+
+
+# --- finding offers ----------------------------------------------------------------------------
+
+
+def _int_or_none(value: str | None, low: int, high: int) -> int | None:
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and low <= number <= high else None
+
+
+def _date_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def school_origin(db: SessionDep, user: User | None) -> tuple[float, float] | None:
+    """Where distances are measured from: a teacher's school."""
+    if user is None or user.role != Role.teacher or user.organisation_id is None:
+        return None
+    school = db.get(Organisation, user.organisation_id)
+    return MUNICIPALITIES.get(school.municipality) if school else None
+
+
+def filters_from_query(params, origin: tuple[float, float] | None) -> catalogue.CatalogueFilters:
+    """Filters from the address bar. Unknown values are ignored rather than refused, so an old or
+    edited link still shows offers."""
+    length = params.get("length")
+    return catalogue.CatalogueFilters(
+        q=(params.get("q") or "").strip()[:100] or None,
+        type=optional_choice(OfferType, params.get("type")),
+        theme=optional_choice(Theme, params.get("theme")),
+        subject=optional_choice(Subject, params.get("subject")),
+        grade=_int_or_none(params.get("grade"), GRADE_MIN, GRADE_MAX),
+        municipality=params.get("municipality") if params.get("municipality") in MUNICIPALITIES else None,
+        format=optional_choice(OfferFormat, params.get("format")),
+        long={"long": True, "short": False}.get(length or ""),
+        girls_only=params.get("girls") == "1",
+        free_places=params.get("free") == "1",
+        date_from=_date_or_none(params.get("from")),
+        date_to=_date_or_none(params.get("to")),
+        origin=origin,
+        max_km=_int_or_none(params.get("km"), 1, 500) if origin else None,
+        sort="nearest" if params.get("sort") == "nearest" and origin else "soonest",
+    )
+
+
+FILTER_NAMES = ("q", "type", "theme", "subject", "grade", "municipality", "format", "length", "girls", "free", "from", "to", "km", "sort")
+
+
+@router.get("/catalogue")
+def catalogue_page(request: Request, db: SessionDep, user: MaybeUser, now: Now, page: PageNumber = 1) -> Response:
+    origin = school_origin(db, user)
+    filters = filters_from_query(request.query_params, origin)
+    hits, total = catalogue.search_offers(db, filters, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    kept = {k: request.query_params[k] for k in FILTER_NAMES if request.query_params.get(k)}
+    return render(
+        request,
+        "catalogue/index.html",
+        {
+            "hits": hits,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "params": kept,
+            "query_without_page": urlencode(kept),
+            "has_origin": origin is not None,
+            "offer_types": list(OfferType),
+            "themes": list(Theme),
+            "subjects": list(Subject),
+            "formats": list(OfferFormat),
+            "grades": range(GRADE_MIN, GRADE_MAX + 1),
+        },
+        block="results",
+    )
+
+
+@router.get("/offers/{offer_id}")
+def offer_page(request: Request, db: SessionDep, user: MaybeUser, offer_id: PathId, now: Now, notice: str | None = None) -> Response:
+    offer = catalogue.visible_offer(db, user, offer_id)
+    provider = db.get(Organisation, offer.provider_id)
+    themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
+    sessions = [s for s in catalogue.sessions_of(db, offer.id, now=now) if s.cancelled_at is None]
+    own = user is not None and user.role == Role.provider and user.organisation_id == offer.provider_id
+    return render(
+        request,
+        "catalogue/offer.html",
+        {
+            "offer": offer,
+            "provider": provider,
+            "themes": themes[offer.id],
+            "subjects": subjects[offer.id],
+            "sessions": sessions,
+            "description": render_description(offer.description),
+            "own": own,
+            "notice": notice,
+            "picture_alt": picture.alt_text if (picture := db.get(OfferPicture, offer.id)) else "",
+        },
+    )
+
+
+@router.get("/offers/{offer_id}/picture/{version}")
+def offer_picture(db: SessionDep, user: MaybeUser, offer_id: PathId, version: int) -> Response:
+    catalogue.visible_offer(db, user, offer_id)
+    picture = db.get(OfferPicture, offer_id)
+    if picture is None:
+        raise NotFound(_("No such picture."))
+    return Response(
+        picture.content,
+        media_type=picture.content_type,
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+# --- publishing offers (providers) -------------------------------------------------------------
+
+
+def _offer_form_context(offer=None) -> dict[str, Any]:
+    return {
+        "offer": offer,
+        "offer_types": list(OfferType),
+        "themes": list(Theme),
+        "subjects": list(Subject),
+        "formats": list(OfferFormat),
+        "grades": range(GRADE_MIN, GRADE_MAX + 1),
+    }
+
+
+def _offer_data(form: dict[str, Any]) -> dict[str, Any]:
+    """Checkboxes arrive as lists or not at all; an unchecked box means no."""
+    data = {**form, "themes": as_list(form.get("themes")), "subjects": as_list(form.get("subjects"))}
+    for box in ("is_long", "girls_only", "requires_approval"):
+        data[box] = box in form
+    return data
+
+
+@router.get("/provider/offers")
+def my_offers(request: Request, db: SessionDep, user: ProviderPageUser, notice: str | None = None) -> Response:
+    offers = catalogue.provider_offers(db, user)
+    return render(request, "catalogue/my_offers.html", {"offers": offers, "notice": notice})
+
+
+@router.get("/provider/offers/new")
+def new_offer_form(request: Request, db: SessionDep, user: ProviderPageUser) -> Response:
+    organisation = db.get(Organisation, user.organisation_id)
+    values = {"type": "course", "grade_min": 0, "grade_max": 10, "requires_approval": True,
+              "municipality": organisation.municipality, "cancellation_weekdays": 10,
+              "contact_name": user.name, "contact_email": user.email, "contact_phone": user.phone}
+    return render(request, "catalogue/offer_form.html", {"values": values, "errors": {}, **_offer_form_context()})
+
+
+@router.post("/provider/offers/new")
+def create_offer(request: Request, db: SessionDep, user: ProviderPageUser, form: PostedForm, now: Now) -> Response:
+    data, errors = validate(OfferCreate, _offer_data(form))
+    if data is not None:
+        offer = catalogue.create_offer(db, user, data, now=now)
+        return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=created")
+    context = {"values": _offer_data(form), "errors": errors, **_offer_form_context()}
+    return render(request, "catalogue/offer_form.html", context, status_code=422)
+
+
+@router.get("/provider/offers/{offer_id}/edit")
+def edit_offer_form(request: Request, db: SessionDep, user: PageUser, offer_id: PathId) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
+    values = {**offer.model_dump(), "themes": themes[offer.id], "subjects": subjects[offer.id]}
+    return render(request, "catalogue/offer_form.html", {"values": values, "errors": {}, **_offer_form_context(offer)})
+
+
+@router.post("/provider/offers/{offer_id}/edit")
+def update_offer(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    data, errors = validate(OfferIn, _offer_data(form))
+    if data is not None:
+        try:
+            catalogue.update_offer(db, user, offer_id, data, now=now)
+            return redirect(request, f"/offers/{offer_id}?notice=saved")
+        except InvalidInput as error:
+            db.rollback()
+            errors = {error.field or "title": error.message}
+    context = {"values": _offer_data(form), "errors": errors, **_offer_form_context(offer)}
+    return render(request, "catalogue/offer_form.html", context, status_code=422)
+
+
+@router.post("/provider/offers/{offer_id}/status")
+def change_offer_status(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+    catalogue.own_offer(db, user, offer_id)
+    status = optional_choice(OfferStatus, form.get("status"))
+    if status is None:
+        raise InvalidInput(_("Choose what to do with the offer."), field="status")
+    catalogue.change_status(db, user, offer_id, status, now=now)
+    target = "/provider/offers" if status == OfferStatus.archived else f"/offers/{offer_id}"
+    return redirect(request, f"{target}?notice={status.value}")
+
+
+@router.post("/provider/offers/{offer_id}/picture")
+async def upload_picture(request: Request, db: SessionDep, user: PageUser, offer_id: PathId) -> Response:
+    form = await request.form()
+    upload = form.get("picture")
+    error = None
+    content = b""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        error = _("Choose a picture to upload.")
+    else:
+        content = await upload.read(MAX_PICTURE_BYTES + 1)
+        kind = next((t for t, magic in PICTURE_TYPES.items() if content.startswith(magic)), None)
+        if len(content) > MAX_PICTURE_BYTES:
+            error = _("The picture is too large. Use a picture of at most 2 MB.")
+        elif kind is None or (kind == "image/webp" and content[8:12] != b"WEBP"):
+            error = _("The file is not a picture. Use a JPEG, PNG or WebP file.")
+    offer = catalogue.own_offer(db, user, offer_id)
+    if error:
+        raise InvalidInput(error, field="picture")
+    alt_text = str(form.get("alt_text") or "")[:300]
+    catalogue.set_picture(db, user, offer.id, content=content, content_type=kind, alt_text=alt_text)
+    return redirect(request, f"/provider/offers/{offer_id}/sessions?notice=saved")
+
+
+@router.get("/provider/offers/{offer_id}/sessions")
+def offer_sessions(request: Request, db: SessionDep, user: PageUser, offer_id: PathId, now: Now, notice: str | None = None) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    return _sessions_page(request, db, offer, now, notice=notice)
+
+
+def _sessions_page(request, db, offer, now, *, notice=None, errors=None, values=None, form_name=None, skipped=None) -> Response:
+    tomorrow = (now + timedelta(days=1)).date()
+    defaults = {
+        "date": tomorrow.isoformat(), "starts": "09:00", "ends": "12:00", "capacity_pupils": 28,
+        "first_date": tomorrow.isoformat(), "last_date": (tomorrow + timedelta(days=90)).isoformat(),
+        "every_weeks": 1, "deadline_days": 7,
+    }
+    return render(
+        request,
+        "catalogue/sessions.html",
+        {
+            "offer": offer,
+            "sessions": catalogue.sessions_of(db, offer.id, now=now),
+            "notice": notice,
+            "errors": errors or {},
+            "values": {**defaults, **(values or {})},
+            "form_name": form_name,
+            "skipped": skipped or [],
+            "picture": db.get(OfferPicture, offer.id) is not None,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.post("/provider/offers/{offer_id}/sessions")
+def add_session(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    day, starts, ends = form.get("date"), form.get("starts"), form.get("ends")
+    last_day = form.get("last_day") or day
+    data, errors = validate(
+        SessionIn,
+        {
+            "starts_at": f"{day}T{starts}" if day and starts else None,
+            "ends_at": f"{last_day}T{ends}" if last_day and ends else None,
+            "capacity_pupils": form.get("capacity_pupils"),
+            "capacity_classes": form.get("capacity_classes"),
+            "booking_deadline": f"{form['deadline']}T23:59" if form.get("deadline") else None,
+            "open_on_holiday": "open_on_holiday" in form,
+        },
+    )
+    errors = {{"starts_at": "date", "ends_at": "ends", "booking_deadline": "deadline"}.get(k, k): v for k, v in errors.items()}
+    if data is not None:
+        try:
+            catalogue.add_session(db, user, offer.id, data, now=now)
+            return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=session_added")
+        except InvalidInput as error:
+            errors = {{"starts_at": "date", "ends_at": "ends", "booking_deadline": "deadline"}.get(error.field, error.field): error.message}
+    return _sessions_page(request, db, offer, now, errors=errors, values=form, form_name="single")
+
+
+@router.post("/provider/offers/{offer_id}/sessions/recurring")
+def add_recurring_sessions(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    data, errors = validate(RecurrenceIn, {**form, "weekdays": as_list(form.get("weekdays"))})
+    values = {**form, "weekdays": as_list(form.get("weekdays"))}
+    if data is not None:
+        try:
+            made, skipped = catalogue.add_recurring_sessions(db, user, offer.id, data, now=now)
+            return _sessions_page(request, db, offer, now, notice="session_added", skipped=skipped)
+        except InvalidInput as error:
+            errors = {error.field or "weekdays": error.message}
+    return _sessions_page(request, db, offer, now, errors=errors, values=values, form_name="recurring")
+
+
+@router.post("/provider/sessions/{session_id}/cancel")
+def cancel_session(request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now) -> Response:
+    session = catalogue.cancel_session(db, user, session_id, now=now)
+    return redirect(request, f"/provider/offers/{session.offer_id}/sessions?notice=session_cancelled")
+
+
+@router.get("/offers/{offer_id}/calendar.ics")
+def offer_calendar(request: Request, db: SessionDep, user: MaybeUser, offer_id: PathId, now: Now) -> Response:
+    offer = catalogue.visible_offer(db, user, offer_id)
+    rows = [(s, offer) for s in catalogue.sessions_of(db, offer.id, now=now)]
+    body = sessions_calendar(offer.title, rows, base_url=request.app.state.settings.base_url, now=now)
+    return Response(body, media_type="text/calendar; charset=utf-8")

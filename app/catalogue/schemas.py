@@ -1,0 +1,149 @@
+"""What the catalogue accepts and shows, shared by the JSON API and the pages' forms."""
+
+from datetime import date, datetime, time
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.accounts.schemas import Form, Municipality
+from app.i18n import TIMEZONE
+from app.catalogue.models import GRADE_MAX, GRADE_MIN, OfferFormat, OfferStatus, OfferType, Subject, Theme
+
+Grade = Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
+Capacity = Annotated[int, Field(ge=1, le=10_000)]
+ShortText = Annotated[str, Field(max_length=1000)]
+
+# Most sessions one recurrence rule may make: a school year of weekly dates, with room to spare.
+MAX_RECURRING_SESSIONS = 60
+
+
+class OfferIn(Form):
+    type: OfferType
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(max_length=500)] = ""
+    description: Annotated[str, Field(max_length=20_000)] = ""
+    themes: list[Theme] = []
+    subjects: list[Subject] = []
+    grade_min: Grade = GRADE_MIN
+    grade_max: Grade = GRADE_MAX
+    format: OfferFormat = OfferFormat.at_provider
+    is_long: bool = False
+    girls_only: bool = False
+    address: Annotated[str, Field(max_length=300)] = ""
+    # Defaults to the provider's municipality.
+    municipality: Municipality | None = None
+    language: Annotated[str, Field(pattern="^(da|en)$")] = "da"
+    pupils_bring: ShortText = ""
+    accessibility: ShortText = ""
+    contact_name: Annotated[str, Field(max_length=200)] = ""
+    contact_email: EmailStr | None = None
+    contact_phone: Annotated[str, Field(max_length=30)] = ""
+    requires_approval: bool = True
+    cancellation_weekdays: Annotated[int, Field(ge=0, le=60)] = 10
+    min_pupils: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    max_pupils: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    lead_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    max_visits_per_week: Annotated[int, Field(ge=1, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def consistent(self) -> Self:
+        if self.grade_min > self.grade_max:
+            raise PydanticCustomError("grade_range", "grade_min must not be above grade_max")
+        if self.min_pupils and self.max_pupils and self.min_pupils > self.max_pupils:
+            raise PydanticCustomError("pupil_range", "min_pupils must not be above max_pupils")
+        if self.type == OfferType.girls_day:
+            self.girls_only = True
+        if self.type == OfferType.company_week:
+            self.is_long = True
+        self.themes = sorted(set(self.themes))
+        self.subjects = sorted(set(self.subjects))
+        return self
+
+
+class OfferCreate(OfferIn):
+    status: OfferStatus = OfferStatus.draft
+
+
+class SessionIn(Form):
+    starts_at: datetime
+    ends_at: datetime
+    capacity_pupils: Capacity
+    capacity_classes: Annotated[int, Field(ge=1, le=1000)] | None = None
+    booking_deadline: datetime | None = None
+    note: Annotated[str, Field(max_length=500)] = ""
+    # Danish public and school holidays are closed unless the provider opens them on purpose.
+    open_on_holiday: bool = False
+
+    @field_validator("starts_at", "ends_at", "booking_deadline", mode="after")
+    @classmethod
+    def danish_time_when_naive(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=TIMEZONE) if value and value.tzinfo is None else value
+
+
+class RecurrenceIn(Form):
+    """Weekly sessions: e.g. every Tuesday 9-12 from the first to the last date."""
+
+    weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(min_length=1)]
+    starts: time
+    ends: time
+    first_date: date
+    last_date: date
+    every_weeks: Annotated[int, Field(ge=1, le=8)] = 1
+    capacity_pupils: Capacity
+    capacity_classes: Annotated[int, Field(ge=1, le=1000)] | None = None
+    # Days before each session that booking closes.
+    deadline_days: Annotated[int, Field(ge=0, le=365)] | None = None
+
+
+class SessionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    offer_id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity_pupils: int
+    capacity_classes: int | None
+    booking_deadline: datetime | None
+    cancelled: bool = False
+    held_pupils: int = 0
+    held_classes: int = 0
+    waiting: int = 0
+    free_pupils: int = 0
+
+
+class OfferPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    provider_id: int
+    provider_name: str = ""
+    type: OfferType
+    status: OfferStatus
+    title: str
+    summary: str
+    description: str
+    themes: list[Theme]
+    subjects: list[Subject]
+    grade_min: int
+    grade_max: int
+    format: OfferFormat
+    is_long: bool
+    girls_only: bool
+    address: str
+    municipality: str
+    language: str
+    requires_approval: bool
+    cancellation_weekdays: int
+    min_pupils: int | None
+    max_pupils: int | None
+    lead_days: int | None
+    max_visits_per_week: int | None
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    pupils_bring: str
+    accessibility: str
+    distance_km: float | None = None
+    sessions: list[SessionPublic] = []

@@ -1,0 +1,449 @@
+"""Rules of the catalogue: who publishes what, which dates are open, and how teachers find offers.
+
+Plain functions that take the database session, the acting user and `now`; nothing here knows HTTP.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from math import cos, radians
+
+import holidays
+from dateutil.rrule import WEEKLY, rrule
+from sqlalchemy import and_, delete, exists, func, or_
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Organisation, Role, User
+from app.catalogue.models import (
+    Offer,
+    OfferFormat,
+    OfferPicture,
+    OfferSession,
+    OfferStatus,
+    OfferSubject,
+    OfferTheme,
+    OfferType,
+    SchoolHoliday,
+    Subject,
+    Theme,
+)
+from app.catalogue.schemas import MAX_RECURRING_SESSIONS, OfferCreate, OfferIn, RecurrenceIn, SessionIn
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.geography import MUNICIPALITIES
+from app.i18n import TIMEZONE, _
+
+# --- blackout dates ----------------------------------------------------------------------------
+
+
+@cache
+def _public_holidays(year: int) -> dict[date, str]:
+    return dict(holidays.Denmark(years=year, language="da"))
+
+
+def blackout_reason(db: Session, day: date, municipality: str) -> str | None:
+    """Why a day is closed for new sessions in a municipality: a public or school holiday."""
+    if name := _public_holidays(day.year).get(day):
+        return name
+    holiday = db.exec(
+        select(SchoolHoliday.name).where(
+            SchoolHoliday.starts_on <= day,
+            SchoolHoliday.ends_on >= day,
+            or_(col(SchoolHoliday.municipality).is_(None), SchoolHoliday.municipality == municipality),
+        )
+    ).first()
+    return holiday
+
+
+# --- offers ------------------------------------------------------------------------------------
+
+
+def _provider_organisation(db: Session, actor: User) -> Organisation:
+    if actor.role != Role.provider or actor.organisation_id is None:
+        raise Forbidden(_("Only providers can publish offers."))
+    organisation = db.get(Organisation, actor.organisation_id)
+    assert organisation is not None
+    return organisation
+
+
+def own_offer(db: Session, actor: User, offer_id: int) -> Offer:
+    """An offer of the actor's own provider organisation; any other is reported missing."""
+    offer = db.get(Offer, offer_id)
+    if offer is None or actor.role != Role.provider or offer.provider_id != actor.organisation_id:
+        raise NotFound(_("No such offer."))
+    return offer
+
+
+def visible_offer(db: Session, viewer: User | None, offer_id: int) -> Offer:
+    """A published offer for everyone; a draft only for its provider and the coordinators."""
+    offer = db.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound(_("No such offer."))
+    if offer.status != OfferStatus.published:
+        own = viewer is not None and viewer.role == Role.provider and viewer.organisation_id == offer.provider_id
+        if not (own or (viewer is not None and viewer.is_staff)):
+            raise NotFound(_("No such offer."))
+    return offer
+
+
+def _write_offer(db: Session, offer: Offer, data: OfferIn, provider: Organisation, now: datetime) -> None:
+    values = data.model_dump(exclude={"themes", "subjects", "status", "municipality", "contact_email"})
+    offer.sqlmodel_update(values)
+    offer.municipality = data.municipality or provider.municipality
+    offer.address = data.address or provider.address
+    offer.contact_email = str(data.contact_email or "")
+    offer.latitude, offer.longitude = MUNICIPALITIES[offer.municipality]
+    offer.updated_at = now
+    db.add(offer)
+    db.flush()
+    db.exec(delete(OfferTheme).where(col(OfferTheme.offer_id) == offer.id))
+    db.exec(delete(OfferSubject).where(col(OfferSubject.offer_id) == offer.id))
+    db.add_all([OfferTheme(offer_id=offer.id, theme=t) for t in data.themes])
+    db.add_all([OfferSubject(offer_id=offer.id, subject=s) for s in data.subjects])
+
+
+def create_offer(db: Session, actor: User, data: OfferCreate, *, now: datetime) -> Offer:
+    provider = _provider_organisation(db, actor)
+    offer = Offer(
+        provider_id=provider.id,
+        type=data.type,
+        title=data.title,
+        grade_min=data.grade_min,
+        grade_max=data.grade_max,
+        municipality=provider.municipality,
+        created_at=now,
+    )
+    _write_offer(db, offer, data, provider, now)
+    if data.status == OfferStatus.published:
+        offer.status, offer.published_at = OfferStatus.published, now
+    db.commit()
+    db.refresh(offer)
+    return offer
+
+
+def update_offer(db: Session, actor: User, offer_id: int, data: OfferIn, *, now: datetime) -> Offer:
+    offer = own_offer(db, actor, offer_id)
+    if offer.status == OfferStatus.archived:
+        raise Conflict(_("An archived offer cannot be changed."))
+    if data.type != offer.type and db.exec(select(OfferSession.id).where(OfferSession.offer_id == offer.id)).first():
+        raise InvalidInput(_("The offer has dates, so its type cannot change."), field="type")
+    _write_offer(db, offer, data, _provider_organisation(db, actor), now)
+    db.commit()
+    db.refresh(offer)
+    return offer
+
+
+ALLOWED_STATUS_CHANGES = {
+    OfferStatus.draft: {OfferStatus.published, OfferStatus.archived},
+    OfferStatus.published: {OfferStatus.unpublished, OfferStatus.archived},
+    OfferStatus.unpublished: {OfferStatus.published, OfferStatus.archived},
+    OfferStatus.archived: set(),
+}
+
+
+def change_status(db: Session, actor: User, offer_id: int, status: OfferStatus, *, now: datetime) -> Offer:
+    """Publish, unpublish or archive; a newly published offer is returned for notifying searches."""
+    offer = own_offer(db, actor, offer_id)
+    if status not in ALLOWED_STATUS_CHANGES[offer.status]:
+        raise Conflict(_("That change is not possible for an offer in this state."))
+    offer.status = status
+    if status == OfferStatus.published and offer.published_at is None:
+        offer.published_at = now
+    offer.updated_at = now
+    db.add(offer)
+    db.commit()
+    db.refresh(offer)
+    return offer
+
+
+def provider_offers(db: Session, actor: User) -> Sequence[Offer]:
+    _provider_organisation(db, actor)
+    return db.exec(
+        select(Offer)
+        .where(Offer.provider_id == actor.organisation_id, Offer.status != OfferStatus.archived)
+        .order_by(col(Offer.updated_at).desc())
+    ).all()
+
+
+def themes_and_subjects(db: Session, offer_ids: Sequence[int]) -> tuple[dict[int, list[Theme]], dict[int, list[Subject]]]:
+    themes: dict[int, list[Theme]] = defaultdict(list)
+    subjects: dict[int, list[Subject]] = defaultdict(list)
+    if offer_ids:
+        for offer_id, theme in db.exec(select(OfferTheme.offer_id, OfferTheme.theme).where(col(OfferTheme.offer_id).in_(offer_ids))):
+            themes[offer_id].append(theme)
+        for offer_id, subject in db.exec(select(OfferSubject.offer_id, OfferSubject.subject).where(col(OfferSubject.offer_id).in_(offer_ids))):
+            subjects[offer_id].append(subject)
+    return themes, subjects
+
+
+def set_picture(db: Session, actor: User, offer_id: int, *, content: bytes, content_type: str, alt_text: str) -> None:
+    """Store a checked picture (the pages check size and type) and give it a new address."""
+    offer = own_offer(db, actor, offer_id)
+    picture = db.get(OfferPicture, offer.id) or OfferPicture(offer_id=offer.id, content=b"", content_type="")
+    picture.content, picture.content_type, picture.alt_text = content, content_type, alt_text
+    offer.picture_version += 1
+    db.add_all([picture, offer])
+    db.commit()
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def _check_session(db: Session, offer: Offer, data: SessionIn, now: datetime) -> None:
+    if offer.on_request:
+        raise InvalidInput(_("A book-an-expert offer is booked on request and has no fixed dates."), field="starts_at")
+    if data.starts_at <= now:
+        raise InvalidInput(_("The session must start in the future."), field="starts_at")
+    if data.ends_at <= data.starts_at:
+        raise InvalidInput(_("The session must end after it starts."), field="ends_at")
+    if data.ends_at - data.starts_at > timedelta(days=31):
+        raise InvalidInput(_("A session can last at most a month."), field="ends_at")
+    if data.booking_deadline and not (now < data.booking_deadline <= data.starts_at):
+        raise InvalidInput(_("The booking deadline must be between now and the start."), field="booking_deadline")
+    if offer.min_pupils and data.capacity_pupils < offer.min_pupils:
+        raise InvalidInput(_("The capacity is smaller than the offer's minimum group."), field="capacity_pupils")
+    first_day = data.starts_at.astimezone(TIMEZONE).date()
+    if not data.open_on_holiday and (reason := blackout_reason(db, first_day, offer.municipality)):
+        raise InvalidInput(
+            _("%(day)s is closed (%(reason)s). Choose another date, or open the holiday on purpose.")
+            % {"day": first_day.strftime("%d.%m.%Y"), "reason": reason},
+            field="starts_at",
+        )
+
+
+def add_session(db: Session, actor: User, offer_id: int, data: SessionIn, *, now: datetime) -> OfferSession:
+    offer = own_offer(db, actor, offer_id)
+    _check_session(db, offer, data, now)
+    session = OfferSession(
+        offer_id=offer.id,
+        **data.model_dump(exclude={"open_on_holiday"}),
+        created_at=now,
+    )
+    db.add(session)
+    db.commit()
+    db.refresh(session)
+    return session
+
+
+def recurring_dates(data: RecurrenceIn) -> list[tuple[datetime, datetime]]:
+    """The (start, end) of every session the rule makes, in Danish local time."""
+    if data.last_date < data.first_date:
+        raise InvalidInput(_("The last date must be after the first."), field="last_date")
+    if data.ends <= data.starts:
+        raise InvalidInput(_("The session must end after it starts."), field="ends")
+    rule = rrule(
+        WEEKLY,
+        interval=data.every_weeks,
+        byweekday=sorted(set(data.weekdays)),
+        dtstart=datetime.combine(data.first_date, data.starts),
+        until=datetime.combine(data.last_date, data.starts),
+        count=None,
+    )
+    dates = []
+    for start in rule:
+        if len(dates) > MAX_RECURRING_SESSIONS:
+            raise InvalidInput(
+                _("The rule makes more than %(count)d dates. Choose a shorter period.") % {"count": MAX_RECURRING_SESSIONS},
+                field="last_date",
+            )
+        local_start = start.replace(tzinfo=TIMEZONE)
+        dates.append((local_start, datetime.combine(start.date(), data.ends, tzinfo=TIMEZONE)))
+    return dates
+
+
+def add_recurring_sessions(
+    db: Session, actor: User, offer_id: int, data: RecurrenceIn, *, now: datetime
+) -> tuple[list[OfferSession], list[tuple[date, str]]]:
+    """Make every date of the rule, skipping holidays and past dates; all or nothing.
+
+    Returns the sessions made and the dates skipped with the reason."""
+    offer = own_offer(db, actor, offer_id)
+    series = str(uuid.uuid4())
+    made, skipped = [], []
+    for starts_at, ends_at in recurring_dates(data):
+        day = starts_at.date()
+        if starts_at <= now:
+            skipped.append((day, _("in the past")))
+            continue
+        if reason := blackout_reason(db, day, offer.municipality):
+            skipped.append((day, reason))
+            continue
+        deadline = starts_at - timedelta(days=data.deadline_days) if data.deadline_days is not None else None
+        session_in = SessionIn(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            capacity_pupils=data.capacity_pupils,
+            capacity_classes=data.capacity_classes,
+            booking_deadline=deadline if deadline and deadline > now else None,
+        )
+        _check_session(db, offer, session_in, now)
+        made.append(OfferSession(offer_id=offer.id, series=series, created_at=now, **session_in.model_dump(exclude={"open_on_holiday"})))
+    if not made:
+        raise InvalidInput(_("The rule makes no dates that are open. Check the weekdays and the period."), field="weekdays")
+    db.add_all(made)
+    db.commit()
+    for session in made:
+        db.refresh(session)
+    return made, skipped
+
+
+def own_session(db: Session, actor: User, session_id: int) -> tuple[OfferSession, Offer]:
+    session = db.get(OfferSession, session_id)
+    if session is None:
+        raise NotFound(_("No such session."))
+    offer = own_offer(db, actor, session.offer_id)
+    return session, offer
+
+
+def cancel_session(db: Session, actor: User, session_id: int, *, now: datetime) -> OfferSession:
+    session, _offer = own_session(db, actor, session_id)
+    if session.cancelled_at is None:
+        session.cancelled_at = now
+        db.add(session)
+        db.commit()
+    return session
+
+
+def visible_session(db: Session, viewer: User | None, session_id: int) -> OfferSession:
+    session = db.get(OfferSession, session_id)
+    if session is None:
+        raise NotFound(_("No such session."))
+    visible_offer(db, viewer, session.offer_id)
+    return session
+
+
+def sessions_of(db: Session, offer_id: int, *, now: datetime, include_past: bool = False) -> Sequence[OfferSession]:
+    query = select(OfferSession).where(OfferSession.offer_id == offer_id)
+    if not include_past:
+        query = query.where(OfferSession.ends_at > now)
+    return db.exec(query.order_by(col(OfferSession.starts_at))).all()
+
+
+# --- finding offers ----------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogueFilters:
+    q: str | None = None
+    type: OfferType | None = None
+    theme: Theme | None = None
+    subject: Subject | None = None
+    grade: int | None = None
+    municipality: str | None = None
+    format: OfferFormat | None = None
+    long: bool | None = None
+    girls_only: bool = False
+    free_places: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    # Distance is measured from here (a teacher's school), when given.
+    origin: tuple[float, float] | None = None
+    max_km: float | None = None
+    sort: str = "soonest"
+
+
+@dataclass
+class OfferHit:
+    offer: Offer
+    provider_name: str
+    next_sessions: list[OfferSession] = field(default_factory=list)
+    distance_km: float | None = None
+
+
+def _squared_km(origin: tuple[float, float]):
+    """Squared distance in km from origin, as SQL arithmetic both databases run on an index-free
+    scan: an equirectangular projection, well within a kilometre across the region."""
+    lat0, lon0 = origin
+    ky, kx = 111.2, 111.2 * cos(radians(lat0))
+    dy = (col(Offer.latitude) - lat0) * ky
+    dx = (col(Offer.longitude) - lon0) * kx
+    return dy * dy + dx * dx
+
+
+def search_offers(
+    db: Session, filters: CatalogueFilters, *, now: datetime, limit: int = 20, offset: int = 0, sessions_per_offer: int = 3
+) -> tuple[list[OfferHit], int]:
+    """Published offers matching the filters, soonest next date (or nearest) first, with the total."""
+    session_conditions = [
+        OfferSession.offer_id == Offer.id,
+        col(OfferSession.cancelled_at).is_(None),
+        OfferSession.starts_at > now,
+    ]
+    if filters.date_from:
+        session_conditions.append(OfferSession.starts_at >= datetime.combine(filters.date_from, datetime.min.time(), TIMEZONE))
+    if filters.date_to:
+        session_conditions.append(
+            OfferSession.starts_at < datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), TIMEZONE)
+        )
+    # Free places are counted from bookings once the booking engine exists; today every open
+    # session has its full capacity.
+    next_start = select(func.min(OfferSession.starts_at)).where(*session_conditions).correlate(Offer).scalar_subquery()
+
+    conditions = [Offer.status == OfferStatus.published]
+    if filters.q:
+        words = filters.q.replace("%", "").replace("_", "").split()[:8]
+        for word in words:
+            pattern = f"%{word}%"
+            conditions.append(or_(col(Offer.title).ilike(pattern), col(Offer.summary).ilike(pattern)))
+    if filters.type:
+        conditions.append(Offer.type == filters.type)
+    if filters.theme:
+        conditions.append(exists().where(OfferTheme.offer_id == Offer.id, OfferTheme.theme == filters.theme))
+    if filters.subject:
+        conditions.append(exists().where(OfferSubject.offer_id == Offer.id, OfferSubject.subject == filters.subject))
+    if filters.grade is not None:
+        conditions.append(and_(Offer.grade_min <= filters.grade, Offer.grade_max >= filters.grade))
+    if filters.municipality:
+        conditions.append(Offer.municipality == filters.municipality)
+    if filters.format:
+        conditions.append(Offer.format == filters.format)
+    if filters.long is not None:
+        conditions.append(Offer.is_long == filters.long)
+    if filters.girls_only:
+        conditions.append(col(Offer.girls_only).is_(True))
+    if filters.free_places or filters.date_from or filters.date_to:
+        # On-request offers have no dates but can be asked for on any open day.
+        conditions.append(or_(Offer.type == OfferType.expert, exists().where(*session_conditions)))
+    distance = _squared_km(filters.origin) if filters.origin else None
+    if distance is not None and filters.max_km:
+        conditions.append(distance <= filters.max_km**2)
+
+    total = db.exec(select(func.count()).select_from(Offer).where(*conditions)).one()
+    query = select(Offer, Organisation.name).join(Organisation, col(Organisation.id) == col(Offer.provider_id)).where(*conditions)
+    if filters.sort == "nearest" and distance is not None:
+        query = query.order_by(distance, col(Offer.id))
+    else:
+        query = query.order_by(next_start.is_(None), next_start, col(Offer.id))
+    rows = db.exec(query.limit(limit).offset(offset)).all()
+
+    hits = [OfferHit(offer=offer, provider_name=name) for offer, name in rows]
+    if filters.origin:
+        for hit in hits:
+            if hit.offer.latitude is not None:
+                dy = (hit.offer.latitude - filters.origin[0]) * 111.2
+                dx = (hit.offer.longitude - filters.origin[1]) * 111.2 * cos(radians(filters.origin[0]))
+                hit.distance_km = round((dx * dx + dy * dy) ** 0.5, 1)
+    _attach_next_sessions(db, hits, session_conditions[1:], sessions_per_offer)
+    return hits, total
+
+
+def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_offer: int) -> None:
+    if not hits:
+        return
+    by_id = {hit.offer.id: hit for hit in hits}
+    rank = func.row_number().over(partition_by=OfferSession.offer_id, order_by=OfferSession.starts_at).label("rank")
+    ranked = (
+        select(OfferSession.id, rank)
+        .where(col(OfferSession.offer_id).in_(by_id), *conditions)
+        .subquery()
+    )
+    sessions = db.exec(
+        select(OfferSession)
+        .join(ranked, ranked.c.id == OfferSession.id)
+        .where(ranked.c.rank <= per_offer)
+        .order_by(col(OfferSession.starts_at))
+    ).all()
+    for session in sessions:
+        by_id[session.offer_id].next_sessions.append(session)

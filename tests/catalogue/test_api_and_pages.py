@@ -1,0 +1,171 @@
+"""The catalogue through the JSON API, the pages and the calendar feed."""
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+from sqlmodel import func, select
+
+from app.catalogue.models import Offer, OfferSession
+from app.i18n import TIMEZONE
+from tests.factories import api_headers, log_in, make_provider, make_school, make_user, post_form
+
+
+def future_weekday(days: int = 30) -> datetime:
+    day = (datetime.now(UTC) + timedelta(days=days)).astimezone(TIMEZONE).date()
+    while day.weekday() != 2:  # a Wednesday: never a Danish public holiday
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=TIMEZONE)
+
+
+def test_provider_publishes_through_the_api_and_everyone_finds_it(client, db, settings):
+    provider = make_user(db, "provider", organisation=make_provider(db, municipality="Skive"))
+    headers = api_headers(db, provider, settings)
+    created = client.post(
+        "/api/v1/offers", headers=headers,
+        json={"type": "girls_day", "title": "Girls Day på værkstedet", "description": "Hands-on", "themes": ["industry"],
+              "grade_min": 6, "grade_max": 9, "status": "published"},
+    )
+    assert created.status_code == 201, created.text
+    offer = created.json()
+    assert offer["girls_only"] is True and offer["municipality"] == "Skive" and offer["requires_approval"] is True
+
+    starts = future_weekday()
+    session = client.post(
+        f"/api/v1/offers/{offer['id']}/sessions", headers=headers,
+        json={"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=5)).isoformat(), "capacity_pupils": 40, "capacity_classes": 2},
+    )
+    assert session.status_code == 201, session.text
+    body = client.get(f"/api/v1/sessions/{session.json()['id']}").json()
+    assert body["held_pupils"] == 0 and body["capacity_classes"] == 2 and body["offer_id"] == offer["id"]
+
+    listing = client.get("/api/v1/offers", params={"type": "girls_day", "municipality": "Skive", "grade": 7}).json()
+    assert listing["total"] == 1 and listing["items"][0]["sessions"][0]["id"] == session.json()["id"]
+    assert client.get("/api/v1/offers", params={"theme": "food"}).json()["total"] == 0
+    assert client.get(f"/api/v1/offers/{offer['id']}").json()["title"] == "Girls Day på værkstedet"
+
+
+def test_api_bad_input_names_the_field_and_saves_nothing(client, db, settings):
+    provider = make_user(db, "provider")
+    headers = api_headers(db, provider, settings)
+    before = db.exec(select(func.count()).select_from(Offer)).one()
+    cases = [
+        ({"type": "picnic", "title": "X"}, "type"),
+        ({"type": "course", "title": ""}, "title"),
+        ({"type": "course", "title": "X", "grade_min": 9, "grade_max": 3}, None),
+        ({"type": "course", "title": "X", "themes": ["space"]}, "themes"),
+        ({"type": "course", "title": "X", "municipality": "Odense"}, "municipality"),
+    ]
+    for body, field in cases:
+        response = client.post("/api/v1/offers", headers=headers, json=body)
+        assert response.status_code == 422, body
+        if field:
+            assert any(field in map(str, e["loc"]) for e in response.json()["detail"]), response.json()
+    assert db.exec(select(func.count()).select_from(Offer)).one() == before
+
+    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Ok"}).json()
+    starts = future_weekday()
+    for body, field in [
+        ({"starts_at": starts.isoformat(), "ends_at": (starts - timedelta(hours=1)).isoformat(), "capacity_pupils": 5}, "ends_at"),
+        ({"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat(), "capacity_pupils": 0}, "capacity_pupils"),
+        ({"starts_at": "2020-01-01T09:00", "ends_at": "2020-01-01T10:00", "capacity_pupils": 5}, "starts_at"),
+    ]:
+        response = client.post(f"/api/v1/offers/{offer['id']}/sessions", headers=headers, json=body)
+        assert response.status_code == 422
+        assert field in str(response.json()["detail"])
+    assert db.exec(select(func.count()).select_from(OfferSession)).one() == 0
+    assert client.get("/api/v1/offers", params={"municipality": "Odense"}).status_code == 422
+
+
+def test_drafts_are_not_public(client, db, settings):
+    provider = make_user(db, "provider")
+    headers = api_headers(db, provider, settings)
+    draft = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Hemmelig"}).json()
+    assert client.get(f"/api/v1/offers/{draft['id']}").status_code == 404
+    assert client.get(f"/offers/{draft['id']}").status_code == 404
+    assert client.get(f"/api/v1/offers/{draft['id']}", headers=headers).status_code == 200
+    assert "/offers/" + str(draft["id"]) not in client.get("/catalogue?q=Hemmelig").text
+
+
+def test_provider_creates_an_offer_with_dates_in_the_pages(client, db, settings):
+    provider = make_user(db, "provider")
+    log_in(client, db, provider, settings)
+    refused = post_form(client, "/provider/offers/new", {"type": "course", "title": "", "grade_min": "9", "grade_max": "2"})
+    assert refused.status_code == 422 and 'id="title-error"' in refused.text
+    created = post_form(
+        client, "/provider/offers/new",
+        {"type": "company_week", "title": "Virksomhedsuge: fremtidens mad", "themes": ["food", "health"], "grade_min": "7",
+         "grade_max": "9", "format": "at_provider", "language": "da", "cancellation_weekdays": "10", "requires_approval": "1"},
+    )
+    assert created.status_code == 303, created.text
+    offer_id = int(created.headers["location"].split("/")[3])
+    starts = future_weekday(40)
+    monday = starts - timedelta(days=2)
+    added = post_form(
+        client, f"/provider/offers/{offer_id}/sessions",
+        {"date": monday.date().isoformat(), "starts": "08:00", "last_day": (monday + timedelta(days=4)).date().isoformat(),
+         "ends": "15:00", "capacity_pupils": "28", "capacity_classes": "1"},
+    )
+    assert added.status_code == 303, added.text
+    bad = post_form(client, f"/provider/offers/{offer_id}/sessions", {"date": monday.date().isoformat(), "starts": "15:00", "ends": "08:00", "capacity_pupils": "0"})
+    assert bad.status_code == 422 and 'id="capacity_pupils-error"' in bad.text
+    assert post_form(client, f"/provider/offers/{offer_id}/status", {"status": "published"}).status_code == 303
+
+    client.cookies.clear()
+    page = client.get("/catalogue", params={"type": "company_week", "theme": "food", "grade": "8"})
+    assert "Virksomhedsuge: fremtidens mad" in page.text
+    offer_page = client.get(f"/offers/{offer_id}")
+    assert offer_page.status_code == 200 and "Virksomhedsuge" in offer_page.text
+
+
+def test_teacher_sees_distance_from_their_school(client, db, settings):
+    provider = make_user(db, "provider", organisation=make_provider(db, municipality="Lemvig"))
+    headers = api_headers(db, provider, settings)
+    client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Havets energi", "status": "published"})
+    teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    log_in(client, db, teacher, settings)
+    near = client.get("/catalogue", params={"km": "25"}).text
+    assert "Havets energi" not in near
+    far = client.get("/catalogue", params={"km": "500", "sort": "nearest"}).text
+    assert "Havets energi" in far and "km" in far
+
+
+def test_catalogue_keeps_working_with_odd_filters(client):
+    for query in ("grade=99", "type=spaceship", "from=not-a-date", "km=5", "page=3", "q=" + "x" * 500):
+        assert client.get(f"/catalogue?{query}").status_code == 200, query
+
+
+def test_offer_calendar_feed_parses_with_danish_times(client, db, settings):
+    provider = make_user(db, "provider")
+    headers = api_headers(db, provider, settings)
+    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Solceller", "status": "published"}).json()
+    starts = future_weekday()
+    client.post(f"/api/v1/offers/{offer['id']}/sessions", headers=headers,
+                json={"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=3)).isoformat(), "capacity_pupils": 20})
+    response = client.get(f"/offers/{offer['id']}/calendar.ics")
+    assert response.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    (event,) = calendar.walk("VEVENT")
+    start = event.decoded("dtstart")
+    assert str(start.tzinfo) == "Europe/Copenhagen" and start.hour == 9 and start == starts
+    assert str(event["summary"]) == "Solceller"
+    assert calendar.walk("VTIMEZONE"), "the feed must carry its time zone"
+
+
+def test_picture_upload_is_checked(client, db, settings):
+    provider = make_user(db, "provider")
+    headers = api_headers(db, provider, settings)
+    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Billede", "status": "published"}).json()
+    log_in(client, db, provider, settings)
+    from tests.factories import csrf
+
+    token = csrf(client)
+    url = f"/provider/offers/{offer['id']}/picture"
+    not_image = client.post(url, data={"csrf_token": token}, files={"picture": ("x.png", b"<svg onload=alert(1)>", "image/png")})
+    assert not_image.status_code == 422
+    too_big = client.post(url, data={"csrf_token": token}, files={"picture": ("x.png", b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024), "image/png")})
+    assert too_big.status_code == 422
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    ok = client.post(url, data={"csrf_token": token, "alt_text": "Elever ved en robot"}, files={"picture": ("x.png", png, "image/png")})
+    assert ok.status_code == 303, ok.text[-1500:]
+    picture = client.get(f"/offers/{offer['id']}/picture/1")
+    assert picture.content == png and picture.headers["content-type"] == "image/png"
