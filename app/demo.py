@@ -34,7 +34,6 @@ from app.catalogue.models import (
     OfferSubject,
     OfferTheme,
     OfferType,
-    SchoolHoliday,
     Subject,
     Theme,
 )
@@ -1162,10 +1161,6 @@ def seed(db: Session, *, now: datetime | None = None) -> bool:
     for model, rows in ((OfferTheme, themes), (OfferSubject, subjects), (OfferSession, sessions)):
         if rows:
             connection.execute(insert(model.__table__), rows)
-    db.add_all(
-        SchoolHoliday(name=name, municipality=None, starts_on=start, ends_on=end)
-        for name, start, end in calendar.school_holidays
-    )
 
     by_name = {o.name: o for o in schools + [p.organisation for p in providers]}
     password_hash = secrets.hash_password(PASSWORD)

@@ -7,6 +7,7 @@ from app.catalogue.models import (
     OfferSession,
     OfferSubject,
     OfferTheme,
+    SavedSearch,
     SchoolHoliday,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "OfferSubject",
     "OfferTheme",
     "Organisation",
+    "SavedSearch",
     "SchoolHoliday",
     "User",
 ]

@@ -3,7 +3,7 @@ the test, so a new page or endpoint cannot ship without a decision about who may
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -12,7 +12,15 @@ from starlette.routing import Mount
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
 from app.db import utcnow
-from app.catalogue.models import Offer, OfferPicture, OfferSession, OfferStatus, OfferType
+from app.catalogue.models import (
+    Offer,
+    OfferPicture,
+    OfferSession,
+    OfferStatus,
+    OfferType,
+    SavedSearch,
+    SchoolHoliday,
+)
 from app.main import create_app
 from tests.factories import api_headers, csrf, log_in, make_provider, make_school, make_user
 
@@ -45,6 +53,9 @@ STAFF_OF_AARHUS = Policy(
     "staff of the object's municipality", frozenset(STAFF - {"coordinator_herning"}), frozenset({"coordinator_herning"})
 )
 PROVIDERS = Policy("providers", frozenset({"provider", "provider_other"}))
+TEACHERS = Policy("teachers", frozenset({"teacher"}))
+# Owned by the probed teacher, so every other user must be told it does not exist.
+NOBODY_ELSE = Policy("its owner only", frozenset(), frozenset(ROLES) - {"anonymous"})
 OWN_OFFER = Policy(
     "the offer's own provider", frozenset({"provider"}), frozenset(ROLES) - {"anonymous", "provider"}
 )
@@ -111,6 +122,13 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("PUT", "/api/v1/offers/{offer_id}"): OWN_OFFER,
     ("POST", "/api/v1/offers/{offer_id}/sessions"): OWN_OFFER,
     ("GET", "/api/v1/sessions/{session_id}"): PUBLIC,
+    ("GET", "/catalogue/saved"): LOGGED_IN,
+    ("POST", "/catalogue/saved"): TEACHERS,
+    ("POST", "/catalogue/saved/{search_id}/delete"): NOBODY_ELSE,
+    ("GET", "/admin/holidays"): STAFF_ONLY,
+    ("POST", "/admin/holidays"): STAFF_ONLY,
+    ("POST", "/admin/holidays/standard"): STAFF_ONLY,
+    ("POST", "/admin/holidays/{holiday_id}/delete"): STAFF_OF_AARHUS,
 }
 
 
@@ -157,6 +175,9 @@ def test_access(client, db, settings, method, path, role):
     starts = utcnow() + timedelta(days=40)
     session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=28)
     db.add_all([session, OfferPicture(offer_id=offer.id, content=b"\x89PNG\r\n\x1a\n", content_type="image/png")])
+    saved = SavedSearch(user_id=probed_user.id, name="Probe", query="type=course")
+    holiday = SchoolHoliday(name="Probe", municipality="Aarhus", starts_on=date(2030, 1, 2), ends_on=date(2030, 1, 3))
+    db.add_all([saved, holiday])
     db.commit()
     url = (
         path.replace("{organisation_id}", str(aarhus_school.id))
@@ -165,6 +186,8 @@ def test_access(client, db, settings, method, path, role):
         .replace("{offer_id}", str(offer.id))
         .replace("{session_id}", str(session.id))
         .replace("{version}", "1")
+        .replace("{search_id}", str(saved.id))
+        .replace("{holiday_id}", str(holiday.id))
     )
 
     headers = {}

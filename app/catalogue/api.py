@@ -8,10 +8,11 @@ from sqlmodel import Session
 
 from app.accounts.models import Organisation
 from app.catalogue import service as catalogue
-from app.catalogue.models import Offer, OfferFormat, OfferSession, OfferType, Subject, Theme
+from app.catalogue.emails import tell_saved_searches
+from app.catalogue.models import Offer, OfferFormat, OfferSession, OfferStatus, OfferType, Subject, Theme
 from app.catalogue.schemas import OfferCreate, OfferIn, OfferPublic, SessionIn, SessionPublic
 from app.accounts.schemas import Page
-from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep
+from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep, SettingsDep
 from app.geography import MUNICIPALITIES
 from app.errors import InvalidInput
 
@@ -81,8 +82,11 @@ def get_offer(db: SessionDep, now: Now, offer_id: PathId, user: MaybeApiUser) ->
 
 
 @router.post("/offers", status_code=201)
-def create_offer(db: SessionDep, user: ApiUser, now: Now, data: OfferCreate) -> OfferPublic:
-    return offer_public(db, catalogue.create_offer(db, user, data, now=now), now=now)
+def create_offer(db: SessionDep, user: ApiUser, now: Now, settings: SettingsDep, data: OfferCreate) -> OfferPublic:
+    offer = catalogue.create_offer(db, user, data, now=now)
+    if offer.status == OfferStatus.published:
+        tell_saved_searches(db, settings, offer, now=now)
+    return offer_public(db, offer, now=now)
 
 
 @router.put("/offers/{offer_id}")

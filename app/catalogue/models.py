@@ -179,3 +179,16 @@ class SchoolHoliday(SQLModel, table=True):
     municipality: str | None = Field(default=None, sa_type=String(40), index=True)
     starts_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
     ends_on: date = Field(sa_column=Column(Date, nullable=False))
+
+
+class SavedSearch(SQLModel, table=True):
+    """A teacher's catalogue search, e-mailed about when a new offer that matches is published."""
+
+    __tablename__ = "saved_searches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    name: str = Field(sa_type=String(200))
+    # The catalogue's query string, e.g. "type=girls_day&grade=8".
+    query: str = Field(sa_type=String(1000))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

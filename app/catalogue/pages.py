@@ -1,6 +1,6 @@
 """HTML pages of the catalogue: finding offers (everyone) and publishing them (providers)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,7 +9,10 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from app.accounts.models import Organisation, Role, User
+from app.catalogue import holidays as school_holidays
+from app.catalogue import saved_searches
 from app.catalogue import service as catalogue
+from app.catalogue.emails import tell_saved_searches
 from app.catalogue.models import (
     GRADE_MAX,
     GRADE_MIN,
@@ -21,12 +24,23 @@ from app.catalogue.models import (
     Theme,
 )
 from app.catalogue.calendar import sessions_calendar
-from app.catalogue.schemas import OfferCreate, OfferIn, RecurrenceIn, SessionIn
+from app.catalogue.filters import FILTER_NAMES, _int_or_none, filters_from_query
+from app.catalogue.schemas import HolidayIn, OfferCreate, OfferIn, RecurrenceIn, SessionIn
 from app.catalogue.text import render_description
-from app.deps import MaybeUser, Now, PageNumber, PageUser, PathId, ProviderPageUser, SessionDep
+from app.deps import (
+    MaybeUser,
+    Now,
+    PageNumber,
+    PageUser,
+    PathId,
+    ProviderPageUser,
+    SessionDep,
+    SettingsDep,
+    StaffPageUser,
+)
 from app.errors import InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
-from app.i18n import _
+from app.i18n import TIMEZONE, _
 from app.web.forms import PostedForm, as_list, optional_choice, validate
 from app.web.templating import redirect, render
 
@@ -39,21 +53,6 @@ PICTURE_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n
 # --- finding offers ----------------------------------------------------------------------------
 
 
-def _int_or_none(value: str | None, low: int, high: int) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and low <= number <= high else None
-
-
-def _date_or_none(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def school_origin(db: SessionDep, user: User | None) -> tuple[float, float] | None:
     """Where distances are measured from: a teacher's school."""
     if user is None or user.role != Role.teacher or user.organisation_id is None:
@@ -62,30 +61,6 @@ def school_origin(db: SessionDep, user: User | None) -> tuple[float, float] | No
     return MUNICIPALITIES.get(school.municipality) if school else None
 
 
-def filters_from_query(params, origin: tuple[float, float] | None) -> catalogue.CatalogueFilters:
-    """Filters from the address bar. Unknown values are ignored rather than refused, so an old or
-    edited link still shows offers."""
-    length = params.get("length")
-    return catalogue.CatalogueFilters(
-        q=(params.get("q") or "").strip()[:100] or None,
-        type=optional_choice(OfferType, params.get("type")),
-        theme=optional_choice(Theme, params.get("theme")),
-        subject=optional_choice(Subject, params.get("subject")),
-        grade=_int_or_none(params.get("grade"), GRADE_MIN, GRADE_MAX),
-        municipality=params.get("municipality") if params.get("municipality") in MUNICIPALITIES else None,
-        format=optional_choice(OfferFormat, params.get("format")),
-        long={"long": True, "short": False}.get(length or ""),
-        girls_only=params.get("girls") == "1",
-        free_places=params.get("free") == "1",
-        date_from=_date_or_none(params.get("from")),
-        date_to=_date_or_none(params.get("to")),
-        origin=origin,
-        max_km=_int_or_none(params.get("km"), 1, 500) if origin else None,
-        sort="nearest" if params.get("sort") == "nearest" and origin else "soonest",
-    )
-
-
-FILTER_NAMES = ("q", "type", "theme", "subject", "grade", "municipality", "format", "length", "girls", "free", "from", "to", "km", "sort")
 
 
 @router.get("/catalogue")
@@ -223,12 +198,16 @@ def update_offer(request: Request, db: SessionDep, user: PageUser, form: PostedF
 
 
 @router.post("/provider/offers/{offer_id}/status")
-def change_offer_status(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+def change_offer_status(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now, settings: SettingsDep
+) -> Response:
     catalogue.own_offer(db, user, offer_id)
     status = optional_choice(OfferStatus, form.get("status"))
     if status is None:
         raise InvalidInput(_("Choose what to do with the offer."), field="status")
-    catalogue.change_status(db, user, offer_id, status, now=now)
+    offer = catalogue.change_status(db, user, offer_id, status, now=now)
+    if status == OfferStatus.published and offer.published_at == now:
+        tell_saved_searches(db, settings, offer, now=now)
     target = "/provider/offers" if status == OfferStatus.archived else f"/offers/{offer_id}"
     return redirect(request, f"{target}?notice={status.value}")
 
@@ -338,3 +317,87 @@ def offer_calendar(request: Request, db: SessionDep, user: MaybeUser, offer_id: 
     rows = [(s, offer) for s in catalogue.sessions_of(db, offer.id, now=now)]
     body = sessions_calendar(offer.title, rows, base_url=request.app.state.settings.base_url, now=now)
     return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+# --- saved searches (teachers) -------------------------------------------------------------------
+
+
+@router.get("/catalogue/saved")
+def saved_search_list(request: Request, db: SessionDep, user: PageUser, notice: str | None = None) -> Response:
+    return render(request, "catalogue/saved.html", {"searches": saved_searches.saved_searches(db, user), "notice": notice})
+
+
+@router.post("/catalogue/saved")
+def save_search(request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now) -> Response:
+    query = form.get("query", "")
+    try:
+        saved_searches.save_search(db, user, name=form.get("name", ""), query=query, now=now)
+    except InvalidInput as error:
+        return render(
+            request, "catalogue/saved.html",
+            {"searches": saved_searches.saved_searches(db, user), "errors": {"name": error.message}, "query": query},
+            status_code=422,
+        )
+    return redirect(request, "/catalogue/saved?notice=search_saved")
+
+
+@router.post("/catalogue/saved/{search_id}/delete")
+def delete_saved_search(request: Request, db: SessionDep, user: PageUser, search_id: PathId) -> Response:
+    saved_searches.delete_search(db, user, search_id)
+    return redirect(request, "/catalogue/saved?notice=search_deleted")
+
+
+# --- school holidays (coordinators) --------------------------------------------------------------
+
+
+def _school_year(now) -> int:
+    today = now.astimezone(TIMEZONE).date()
+    return today.year if today.month >= 8 else today.year - 1
+
+
+def _holidays_page(request, db, user, now, *, values=None, errors=None, notice=None) -> Response:
+    year = _school_year(now)
+    return render(
+        request,
+        "catalogue/holidays.html",
+        {
+            "holidays": school_holidays.list_holidays(db, user, from_date=now.astimezone(TIMEZONE).date()),
+            "values": values or {"municipality": user.municipality or ""},
+            "errors": errors or {},
+            "notice": notice,
+            "school_years": [year, year + 1],
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/admin/holidays")
+def holidays_page(request: Request, db: SessionDep, user: StaffPageUser, now: Now, notice: str | None = None) -> Response:
+    return _holidays_page(request, db, user, now, notice=notice)
+
+
+@router.post("/admin/holidays")
+def add_holiday(request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now) -> Response:
+    data, errors = validate(HolidayIn, form)
+    if data is not None:
+        try:
+            school_holidays.add_holiday(db, user, **data.model_dump())
+            return redirect(request, "/admin/holidays?notice=saved")
+        except InvalidInput as error:
+            errors = {error.field or "name": error.message}
+    return _holidays_page(request, db, user, now, values=form, errors=errors)
+
+
+@router.post("/admin/holidays/standard")
+def add_standard_holidays(request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now) -> Response:
+    year = _int_or_none(form.get("school_year"), 2000, 2100)
+    if year is None:
+        raise InvalidInput(_("Choose a school year."), field="school_year")
+    school_holidays.add_standard_holidays(db, user, year, user.municipality)
+    return redirect(request, "/admin/holidays?notice=saved")
+
+
+@router.post("/admin/holidays/{holiday_id}/delete")
+def delete_holiday(request: Request, db: SessionDep, user: StaffPageUser, holiday_id: PathId) -> Response:
+    school_holidays.delete_holiday(db, user, holiday_id)
+    return redirect(request, "/admin/holidays?notice=deleted")

@@ -147,3 +147,11 @@ class OfferPublic(BaseModel):
     accessibility: str
     distance_km: float | None = None
     sessions: list[SessionPublic] = []
+
+
+class HolidayIn(Form):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    # None: the whole region.
+    municipality: Municipality | None = None
+    starts_on: date
+    ends_on: date

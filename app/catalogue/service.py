@@ -342,6 +342,8 @@ class CatalogueFilters:
     origin: tuple[float, float] | None = None
     max_km: float | None = None
     sort: str = "soonest"
+    # Only this offer (to ask whether one offer answers a saved search).
+    offer_id: int | None = None
 
 
 @dataclass
@@ -382,6 +384,8 @@ def search_offers(
     next_start = select(func.min(OfferSession.starts_at)).where(*session_conditions).correlate(Offer).scalar_subquery()
 
     conditions = [Offer.status == OfferStatus.published]
+    if filters.offer_id is not None:
+        conditions.append(Offer.id == filters.offer_id)
     if filters.q:
         words = filters.q.replace("%", "").replace("_", "").split()[:8]
         for word in words:
@@ -430,7 +434,7 @@ def search_offers(
 
 
 def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_offer: int) -> None:
-    if not hits:
+    if not hits or per_offer < 1:
         return
     by_id = {hit.offer.id: hit for hit in hits}
     rank = func.row_number().over(partition_by=OfferSession.offer_id, order_by=OfferSession.starts_at).label("rank")

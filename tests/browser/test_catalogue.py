@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app import demo
+from app.catalogue.holidays import standard_school_holidays
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_login import log_in
 
@@ -19,7 +20,8 @@ def open_weekday(weekday: int, after_days: int) -> date:
     """A date on that weekday, some weeks ahead, that is not a Danish public holiday."""
     day = date.today() + timedelta(days=after_days)
     closed = holidays.Denmark(years=[day.year, day.year + 1])
-    while day.weekday() != weekday or day in closed or day.isocalendar().week in (7, 8, 42, 52, 1):
+    breaks = [b for year in (day.year - 1, day.year) for _name, *b in standard_school_holidays(year)]
+    while day.weekday() != weekday or day in closed or any(start <= day <= end for start, end in breaks):
         day += timedelta(days=1)
     return day
 
