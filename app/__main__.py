@@ -14,7 +14,9 @@ from app.errors import DomainError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="STEM portal commands")
     commands = parser.add_subparsers(dest="command", required=True)
-    admin = commands.add_parser("create-admin", help="create an administrator, or reset their password")
+    admin = commands.add_parser(
+        "create-admin", help="create an administrator, or reset their password"
+    )
     admin.add_argument("email")
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Administrator")

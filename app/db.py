@@ -96,6 +96,18 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def begin_write(db: Session) -> None:
+    """Start a transaction that reads and then writes on what it read (check, then book).
+
+    SQLite: take the database's write lock before reading (BEGIN IMMEDIATE), so nobody changes
+    what we check before we write; waiting writers queue on the busy timeout. PostgreSQL: a
+    normal transaction; the caller locks the rows it depends on with SELECT ... FOR UPDATE.
+    """
+    if db.in_transaction():
+        db.commit()
+    db.connection(execution_options={"sqlite_immediate": True})
+
+
 def get_db(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session

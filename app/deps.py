@@ -87,7 +87,9 @@ def api_user(
     return user
 
 
-def maybe_api_user(token: Annotated[str | None, Depends(oauth2_scheme)], db: SessionDep, now: Now) -> User | None:
+def maybe_api_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)], db: SessionDep, now: Now
+) -> User | None:
     """The caller of a public endpoint that shows more to some (a provider's own drafts)."""
     return accounts.user_for_session(db, token, kind=SessionKind.api, now=now) if token else None
 

@@ -25,7 +25,9 @@ MUNICIPALITIES: dict[str, tuple[float, float]] = {
     "Aarhus": (56.1567, 10.2108),
 }
 
-MUNICIPALITY_NAMES: tuple[str, ...] = tuple(sorted(MUNICIPALITIES, key=lambda n: n.replace("Aa", "Å")))
+MUNICIPALITY_NAMES: tuple[str, ...] = tuple(
+    sorted(MUNICIPALITIES, key=lambda n: n.replace("Aa", "Å"))
+)
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.calendar import pages as calendar_pages
 from app.catalogue import api as catalogue_api
 from app.catalogue import pages as catalogue_pages
 from app.config import Settings, get_settings
@@ -34,7 +35,10 @@ def _is_api(request: Request) -> bool:
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:
     return render(
-        request, "error.html", {"status_code": status_code, "message": message}, status_code=status_code
+        request,
+        "error.html",
+        {"status_code": status_code, "message": message},
+        status_code=status_code,
     )
 
 
@@ -43,7 +47,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, error: DomainError) -> Response:
         if _is_api(request):
             if error.field:
-                detail = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+                detail = [
+                    {"loc": ["body", error.field], "msg": error.message, "type": "value_error"}
+                ]
                 return JSONResponse({"detail": detail}, status_code=error.status_code)
             return JSONResponse({"detail": error.message}, status_code=error.status_code)
         return _error_page(request, error.status_code, error.message)
@@ -87,7 +93,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         logging.getLogger("app").exception("Unhandled error on %s", request.url.path)
         if _is_api(request):
             return JSONResponse({"detail": "Internal server error"}, status_code=500)
-        return _error_page(request, 500, _("Something went wrong on our side. Try again in a moment."))
+        return _error_page(
+            request, 500, _("Something went wrong on our side. Try again in a moment.")
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.include_router(home.router)
     pages.include_router(accounts_pages.router)
     pages.include_router(catalogue_pages.router)
+    pages.include_router(calendar_pages.router)
     app.include_router(pages)
 
     api = APIRouter(prefix="/api/v1")

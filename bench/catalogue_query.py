@@ -58,21 +58,33 @@ def cases(today: date) -> list[Case]:
         Case("no filter", CatalogueFilters()),
         Case('q="robot"', CatalogueFilters(q="robot"), {"q": "robot"}),
         Case("type=girls_day", CatalogueFilters(type=OfferType.girls_day), {"type": "girls_day"}),
-        Case("theme=climate_energy, grade=8", CatalogueFilters(theme=Theme.climate_energy, grade=8),
-             {"theme": "climate_energy", "grade": 8}),
-        Case("municipality=Herning, free places", CatalogueFilters(municipality="Herning", free_places=True),
-             {"municipality": "Herning", "free": 1}),
-        Case(f"dates {first}..{last}", CatalogueFilters(date_from=first, date_to=last),
-             {"from": first.isoformat(), "to": last.isoformat()}),
+        Case(
+            "theme=climate_energy, grade=8",
+            CatalogueFilters(theme=Theme.climate_energy, grade=8),
+            {"theme": "climate_energy", "grade": 8},
+        ),
+        Case(
+            "municipality=Herning, free places",
+            CatalogueFilters(municipality="Herning", free_places=True),
+            {"municipality": "Herning", "free": 1},
+        ),
+        Case(
+            f"dates {first}..{last}",
+            CatalogueFilters(date_from=first, date_to=last),
+            {"from": first.isoformat(), "to": last.isoformat()},
+        ),
         # The page takes the origin from a logged-in teacher's school; anonymously it has none.
-        Case("from Aarhus, max 30 km, nearest",
-             CatalogueFilters(origin=MUNICIPALITIES["Aarhus"], max_km=30, sort="nearest"), {"sort": "nearest"}),
+        Case(
+            "from Aarhus, max 30 km, nearest",
+            CatalogueFilters(origin=MUNICIPALITIES["Aarhus"], max_km=30, sort="nearest"),
+            {"sort": "nearest"},
+        ),
         Case("no filter, page 2 (offset 20)", CatalogueFilters(), {"page": 2}, offset=20),
     ]
 
 
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float, object]:
-    """Median and 95th percentile in milliseconds of `runs` calls after a warm-up, and the last result."""
+    """Median and 95th percentile (ms) of `runs` calls after a warm-up, and the last result."""
     for _ in range(WARM_UP):
         result = call()
     times = []
@@ -85,7 +97,10 @@ def timed(call: Callable[[], object], runs: int) -> tuple[float, float, object]:
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "--:" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "--:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -94,16 +109,27 @@ def bench_query(url: str, runs: int, today: date) -> None:
     engine = make_engine(url)
     rows = []
     for case in cases(today):
+
         def call(case=case):
             with Session(engine) as db:
                 return search_offers(db, case.filters, now=utcnow(), limit=20, offset=case.offset)
 
         median, p95, (hits, total) = timed(call, runs)
         verdict = "yes" if p95 < TARGET_MS else f"**no** (+{p95 - TARGET_MS:.1f} ms)"
-        rows.append([case.label, f"{median:.1f}", f"{p95:.1f}", str(total), str(len(hits)), verdict])
+        rows.append(
+            [case.label, f"{median:.1f}", f"{p95:.1f}", str(total), str(len(hits)), verdict]
+        )
     engine.dispose()
     print(f"\n### search_offers ({runs} runs each)\n")
-    print(table(["filter", "median ms", "p95 ms", "total", "hits", f"p95 < {TARGET_MS:.0f} ms"], rows))
+    print(
+        table(["filter", "median ms", "p95 ms", "total", "hits", f"p95 < {TARGET_MS:.0f} ms"], rows)
+    )
+
+
+def load() -> str:
+    """The machine's load average: other work on the same cores shows up in the figures."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
 def free_port() -> int:
@@ -117,8 +143,21 @@ def bench_page(url: str, runs: int, today: date) -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
@@ -141,6 +180,7 @@ def bench_page(url: str, runs: int, today: date) -> None:
                 return
             rows = []
             for case in cases(today):
+
                 def call(case=case):
                     response = client.get("/catalogue", params=case.params)
                     response.raise_for_status()
@@ -148,8 +188,15 @@ def bench_page(url: str, runs: int, today: date) -> None:
 
                 median, p95, response = timed(call, runs)
                 query = "&".join(f"{k}={v}" for k, v in case.params.items())
-                rows.append([case.label, f"`?{query}`" if query else "", f"{median:.1f}", f"{p95:.1f}",
-                             f"{len(response.content) // 1024} KiB"])
+                rows.append(
+                    [
+                        case.label,
+                        f"`?{query}`" if query else "",
+                        f"{median:.1f}",
+                        f"{p95:.1f}",
+                        f"{len(response.content) // 1024} KiB",
+                    ]
+                )
         print(f"\n### GET /catalogue ({runs} runs each, one uvicorn worker)\n")
         print(table(["filter", "query string", "median ms", "p95 ms", "size"], rows))
     finally:
@@ -164,16 +211,20 @@ def bench_page(url: str, runs: int, today: date) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--runs", type=int, default=200, help="timed calls per filter, after a warm-up")
+    parser.add_argument(
+        "--runs", type=int, default=200, help="timed calls per filter, after a warm-up"
+    )
     parser.add_argument("--no-page", action="store_true", help="time only the query, not the page")
     args = parser.parse_args()
 
     today = datetime.now(TIMEZONE).date()
     backend = make_url(args.database_url).get_backend_name()
-    print(f"## {backend}, {today}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    python = platform.python_version()
+    print(f"## {backend}, {today}, {os.cpu_count()} cores, Python {python}, {load()}")
     bench_query(args.database_url, args.runs, today)
     if not args.no_page:
         bench_page(args.database_url, args.runs, today)
+    print(f"\n{load()} at the end")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def free_port() -> int:
 
 def recreate_postgres_database(url: str) -> None:
     parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{parsed.database}"')

@@ -31,7 +31,9 @@ def _password_hash() -> str:
     return secrets.hash_password(PASSWORD)
 
 
-def make_school(db: Session, *, municipality: str = "Aarhus", name: str | None = None) -> Organisation:
+def make_school(
+    db: Session, *, municipality: str = "Aarhus", name: str | None = None
+) -> Organisation:
     school = Organisation(
         name=name or f"Skole {next(_numbers)}",
         kind=OrganisationKind.school,
@@ -43,7 +45,9 @@ def make_school(db: Session, *, municipality: str = "Aarhus", name: str | None =
     return school
 
 
-def make_provider(db: Session, *, municipality: str = "Aarhus", name: str | None = None) -> Organisation:
+def make_provider(
+    db: Session, *, municipality: str = "Aarhus", name: str | None = None
+) -> Organisation:
     provider = Organisation(
         name=name or f"Virksomhed {next(_numbers)}",
         kind=OrganisationKind.provider,
@@ -75,9 +79,9 @@ def make_user(
         role=role,
         organisation_id=organisation.id if organisation else None,
         municipality=municipality,
-        password_hash=_password_hash() if password == PASSWORD else (
-            secrets.hash_password(password) if password else None
-        ),
+        password_hash=_password_hash()
+        if password == PASSWORD
+        else (secrets.hash_password(password) if password else None),
     )
     db.add(user)
     db.commit()

@@ -3,7 +3,7 @@ the test, so a new page or endpoint cannot ship without a decision about who may
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -11,16 +11,20 @@ from starlette.routing import Mount
 
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
-from app.db import utcnow
+from app.calendar import service as calendar_service
 from app.catalogue.models import (
+    AvailabilityWindow,
     Offer,
     OfferPicture,
     OfferSession,
     OfferStatus,
     OfferType,
+    Resource,
+    ResourceKind,
     SavedSearch,
     SchoolHoliday,
 )
+from app.db import utcnow
 from app.main import create_app
 from tests.factories import api_headers, csrf, log_in, make_provider, make_school, make_user
 
@@ -50,14 +54,21 @@ PUBLIC = Policy("public", frozenset(ROLES))
 LOGGED_IN = Policy("logged in", frozenset(ROLES) - {"anonymous"})
 STAFF_ONLY = Policy("staff", frozenset(STAFF))
 STAFF_OF_AARHUS = Policy(
-    "staff of the object's municipality", frozenset(STAFF - {"coordinator_herning"}), frozenset({"coordinator_herning"})
+    "staff of the object's municipality",
+    frozenset(STAFF - {"coordinator_herning"}),
+    frozenset({"coordinator_herning"}),
 )
 PROVIDERS = Policy("providers", frozenset({"provider", "provider_other"}))
 TEACHERS = Policy("teachers", frozenset({"teacher"}))
+OWN_RESOURCE = Policy(
+    "the resource's own provider", frozenset({"provider"}), frozenset({"provider_other"})
+)
 # Owned by the probed teacher, so every other user must be told it does not exist.
 NOBODY_ELSE = Policy("its owner only", frozenset(), frozenset(ROLES) - {"anonymous"})
 OWN_OFFER = Policy(
-    "the offer's own provider", frozenset({"provider"}), frozenset(ROLES) - {"anonymous", "provider"}
+    "the offer's own provider",
+    frozenset({"provider"}),
+    frozenset(ROLES) - {"anonymous", "provider"},
 )
 
 MATRIX: dict[tuple[str, str], Policy] = {
@@ -105,6 +116,11 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/offers/{offer_id}"): PUBLIC,
     ("GET", "/offers/{offer_id}/picture/{version}"): PUBLIC,
     ("GET", "/offers/{offer_id}/calendar.ics"): PUBLIC,
+    ("GET", "/calendar"): PUBLIC,
+    # The feed needs no log-in (calendar programs cannot log in): its token is the secret.
+    ("GET", "/calendar/feed/{feed_token}.ics"): PUBLIC,
+    ("POST", "/calendar/feed/new"): LOGGED_IN,
+    ("POST", "/calendar/feed/revoke"): LOGGED_IN,
     ("GET", "/provider/offers"): PROVIDERS,
     ("GET", "/provider/offers/new"): PROVIDERS,
     ("POST", "/provider/offers/new"): PROVIDERS,
@@ -116,6 +132,8 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/sessions/recurring"): OWN_OFFER,
     ("POST", "/provider/sessions/{session_id}/cancel"): OWN_OFFER,
+    ("GET", "/provider/sessions/{session_id}/edit"): OWN_OFFER,
+    ("POST", "/provider/sessions/{session_id}/edit"): OWN_OFFER,
     ("GET", "/api/v1/offers"): PUBLIC,
     ("POST", "/api/v1/offers"): PROVIDERS,
     ("GET", "/api/v1/offers/{offer_id}"): PUBLIC,
@@ -129,6 +147,14 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/holidays"): STAFF_ONLY,
     ("POST", "/admin/holidays/standard"): STAFF_ONLY,
     ("POST", "/admin/holidays/{holiday_id}/delete"): STAFF_OF_AARHUS,
+    ("GET", "/provider/resources"): PROVIDERS,
+    ("POST", "/provider/resources"): PROVIDERS,
+    ("POST", "/provider/resources/{resource_id}/delete"): OWN_RESOURCE,
+    ("POST", "/provider/sessions/{session_id}/resources"): OWN_OFFER,
+    ("POST", "/provider/sessions/{session_id}/resources/{resource_id}/delete"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/availability"): OWN_OFFER,
+    ("POST", "/provider/availability/{window_id}/delete"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/travel-areas"): OWN_OFFER,
 }
 
 
@@ -165,36 +191,65 @@ def test_access(client, db, settings, method, path, role):
     policy = MATRIX[(method, path)]
     aarhus_school = make_school(db, municipality="Aarhus")
     probed_user = make_user(db, "teacher", organisation=aarhus_school)
-    token_purpose = TokenPurpose.invitation if path.startswith("/invitation") else TokenPurpose.password_reset
-    token = accounts.issue_account_token(db, probed_user, purpose=token_purpose, now=utcnow(), settings=settings)
+    token_purpose = (
+        TokenPurpose.invitation if path.startswith("/invitation") else TokenPurpose.password_reset
+    )
+    token = accounts.issue_account_token(
+        db, probed_user, purpose=token_purpose, now=utcnow(), settings=settings
+    )
     provider = make_provider(db, municipality="Aarhus")
-    offer = Offer(provider_id=provider.id, type=OfferType.course, status=OfferStatus.published, title="Probe",
-                  grade_min=0, grade_max=10, municipality="Aarhus", picture_version=1)
+    offer = Offer(
+        provider_id=provider.id,
+        type=OfferType.course,
+        status=OfferStatus.published,
+        title="Probe",
+        grade_min=0,
+        grade_max=10,
+        municipality="Aarhus",
+        picture_version=1,
+    )
     db.add(offer)
     db.flush()
     starts = utcnow() + timedelta(days=40)
-    session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=28)
-    db.add_all([session, OfferPicture(offer_id=offer.id, content=b"\x89PNG\r\n\x1a\n", content_type="image/png")])
+    session = OfferSession(
+        offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=28
+    )
+    db.add_all(
+        [
+            session,
+            OfferPicture(offer_id=offer.id, content=b"\x89PNG\r\n\x1a\n", content_type="image/png"),
+        ]
+    )
     saved = SavedSearch(user_id=probed_user.id, name="Probe", query="type=course")
-    holiday = SchoolHoliday(name="Probe", municipality="Aarhus", starts_on=date(2030, 1, 2), ends_on=date(2030, 1, 3))
-    db.add_all([saved, holiday])
+    holiday = SchoolHoliday(
+        name="Probe", municipality="Aarhus", starts_on=date(2030, 1, 2), ends_on=date(2030, 1, 3)
+    )
+    resource = Resource(provider_id=provider.id, name="Lab", kind=ResourceKind.room)
+    window = AvailabilityWindow(offer_id=offer.id, weekday=1, starts=time(9), ends=time(12))
+    db.add_all([saved, holiday, resource, window])
     db.commit()
+    feed_token = calendar_service.create_feed(db, probed_user, query="", now=utcnow())
     url = (
         path.replace("{organisation_id}", str(aarhus_school.id))
         .replace("{user_id}", str(probed_user.id))
         .replace("{token}", token)
+        .replace("{feed_token}", feed_token)
         .replace("{offer_id}", str(offer.id))
         .replace("{session_id}", str(session.id))
         .replace("{version}", "1")
         .replace("{search_id}", str(saved.id))
         .replace("{holiday_id}", str(holiday.id))
+        .replace("{resource_id}", str(resource.id))
+        .replace("{window_id}", str(window.id))
     )
 
     headers = {}
     if role != "anonymous":
         municipality = {"coordinator_aarhus": "Aarhus", "coordinator_herning": "Herning"}.get(role)
         organisation = provider if role == "provider" else None
-        actor = make_user(db, role.split("_")[0], municipality=municipality, organisation=organisation)
+        actor = make_user(
+            db, role.split("_")[0], municipality=municipality, organisation=organisation
+        )
         if path.startswith("/api/"):
             headers = api_headers(db, actor, settings)
         else:
@@ -205,10 +260,14 @@ def test_access(client, db, settings, method, path, role):
     elif path.startswith("/api/"):
         body = {
             "/api/v1/organisations/{organisation_id}": {
-                "name": "Renamed", "kind": "school", "municipality": "Aarhus"
+                "name": "Renamed",
+                "kind": "school",
+                "municipality": "Aarhus",
             },
             "/api/v1/users/{user_id}": {
-                "email": probed_user.email, "name": "Renamed", "role": "teacher",
+                "email": probed_user.email,
+                "name": "Renamed",
+                "role": "teacher",
                 "organisation_id": aarhus_school.id,
             },
             "/api/v1/offers": {"type": "course", "title": "Ny"},
@@ -245,4 +304,8 @@ def test_every_form_post_needs_the_csrf_token(client, db, settings, method, path
     csrf(client)  # the browser has a token cookie; the forged request just cannot repeat it
     response = client.request(method, url, data={"name": "forged"})
     assert response.status_code == 403
-    assert "csrf" in response.text.lower() or "formularen" in response.text.lower() or "form" in response.text.lower()
+    assert (
+        "csrf" in response.text.lower()
+        or "formularen" in response.text.lower()
+        or "form" in response.text.lower()
+    )

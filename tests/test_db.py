@@ -35,7 +35,15 @@ def test_sqlite_can_take_the_write_lock_up_front(tmp_path):
 def test_times_come_back_aware_and_equal(db):
     user = make_user(db, "teacher")
     moment = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=1)))  # DST change night
-    db.add(AuthSession(token_hash="x" * 64, user_id=user.id, kind=SessionKind.web, created_at=moment, expires_at=moment))
+    db.add(
+        AuthSession(
+            token_hash="x" * 64,
+            user_id=user.id,
+            kind=SessionKind.web,
+            created_at=moment,
+            expires_at=moment,
+        )
+    )
     db.commit()
     db.expire_all()
     stored = db.get(AuthSession, "x" * 64)
@@ -45,7 +53,14 @@ def test_times_come_back_aware_and_equal(db):
 
 def test_naive_times_are_refused(db):
     user = make_user(db, "teacher")
-    db.add(AuthSession(token_hash="y" * 64, user_id=user.id, kind=SessionKind.web, expires_at=datetime(2026, 1, 1)))
+    db.add(
+        AuthSession(
+            token_hash="y" * 64,
+            user_id=user.id,
+            kind=SessionKind.web,
+            expires_at=datetime(2026, 1, 1),
+        )
+    )
     with pytest.raises(Exception, match="naive"):
         db.commit()
     db.rollback()

@@ -15,9 +15,24 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 def test_every_message_has_a_danish_translation_with_the_same_placeholders(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [Path(sys.executable).parent / "pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_",
-         "-k", "gettext", "-k", "ngettext:1,2", "-o", str(pot), "."],
-        cwd=ROOT, check=True,
+        [
+            Path(sys.executable).parent / "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "gettext",
+            "-k",
+            "ngettext:1,2",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     with pot.open("rb") as f:
         wanted = {m.id: m for m in read_po(f) if m.id}

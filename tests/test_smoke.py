@@ -1,4 +1,4 @@
-from tests.factories import make_user, log_in
+from tests.factories import log_in, make_user
 
 
 def test_front_page_is_danish(client):

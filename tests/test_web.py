@@ -22,7 +22,9 @@ def test_security_headers_on_every_response(client):
 def test_production_sets_hsts_and_secure_cookies(database_url, db):
     from app.db import get_db
 
-    production = Settings(environment="production", database_url=database_url, base_url="https://stem.example")
+    production = Settings(
+        environment="production", database_url=database_url, base_url="https://stem.example"
+    )
     app = create_app(production)
     app.dependency_overrides[get_db] = lambda: db
     user = make_user(db, "teacher")
@@ -32,8 +34,14 @@ def test_production_sets_hsts_and_secure_cookies(database_url, db):
         assert "secure" in page.headers["set-cookie"].lower()
         response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
         assert response.status_code == 303
-        session_cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("stem_session="))
-        assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "samesite=lax" in session_cookie.lower()
+        session_cookie = next(
+            c for c in response.headers.get_list("set-cookie") if c.startswith("stem_session=")
+        )
+        assert (
+            "Secure" in session_cookie
+            and "HttpOnly" in session_cookie
+            and "samesite=lax" in session_cookie.lower()
+        )
 
 
 def test_pages_are_danish_by_default_and_english_on_request(client):
@@ -70,8 +78,12 @@ def test_htmx_request_gets_only_the_results_block(client, db, settings):
     make_school(db, name="Blokskolen")
     log_in(client, db, make_user(db, "admin"), settings)
     full = client.get("/admin/organisations?q=Blok")
-    part = client.get("/admin/organisations?q=Blok", headers={"HX-Request": "true", "HX-Target": "results"})
-    boosted = client.get("/admin/organisations?q=Blok", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    part = client.get(
+        "/admin/organisations?q=Blok", headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    boosted = client.get(
+        "/admin/organisations?q=Blok", headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
     assert "<html" in full.text and "Blokskolen" in full.text
     assert "<html" in boosted.text
     assert "<html" not in part.text and "Blokskolen" in part.text and 'id="results"' in part.text
@@ -79,7 +91,9 @@ def test_htmx_request_gets_only_the_results_block(client, db, settings):
 
 
 def test_healthz_answers_503_without_a_database(tmp_path):
-    broken = Settings(environment="test", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    broken = Settings(
+        environment="test", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
     with TestClient(create_app(broken)) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
@@ -125,8 +139,14 @@ def test_nul_characters_never_reach_the_database(client, db, settings):
 
     assert client.get("/admin/organisations?q=a%00b").status_code == 400
     assert post_form(client, "/password-reset", {"email": "a\x00@b.dk"}).status_code in (200, 422)
-    assert post_form(client, "/login", {"email": "a\x00@b.dk", "password": "x\x00"}).status_code == 422
+    assert (
+        post_form(client, "/login", {"email": "a\x00@b.dk", "password": "x\x00"}).status_code == 422
+    )
     log_in(client, db, make_user(db, "admin"), settings)
     csrf(client)
-    response = post_form(client, "/admin/organisations/new", {"name": "Nul\x00skolen", "kind": "school", "municipality": "Aarhus"})
+    response = post_form(
+        client,
+        "/admin/organisations/new",
+        {"name": "Nul\x00skolen", "kind": "school", "municipality": "Aarhus"},
+    )
     assert response.status_code == 303

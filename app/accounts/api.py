@@ -35,10 +35,17 @@ def issue_token(
     client = request.client.host if request.client else "unknown"
     try:
         user = accounts.authenticate(
-            db, email=form.username, password=form.password, client=client, now=now, settings=settings
+            db,
+            email=form.username,
+            password=form.password,
+            client=client,
+            now=now,
+            settings=settings,
         )
     except InvalidInput as error:
-        raise HTTPException(401, detail=error.message, headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(
+            401, detail=error.message, headers={"WWW-Authenticate": "Bearer"}
+        ) from None
     token = accounts.start_session(db, user, kind=SessionKind.api, now=now, settings=settings)
     return {"access_token": token, "token_type": "bearer"}
 
@@ -65,12 +72,16 @@ def list_organisations(
 
 
 @router.post("/organisations", status_code=201, tags=["organisations"])
-def create_organisation(user: StaffApiUser, db: SessionDep, data: OrganisationIn) -> OrganisationPublic:
+def create_organisation(
+    user: StaffApiUser, db: SessionDep, data: OrganisationIn
+) -> OrganisationPublic:
     return OrganisationPublic.model_validate(accounts.create_organisation(db, user, data))
 
 
 @router.get("/organisations/{organisation_id}", tags=["organisations"])
-def get_organisation(user: StaffApiUser, db: SessionDep, organisation_id: PathId) -> OrganisationPublic:
+def get_organisation(
+    user: StaffApiUser, db: SessionDep, organisation_id: PathId
+) -> OrganisationPublic:
     return OrganisationPublic.model_validate(accounts.get_organisation(db, user, organisation_id))
 
 
@@ -112,7 +123,9 @@ def create_user(
             db, created, purpose=TokenPurpose.invitation, now=now, settings=settings
         )
         sent = emails.send_invitation(settings, created, token, invited_by=user)
-    return UserCreated.model_validate({**UserPublic.model_validate(created).model_dump(), "invitation_sent": sent})
+    return UserCreated.model_validate(
+        {**UserPublic.model_validate(created).model_dump(), "invitation_sent": sent}
+    )
 
 
 @router.get("/users/{user_id}", tags=["users"])

@@ -22,7 +22,9 @@ def send_invitation(settings: Settings, user: User, token: str, *, invited_by: U
                 "name": user.name,
                 "inviter": invited_by.name,
                 "validity": ngettext(
-                    "the link works for %(num)d day", "the link works for %(num)d days", settings.invitation_days
+                    "the link works for %(num)d day",
+                    "the link works for %(num)d days",
+                    settings.invitation_days,
                 )
                 % {"num": settings.invitation_days},
                 "link": link,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.db import StrEnumType, UTCDateTime, utcnow
@@ -46,7 +46,6 @@ class SessionKind(StrEnum):
 
 def _in(column: str, enum: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
-
 
 
 class Organisation(SQLModel, table=True):

@@ -1,14 +1,30 @@
 """HTML pages of the accounts domain: log-in, profile, password, and managing organisations and users."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.accounts import emails
 from app.accounts import service as accounts
-from app.accounts.models import Organisation, OrganisationKind, ProviderKind, Role, SchoolLevel, SessionKind, TokenPurpose, User
-from app.accounts.schemas import PASSWORD_MIN_LENGTH, OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
+from app.accounts.models import (
+    Organisation,
+    OrganisationKind,
+    ProviderKind,
+    Role,
+    SchoolLevel,
+    SessionKind,
+    TokenPurpose,
+    User,
+)
+from app.accounts.schemas import (
+    PASSWORD_MIN_LENGTH,
+    OrganisationIn,
+    PasswordChange,
+    ProfileIn,
+    UserCreate,
+    UserIn,
+)
 from app.deps import (
     SESSION_COOKIE,
     MaybeUser,
@@ -36,7 +52,9 @@ def _form(
 ) -> Response:
     """A form page; shown again with its errors (422) when the last submission was refused."""
     status_code = 422 if errors else 200
-    return render(request, template, {"values": values, "errors": errors, **context}, status_code=status_code)
+    return render(
+        request, template, {"values": values, "errors": errors, **context}, status_code=status_code
+    )
 
 
 def _field_error(error: DomainError) -> dict[str, str]:
@@ -74,7 +92,9 @@ def login(
             db, email=email, password=password, client=client, now=now, settings=settings
         )
     except DomainError as error:
-        response = _form(request, "accounts/login.html", values, {error.field or "email": error.message})
+        response = _form(
+            request, "accounts/login.html", values, {error.field or "email": error.message}
+        )
         response.status_code = error.status_code
         return response
 
@@ -92,7 +112,9 @@ def login(
         samesite="lax",
         secure=secure,
     )
-    response.set_cookie(LANGUAGE_COOKIE, user.language, max_age=365 * 86400, samesite="lax", secure=secure)
+    response.set_cookie(
+        LANGUAGE_COOKIE, user.language, max_age=365 * 86400, samesite="lax", secure=secure
+    )
     return response
 
 
@@ -110,10 +132,14 @@ def logout(request: Request, db: SessionDep) -> Response:
 
 
 @router.get("/profile")
-def profile(request: Request, user: PageUser, db: SessionDep, notice: str | None = None) -> Response:
+def profile(
+    request: Request, user: PageUser, db: SessionDep, notice: str | None = None
+) -> Response:
     organisation = db.get(Organisation, user.organisation_id) if user.organisation_id else None
     values = {"name": user.name, "phone": user.phone}
-    return _form(request, "accounts/profile.html", values, {}, organisation=organisation, notice=notice)
+    return _form(
+        request, "accounts/profile.html", values, {}, organisation=organisation, notice=notice
+    )
 
 
 @router.post("/profile")
@@ -133,7 +159,12 @@ def password_form(request: Request, user: PageUser) -> Response:
 
 @router.post("/profile/password")
 def change_password(
-    request: Request, user: PageUser, db: SessionDep, form: PostedForm, now: Now, settings: SettingsDep
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    form: PostedForm,
+    now: Now,
+    settings: SettingsDep,
 ) -> Response:
     data, errors = validate(PasswordChange, form)
     if data is not None:
@@ -192,7 +223,9 @@ def _set_password_page(request: Request, db: SessionDep, token: str, now, purpos
     return _form(request, "accounts/set_password.html", {}, {}, purpose=purpose, invited=user)
 
 
-def _set_password(request: Request, db: SessionDep, form: dict, token: str, now, purpose: str) -> Response:
+def _set_password(
+    request: Request, db: SessionDep, form: dict, token: str, now, purpose: str
+) -> Response:
     password = form.get("password", "")
     error = None
     if len(password) < PASSWORD_MIN_LENGTH:
@@ -203,7 +236,12 @@ def _set_password(request: Request, db: SessionDep, form: dict, token: str, now,
         account_token = accounts.valid_account_token(db, token, now=now)
         user = db.get(User, account_token.user_id)
         return _form(
-            request, "accounts/set_password.html", {}, {"password": error}, purpose=purpose, invited=user
+            request,
+            "accounts/set_password.html",
+            {},
+            {"password": error},
+            purpose=purpose,
+            invited=user,
         )
     accounts.set_password_with_token(db, token, password, now=now)
     return redirect(request, "/login?notice=password_set")
@@ -215,7 +253,9 @@ def new_password_form(request: Request, db: SessionDep, token: str, now: Now) ->
 
 
 @router.post("/password-reset/{token}")
-def set_new_password(request: Request, db: SessionDep, form: PostedForm, token: str, now: Now) -> Response:
+def set_new_password(
+    request: Request, db: SessionDep, form: PostedForm, token: str, now: Now
+) -> Response:
     return _set_password(request, db, form, token, now, "reset")
 
 
@@ -225,7 +265,9 @@ def invitation_form(request: Request, db: SessionDep, token: str, now: Now) -> R
 
 
 @router.post("/invitation/{token}")
-def accept_invitation(request: Request, db: SessionDep, form: PostedForm, token: str, now: Now) -> Response:
+def accept_invitation(
+    request: Request, db: SessionDep, form: PostedForm, token: str, now: Now
+) -> Response:
     return _set_password(request, db, form, token, now, "invitation")
 
 
@@ -233,7 +275,11 @@ def accept_invitation(request: Request, db: SessionDep, form: PostedForm, token:
 
 
 def _organisation_choices() -> dict[str, Any]:
-    return {"kinds": list(OrganisationKind), "school_levels": list(SchoolLevel), "provider_kinds": list(ProviderKind)}
+    return {
+        "kinds": list(OrganisationKind),
+        "school_levels": list(SchoolLevel),
+        "provider_kinds": list(ProviderKind),
+    }
 
 
 @router.get("/admin/organisations")
@@ -248,15 +294,26 @@ def organisations(
 ) -> Response:
     kind = optional_choice(OrganisationKind, kind)
     items, total = accounts.list_organisations(
-        db, user, kind=kind, municipality=municipality or None, q=q,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        db,
+        user,
+        kind=kind,
+        municipality=municipality or None,
+        q=q,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )
     filters = {"q": q or "", "kind": kind or "", "municipality": municipality or ""}
     return render(
         request,
         "admin/organisations.html",
-        {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-         "filters": filters, **_organisation_choices()},
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "filters": filters,
+            **_organisation_choices(),
+        },
         block="results",
     )
 
@@ -264,11 +321,20 @@ def organisations(
 @router.get("/admin/organisations/new")
 def new_organisation_form(request: Request, user: StaffPageUser) -> Response:
     values = {"kind": "school", "municipality": user.municipality or ""}
-    return _form(request, "admin/organisation_form.html", values, {}, organisation=None, **_organisation_choices())
+    return _form(
+        request,
+        "admin/organisation_form.html",
+        values,
+        {},
+        organisation=None,
+        **_organisation_choices(),
+    )
 
 
 @router.post("/admin/organisations/new")
-def create_organisation(request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm) -> Response:
+def create_organisation(
+    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm
+) -> Response:
     data, errors = validate(OrganisationIn, form)
     if data is not None:
         try:
@@ -276,18 +342,35 @@ def create_organisation(request: Request, user: StaffPageUser, db: SessionDep, f
             return redirect(request, f"/admin/organisations/{organisation.id}?notice=created")
         except InvalidInput as error:
             errors = _field_error(error)
-    return _form(request, "admin/organisation_form.html", form, errors, organisation=None, **_organisation_choices())
+    return _form(
+        request,
+        "admin/organisation_form.html",
+        form,
+        errors,
+        organisation=None,
+        **_organisation_choices(),
+    )
 
 
 @router.get("/admin/organisations/{organisation_id}")
 def organisation_form(
-    request: Request, user: StaffPageUser, db: SessionDep, organisation_id: PathId, notice: str | None = None
+    request: Request,
+    user: StaffPageUser,
+    db: SessionDep,
+    organisation_id: PathId,
+    notice: str | None = None,
 ) -> Response:
     organisation = accounts.get_organisation(db, user, organisation_id)
     members, _total = accounts.list_users(db, user, organisation_id=organisation.id, limit=500)
     return _form(
-        request, "admin/organisation_form.html", organisation.model_dump(), {},
-        organisation=organisation, members=members, notice=notice, **_organisation_choices(),
+        request,
+        "admin/organisation_form.html",
+        organisation.model_dump(),
+        {},
+        organisation=organisation,
+        members=members,
+        notice=notice,
+        **_organisation_choices(),
     )
 
 
@@ -306,8 +389,13 @@ def update_organisation(
             errors = _field_error(error)
     members, _total = accounts.list_users(db, user, organisation_id=organisation.id, limit=500)
     return _form(
-        request, "admin/organisation_form.html", form, errors,
-        organisation=organisation, members=members, **_organisation_choices(),
+        request,
+        "admin/organisation_form.html",
+        form,
+        errors,
+        organisation=organisation,
+        members=members,
+        **_organisation_choices(),
     )
 
 
@@ -330,27 +418,45 @@ def users(
     page: PageNumber = 1,
 ) -> Response:
     role = optional_choice(Role, role)
-    items, total = accounts.list_users(db, user, role=role, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    items, total = accounts.list_users(
+        db, user, role=role, q=q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
     organisation_ids = {u.organisation_id for u in items if u.organisation_id}
     names = {o.id: o.name for o in accounts.organisations_by_id(db, organisation_ids)}
     return render(
         request,
         "admin/users.html",
-        {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-         "filters": {"q": q or "", "role": role or ""}, "roles": list(Role), "organisation_names": names},
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "filters": {"q": q or "", "role": role or ""},
+            "roles": list(Role),
+            "organisation_names": names,
+        },
         block="results",
     )
 
 
 @router.get("/admin/users/new")
-def new_user_form(request: Request, user: StaffPageUser, db: SessionDep, organisation_id: str | None = None) -> Response:
+def new_user_form(
+    request: Request, user: StaffPageUser, db: SessionDep, organisation_id: str | None = None
+) -> Response:
     values = {"role": "teacher", "organisation_id": organisation_id}
-    return _form(request, "admin/user_form.html", values, {}, edited=None, **_user_choices(db, user))
+    return _form(
+        request, "admin/user_form.html", values, {}, edited=None, **_user_choices(db, user)
+    )
 
 
 @router.post("/admin/users/new")
 def create_user(
-    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, now: Now, settings: SettingsDep
+    request: Request,
+    user: StaffPageUser,
+    db: SessionDep,
+    form: PostedForm,
+    now: Now,
+    settings: SettingsDep,
 ) -> Response:
     data, errors = validate(UserCreate, {k: v for k, v in form.items() if k != "password"})
     if data is not None:
@@ -359,22 +465,43 @@ def create_user(
         except InvalidInput as error:
             errors = _field_error(error)
         else:
-            token = accounts.issue_account_token(db, created, purpose=TokenPurpose.invitation, now=now, settings=settings)
+            token = accounts.issue_account_token(
+                db, created, purpose=TokenPurpose.invitation, now=now, settings=settings
+            )
             sent = emails.send_invitation(settings, created, token, invited_by=user)
-            return redirect(request, f"/admin/users/{created.id}?notice={'invited' if sent else 'invitation_failed'}")
-    return _form(request, "admin/user_form.html", form, errors, edited=None, **_user_choices(db, user))
+            return redirect(
+                request,
+                f"/admin/users/{created.id}?notice={'invited' if sent else 'invitation_failed'}",
+            )
+    return _form(
+        request, "admin/user_form.html", form, errors, edited=None, **_user_choices(db, user)
+    )
 
 
 @router.get("/admin/users/{user_id}")
-def user_form(request: Request, user: StaffPageUser, db: SessionDep, user_id: PathId, notice: str | None = None) -> Response:
+def user_form(
+    request: Request,
+    user: StaffPageUser,
+    db: SessionDep,
+    user_id: PathId,
+    notice: str | None = None,
+) -> Response:
     edited = accounts.get_user(db, user, user_id)
     return _form(
-        request, "admin/user_form.html", edited.model_dump(), {}, edited=edited, notice=notice, **_user_choices(db, user)
+        request,
+        "admin/user_form.html",
+        edited.model_dump(),
+        {},
+        edited=edited,
+        notice=notice,
+        **_user_choices(db, user),
     )
 
 
 @router.post("/admin/users/{user_id}")
-def update_user(request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: PathId) -> Response:
+def update_user(
+    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: PathId
+) -> Response:
     edited = accounts.get_user(db, user, user_id)
     data, errors = validate(UserIn, {**form, "is_active": "is_active" in form})
     if data is not None:
@@ -384,14 +511,25 @@ def update_user(request: Request, user: StaffPageUser, db: SessionDep, form: Pos
         except InvalidInput as error:
             db.rollback()
             errors = _field_error(error)
-    return _form(request, "admin/user_form.html", form, errors, edited=edited, **_user_choices(db, user))
+    return _form(
+        request, "admin/user_form.html", form, errors, edited=edited, **_user_choices(db, user)
+    )
 
 
 @router.post("/admin/users/{user_id}/invitation")
 def resend_invitation(
-    request: Request, user: StaffPageUser, db: SessionDep, user_id: PathId, now: Now, settings: SettingsDep
+    request: Request,
+    user: StaffPageUser,
+    db: SessionDep,
+    user_id: PathId,
+    now: Now,
+    settings: SettingsDep,
 ) -> Response:
     edited = accounts.get_user(db, user, user_id)
-    token = accounts.issue_account_token(db, edited, purpose=TokenPurpose.invitation, now=now, settings=settings)
+    token = accounts.issue_account_token(
+        db, edited, purpose=TokenPurpose.invitation, now=now, settings=settings
+    )
     sent = emails.send_invitation(settings, edited, token, invited_by=user)
-    return redirect(request, f"/admin/users/{user_id}?notice={'invited' if sent else 'invitation_failed'}")
+    return redirect(
+        request, f"/admin/users/{user_id}?notice={'invited' if sent else 'invitation_failed'}"
+    )

@@ -12,7 +12,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
 from pydantic_core import PydanticCustomError
 
 from app.accounts.models import OrganisationKind, ProviderKind, Role, SchoolLevel

@@ -39,7 +39,9 @@ def authenticate(
         select(func.count()).where(LoginAttempt.email == email, LoginAttempt.attempted_at >= since)
     ).one()
     failures_from_client = db.exec(
-        select(func.count()).where(LoginAttempt.client == client, LoginAttempt.attempted_at >= since)
+        select(func.count()).where(
+            LoginAttempt.client == client, LoginAttempt.attempted_at >= since
+        )
     ).one()
     if (
         failures_for_email >= settings.login_max_failures
@@ -55,7 +57,9 @@ def authenticate(
         )
 
     user = db.exec(select(User).where(User.email == email)).first()
-    if not (secrets.verify_password(user.password_hash if user else None, password) and user.is_active):
+    if not (
+        secrets.verify_password(user.password_hash if user else None, password) and user.is_active
+    ):
         db.add(LoginAttempt(email=email[:254], client=client[:64], attempted_at=now))
         db.commit()
         raise InvalidInput(_("Wrong e-mail address or password."), field="password")
@@ -66,7 +70,9 @@ def authenticate(
     return user
 
 
-def start_session(db: Session, user: User, *, kind: SessionKind, now: datetime, settings: Settings) -> str:
+def start_session(
+    db: Session, user: User, *, kind: SessionKind, now: datetime, settings: Settings
+) -> str:
     """A new secret for a logged-in browser or an API client; returned once, stored only hashed."""
     days = settings.session_days if kind == SessionKind.web else settings.api_token_days
     token = secrets.new_token()
@@ -167,7 +173,9 @@ def issue_account_token(
 
 def user_for_password_reset(db: Session, email: str) -> User | None:
     """Who to send a reset link to; the page says the same whether or not the address is known."""
-    user = db.exec(select(User).where(User.email == email.replace("\x00", "").strip().lower())).first()
+    user = db.exec(
+        select(User).where(User.email == email.replace("\x00", "").strip().lower())
+    ).first()
     return user if user and user.is_active else None
 
 
@@ -254,7 +262,11 @@ def get_organisation(db: Session, actor: User, organisation_id: int) -> Organisa
 
 
 def _check_organisation_scope(actor: User, data: OrganisationIn) -> None:
-    if actor.role == Role.coordinator and actor.municipality and data.municipality != actor.municipality:
+    if (
+        actor.role == Role.coordinator
+        and actor.municipality
+        and data.municipality != actor.municipality
+    ):
         raise InvalidInput(
             _("You can only manage organisations in %(municipality)s.")
             % {"municipality": actor.municipality},
@@ -277,9 +289,10 @@ def update_organisation(
 ) -> Organisation:
     organisation = get_organisation(db, actor, organisation_id)
     _check_organisation_scope(actor, data)
-    if data.kind != organisation.kind and db.exec(
-        select(User.id).where(User.organisation_id == organisation.id)
-    ).first():
+    if (
+        data.kind != organisation.kind
+        and db.exec(select(User.id).where(User.organisation_id == organisation.id)).first()
+    ):
         raise InvalidInput(
             _("The organisation has users, so it cannot change between school and provider."),
             field="kind",
@@ -357,15 +370,21 @@ def _check_user(db: Session, actor: User, data: UserIn, *, user_id: int | None =
     hold: coordinators cannot make admins, municipal coordinators stay in their municipality."""
     if data.role == Role.admin and actor.role != Role.admin:
         raise InvalidInput(_("Only administrators can create administrators."), field="role")
-    if data.role == Role.coordinator and actor.role == Role.coordinator and actor.municipality:
-        if data.municipality != actor.municipality:
-            raise InvalidInput(
-                _("You can only create coordinators for %(municipality)s.")
-                % {"municipality": actor.municipality},
-                field="municipality",
-            )
+    if (
+        data.role == Role.coordinator
+        and actor.role == Role.coordinator
+        and actor.municipality
+        and data.municipality != actor.municipality
+    ):
+        raise InvalidInput(
+            _("You can only create coordinators for %(municipality)s.")
+            % {"municipality": actor.municipality},
+            field="municipality",
+        )
     if data.municipality and data.role != Role.coordinator:
-        raise InvalidInput(_("Only coordinators have a municipality of their own."), field="municipality")
+        raise InvalidInput(
+            _("Only coordinators have a municipality of their own."), field="municipality"
+        )
 
     needed_kind = {Role.teacher: OrganisationKind.school, Role.provider: OrganisationKind.provider}
     if data.role in (Role.coordinator, Role.admin):
@@ -415,7 +434,9 @@ def update_user(db: Session, actor: User, user_id: int, data: UserIn) -> User:
     user = get_user(db, actor, user_id)
     _check_user(db, actor, data, user_id=user.id)
     if user.id == actor.id and (data.role != user.role or not data.is_active):
-        raise InvalidInput(_("You cannot change your own role or deactivate yourself."), field="role")
+        raise InvalidInput(
+            _("You cannot change your own role or deactivate yourself."), field="role"
+        )
     user.sqlmodel_update(data.model_dump())
     db.add(user)
     if not user.is_active:

@@ -7,14 +7,22 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from app.accounts.models import Organisation
+from app.accounts.schemas import Page
 from app.catalogue import service as catalogue
 from app.catalogue.emails import tell_saved_searches
-from app.catalogue.models import Offer, OfferFormat, OfferSession, OfferStatus, OfferType, Subject, Theme
+from app.catalogue.models import (
+    Offer,
+    OfferFormat,
+    OfferSession,
+    OfferStatus,
+    OfferType,
+    Subject,
+    Theme,
+)
 from app.catalogue.schemas import OfferCreate, OfferIn, OfferPublic, SessionIn, SessionPublic
-from app.accounts.schemas import Page
 from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep, SettingsDep
-from app.geography import MUNICIPALITIES
 from app.errors import InvalidInput
+from app.geography import MUNICIPALITIES
 
 router = APIRouter(tags=["catalogue"])
 
@@ -22,15 +30,23 @@ router = APIRouter(tags=["catalogue"])
 def session_public(session: OfferSession) -> SessionPublic:
     # Held seats are counted from bookings once the booking engine lands; until then all are free.
     return SessionPublic.model_validate(
-        {**session.model_dump(), "cancelled": session.cancelled_at is not None, "free_pupils": session.capacity_pupils}
+        {
+            **session.model_dump(),
+            "cancelled": session.cancelled_at is not None,
+            "free_pupils": session.capacity_pupils,
+        }
     )
 
 
-def offer_public(db: Session, offer: Offer, *, now, sessions: list[OfferSession] | None = None, distance_km=None) -> OfferPublic:
+def offer_public(
+    db: Session, offer: Offer, *, now, sessions: list[OfferSession] | None = None, distance_km=None
+) -> OfferPublic:
     themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
     provider = db.get(Organisation, offer.provider_id)
     if sessions is None:
-        sessions = [s for s in catalogue.sessions_of(db, offer.id, now=now) if s.cancelled_at is None]
+        sessions = [
+            s for s in catalogue.sessions_of(db, offer.id, now=now) if s.cancelled_at is None
+        ]
     return OfferPublic.model_validate(
         {
             **offer.model_dump(),
@@ -64,15 +80,30 @@ def list_offers(
 ) -> Page[OfferPublic]:
     """Published offers, soonest next date first, each with its next three dates."""
     if municipality is not None and municipality not in MUNICIPALITIES:
-        raise InvalidInput("not one of the 19 municipalities of Central Denmark Region", field="municipality")
+        raise InvalidInput(
+            "not one of the 19 municipalities of Central Denmark Region", field="municipality"
+        )
     if from_ and to and to < from_:
         raise InvalidInput("'to' must not be before 'from'", field="to")
     filters = catalogue.CatalogueFilters(
-        q=q, type=type, theme=theme, subject=subject, grade=grade, municipality=municipality, format=format,
-        long=long, girls_only=girls_only, free_places=free_places, date_from=from_, date_to=to,
+        q=q,
+        type=type,
+        theme=theme,
+        subject=subject,
+        grade=grade,
+        municipality=municipality,
+        format=format,
+        long=long,
+        girls_only=girls_only,
+        free_places=free_places,
+        date_from=from_,
+        date_to=to,
     )
     hits, total = catalogue.search_offers(db, filters, now=now, limit=limit, offset=offset)
-    return Page(items=[offer_public(db, h.offer, now=now, sessions=h.next_sessions) for h in hits], total=total)
+    return Page(
+        items=[offer_public(db, h.offer, now=now, sessions=h.next_sessions) for h in hits],
+        total=total,
+    )
 
 
 @router.get("/offers/{offer_id}")
@@ -82,7 +113,9 @@ def get_offer(db: SessionDep, now: Now, offer_id: PathId, user: MaybeApiUser) ->
 
 
 @router.post("/offers", status_code=201)
-def create_offer(db: SessionDep, user: ApiUser, now: Now, settings: SettingsDep, data: OfferCreate) -> OfferPublic:
+def create_offer(
+    db: SessionDep, user: ApiUser, now: Now, settings: SettingsDep, data: OfferCreate
+) -> OfferPublic:
     offer = catalogue.create_offer(db, user, data, now=now)
     if offer.status == OfferStatus.published:
         tell_saved_searches(db, settings, offer, now=now)
@@ -90,12 +123,16 @@ def create_offer(db: SessionDep, user: ApiUser, now: Now, settings: SettingsDep,
 
 
 @router.put("/offers/{offer_id}")
-def update_offer(db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: OfferIn) -> OfferPublic:
+def update_offer(
+    db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: OfferIn
+) -> OfferPublic:
     return offer_public(db, catalogue.update_offer(db, user, offer_id, data, now=now), now=now)
 
 
 @router.post("/offers/{offer_id}/sessions", status_code=201)
-def add_session(db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: SessionIn) -> SessionPublic:
+def add_session(
+    db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: SessionIn
+) -> SessionPublic:
     return session_public(catalogue.add_session(db, user, offer_id, data, now=now))
 
 

@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.catalogue import saved_searches
-from app.catalogue.filters import filters_from_query
 from app.catalogue.models import Offer
 from app.config import Settings
 from app.i18n import _, language
@@ -15,7 +14,7 @@ from app.notifications.mail import send_mail
 def tell_saved_searches(db: Session, settings: Settings, offer: Offer, *, now: datetime) -> int:
     """E-mail each teacher whose saved search the newly published offer answers; returns how many."""
     sent = 0
-    for user, saved in saved_searches.searches_matching(db, offer, filters_from_query, now=now):
+    for user, saved in saved_searches.searches_matching(db, offer, now=now):
         with language(user.language):
             sent += send_mail(
                 settings,

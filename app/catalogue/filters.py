@@ -25,7 +25,9 @@ def _date_or_none(value: str | None) -> date | None:
         return None
 
 
-def filters_from_query(params: Mapping[str, str], origin: tuple[float, float] | None) -> CatalogueFilters:
+def filters_from_query(
+    params: Mapping[str, str], origin: tuple[float, float] | None
+) -> CatalogueFilters:
     """The filters of a query; distance filters only when there is an origin (a teacher's school)."""
     length = params.get("length")
     return CatalogueFilters(
@@ -34,7 +36,9 @@ def filters_from_query(params: Mapping[str, str], origin: tuple[float, float] | 
         theme=optional_choice(Theme, params.get("theme")),
         subject=optional_choice(Subject, params.get("subject")),
         grade=_int_or_none(params.get("grade"), GRADE_MIN, GRADE_MAX),
-        municipality=params.get("municipality") if params.get("municipality") in MUNICIPALITIES else None,
+        municipality=params.get("municipality")
+        if params.get("municipality") in MUNICIPALITIES
+        else None,
         format=optional_choice(OfferFormat, params.get("format")),
         long={"long": True, "short": False}.get(length or ""),
         girls_only=params.get("girls") == "1",
@@ -48,7 +52,18 @@ def filters_from_query(params: Mapping[str, str], origin: tuple[float, float] | 
 
 
 FILTER_NAMES = (
-    "q", "type", "theme", "subject", "grade", "municipality", "format", "length",
-    "girls", "free", "from", "to", "km", "sort",
+    "q",
+    "type",
+    "theme",
+    "subject",
+    "grade",
+    "municipality",
+    "format",
+    "length",
+    "girls",
+    "free",
+    "from",
+    "to",
+    "km",
+    "sort",
 )
-

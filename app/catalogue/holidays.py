@@ -19,9 +19,17 @@ def standard_school_holidays(first_year: int) -> list[tuple[str, date, date]]:
     second_year = first_year + 1
     easter_sunday = easter(second_year)
     return [
-        (_("Autumn holiday"), date.fromisocalendar(first_year, 42, 1), date.fromisocalendar(first_year, 42, 5)),
+        (
+            _("Autumn holiday"),
+            date.fromisocalendar(first_year, 42, 1),
+            date.fromisocalendar(first_year, 42, 5),
+        ),
         (_("Christmas holiday"), date(first_year, 12, 21), date(second_year, 1, 1)),
-        (_("Winter holiday"), date.fromisocalendar(second_year, 7, 1), date.fromisocalendar(second_year, 7, 5)),
+        (
+            _("Winter holiday"),
+            date.fromisocalendar(second_year, 7, 1),
+            date.fromisocalendar(second_year, 7, 5),
+        ),
         (_("Easter holiday"), easter_sunday - timedelta(days=6), easter_sunday + timedelta(days=1)),
         (_("Summer holiday"), _last_saturday_of_june(second_year), date(second_year, 8, 9)),
     ]
@@ -37,7 +45,8 @@ def _scope(actor: User, municipality: str | None) -> None:
         raise Forbidden(_("Only coordinators and administrators may do this."))
     if actor.role == Role.coordinator and actor.municipality and municipality != actor.municipality:
         raise InvalidInput(
-            _("You can only manage holidays in %(municipality)s.") % {"municipality": actor.municipality},
+            _("You can only manage holidays in %(municipality)s.")
+            % {"municipality": actor.municipality},
             field="municipality",
         )
 
@@ -48,25 +57,34 @@ def list_holidays(db: Session, actor: User, *, from_date: date) -> Sequence[Scho
     query = select(SchoolHoliday).where(SchoolHoliday.ends_on >= from_date)
     if actor.role == Role.coordinator and actor.municipality:
         query = query.where(
-            col(SchoolHoliday.municipality).is_(None) | (col(SchoolHoliday.municipality) == actor.municipality)
+            col(SchoolHoliday.municipality).is_(None)
+            | (col(SchoolHoliday.municipality) == actor.municipality)
         )
-    return db.exec(query.order_by(col(SchoolHoliday.starts_on), col(SchoolHoliday.municipality))).all()
+    return db.exec(
+        query.order_by(col(SchoolHoliday.starts_on), col(SchoolHoliday.municipality))
+    ).all()
 
 
-def add_holiday(db: Session, actor: User, *, name: str, municipality: str | None, starts_on: date, ends_on: date) -> SchoolHoliday:
+def add_holiday(
+    db: Session, actor: User, *, name: str, municipality: str | None, starts_on: date, ends_on: date
+) -> SchoolHoliday:
     _scope(actor, municipality)
     if ends_on < starts_on:
         raise InvalidInput(_("The last day must not be before the first."), field="ends_on")
     if (ends_on - starts_on).days > 70:
         raise InvalidInput(_("A holiday can last at most ten weeks."), field="ends_on")
-    holiday = SchoolHoliday(name=name, municipality=municipality, starts_on=starts_on, ends_on=ends_on)
+    holiday = SchoolHoliday(
+        name=name, municipality=municipality, starts_on=starts_on, ends_on=ends_on
+    )
     db.add(holiday)
     db.commit()
     db.refresh(holiday)
     return holiday
 
 
-def add_standard_holidays(db: Session, actor: User | None, first_year: int, municipality: str | None = None) -> int:
+def add_standard_holidays(
+    db: Session, actor: User | None, first_year: int, municipality: str | None = None
+) -> int:
     """Add the usual breaks of a school year (skipping any already there); `actor` None is the
     command line. Returns how many were added."""
     if actor is not None:
@@ -77,11 +95,17 @@ def add_standard_holidays(db: Session, actor: User | None, first_year: int, muni
             select(SchoolHoliday.id).where(
                 SchoolHoliday.starts_on == starts_on,
                 SchoolHoliday.ends_on == ends_on,
-                col(SchoolHoliday.municipality).is_(None) if municipality is None else SchoolHoliday.municipality == municipality,
+                col(SchoolHoliday.municipality).is_(None)
+                if municipality is None
+                else SchoolHoliday.municipality == municipality,
             )
         ).first()
         if exists is None:
-            db.add(SchoolHoliday(name=name, municipality=municipality, starts_on=starts_on, ends_on=ends_on))
+            db.add(
+                SchoolHoliday(
+                    name=name, municipality=municipality, starts_on=starts_on, ends_on=ends_on
+                )
+            )
             added += 1
     db.commit()
     return added

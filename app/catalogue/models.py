@@ -1,9 +1,21 @@
 """Tables of the catalogue domain."""
 
 from datetime import date, datetime
+from datetime import time as time_of_day
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+)
 from sqlmodel import Field, SQLModel
 
 from app.db import StrEnumType, UTCDateTime, utcnow
@@ -62,7 +74,10 @@ class Offer(SQLModel, table=True):
         CheckConstraint(_in("type", OfferType), name="type"),
         CheckConstraint(_in("format", OfferFormat), name="format"),
         CheckConstraint(_in("status", OfferStatus), name="status"),
-        CheckConstraint(f"grade_min >= {GRADE_MIN} AND grade_min <= grade_max AND grade_max <= {GRADE_MAX}", name="grades"),
+        CheckConstraint(
+            f"grade_min >= {GRADE_MIN} AND grade_min <= grade_max AND grade_max <= {GRADE_MAX}",
+            name="grades",
+        ),
         Index("ix_offers_status_type", "status", "type"),
         Index("ix_offers_status_municipality", "status", "municipality"),
     )
@@ -116,7 +131,9 @@ class OfferTheme(SQLModel, table=True):
         Index("ix_offer_themes_theme_offer_id", "theme", "offer_id"),
     )
 
-    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    offer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    )
     theme: Theme = Field(sa_type=StrEnumType(Theme), primary_key=True)
 
 
@@ -127,7 +144,9 @@ class OfferSubject(SQLModel, table=True):
         Index("ix_offer_subjects_subject_offer_id", "subject", "offer_id"),
     )
 
-    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    offer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    )
     subject: Subject = Field(sa_type=StrEnumType(Subject, 30), primary_key=True)
 
 
@@ -136,7 +155,9 @@ class OfferPicture(SQLModel, table=True):
 
     __tablename__ = "offer_pictures"
 
-    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    offer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    )
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     content_type: str = Field(sa_type=String(40))
     alt_text: str = Field(default="", sa_type=String(300))
@@ -149,13 +170,17 @@ class OfferSession(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity_pupils > 0", name="capacity_pupils_positive"),
-        CheckConstraint("capacity_classes IS NULL OR capacity_classes > 0", name="capacity_classes_positive"),
+        CheckConstraint(
+            "capacity_classes IS NULL OR capacity_classes > 0", name="capacity_classes_positive"
+        ),
         Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at"),
         Index("ix_offer_sessions_starts_at", "starts_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False))
+    offer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False)
+    )
     starts_at: datetime = Field(sa_type=UTCDateTime())
     ends_at: datetime = Field(sa_type=UTCDateTime())
     capacity_pupils: int
@@ -187,8 +212,76 @@ class SavedSearch(SQLModel, table=True):
     __tablename__ = "saved_searches"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     name: str = Field(sa_type=String(200))
     # The catalogue's query string, e.g. "type=girls_day&grade=8".
     query: str = Field(sa_type=String(1000))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ResourceKind(StrEnum):
+    person = "person"
+    room = "room"
+    equipment = "equipment"
+
+
+class Resource(SQLModel, table=True):
+    """A person, room or piece of equipment a provider uses in its sessions; never in two at once."""
+
+    __tablename__ = "resources"
+    __table_args__ = (CheckConstraint(_in("kind", ResourceKind), name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="organisations.id", index=True)
+    name: str = Field(sa_type=String(200))
+    kind: ResourceKind = Field(sa_type=StrEnumType(ResourceKind))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class SessionResource(SQLModel, table=True):
+    __tablename__ = "session_resources"
+    __table_args__ = (Index("ix_session_resources_resource_id", "resource_id"),)
+
+    session_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("offer_sessions.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    resource_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class AvailabilityWindow(SQLModel, table=True):
+    """When an on-request offer's expert can visit: a weekday and hours, within a period."""
+
+    __tablename__ = "availability_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("ends > starts", name="ends_after_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    weekday: int
+    starts: time_of_day = Field(sa_column=Column(Time, nullable=False))
+    ends: time_of_day = Field(sa_column=Column(Time, nullable=False))
+
+
+class OfferTravelArea(SQLModel, table=True):
+    """A municipality an on-request offer's expert travels to."""
+
+    __tablename__ = "offer_travel_areas"
+
+    offer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    )
+    municipality: str = Field(sa_type=String(40), primary_key=True)

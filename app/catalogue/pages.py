@@ -8,24 +8,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from app.accounts.models import Organisation, Role, User
+from app.accounts.models import Organisation, Role
 from app.catalogue import holidays as school_holidays
-from app.catalogue import saved_searches
+from app.catalogue import resources, saved_searches
 from app.catalogue import service as catalogue
+from app.catalogue.calendar import sessions_calendar
 from app.catalogue.emails import tell_saved_searches
+from app.catalogue.filters import FILTER_NAMES, _int_or_none, filters_from_query
 from app.catalogue.models import (
     GRADE_MAX,
     GRADE_MIN,
+    AvailabilityWindow,
     OfferFormat,
     OfferPicture,
     OfferStatus,
     OfferType,
+    ResourceKind,
     Subject,
     Theme,
 )
-from app.catalogue.calendar import sessions_calendar
-from app.catalogue.filters import FILTER_NAMES, _int_or_none, filters_from_query
-from app.catalogue.schemas import HolidayIn, OfferCreate, OfferIn, RecurrenceIn, SessionIn
+from app.catalogue.schemas import HolidayIn, OfferCreate, OfferIn, RecurrenceIn, SessionIn, WindowIn
 from app.catalogue.text import render_description
 from app.deps import (
     MaybeUser,
@@ -38,8 +40,7 @@ from app.deps import (
     SettingsDep,
     StaffPageUser,
 )
-from app.errors import InvalidInput, NotFound
-from app.geography import MUNICIPALITIES
+from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import TIMEZONE, _
 from app.web.forms import PostedForm, as_list, optional_choice, validate
 from app.web.templating import redirect, render
@@ -47,27 +48,25 @@ from app.web.templating import redirect, render
 router = APIRouter()
 PAGE_SIZE = 20
 MAX_PICTURE_BYTES = 2 * 1024 * 1024
-PICTURE_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
+PICTURE_TYPES = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/webp": b"RIFF",
+}
 
 
 # --- finding offers ----------------------------------------------------------------------------
 
 
-def school_origin(db: SessionDep, user: User | None) -> tuple[float, float] | None:
-    """Where distances are measured from: a teacher's school."""
-    if user is None or user.role != Role.teacher or user.organisation_id is None:
-        return None
-    school = db.get(Organisation, user.organisation_id)
-    return MUNICIPALITIES.get(school.municipality) if school else None
-
-
-
-
 @router.get("/catalogue")
-def catalogue_page(request: Request, db: SessionDep, user: MaybeUser, now: Now, page: PageNumber = 1) -> Response:
-    origin = school_origin(db, user)
+def catalogue_page(
+    request: Request, db: SessionDep, user: MaybeUser, now: Now, page: PageNumber = 1
+) -> Response:
+    origin = catalogue.school_origin(db, user)
     filters = filters_from_query(request.query_params, origin)
-    hits, total = catalogue.search_offers(db, filters, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    hits, total = catalogue.search_offers(
+        db, filters, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
     kept = {k: request.query_params[k] for k in FILTER_NAMES if request.query_params.get(k)}
     return render(
         request,
@@ -91,12 +90,23 @@ def catalogue_page(request: Request, db: SessionDep, user: MaybeUser, now: Now, 
 
 
 @router.get("/offers/{offer_id}")
-def offer_page(request: Request, db: SessionDep, user: MaybeUser, offer_id: PathId, now: Now, notice: str | None = None) -> Response:
+def offer_page(
+    request: Request,
+    db: SessionDep,
+    user: MaybeUser,
+    offer_id: PathId,
+    now: Now,
+    notice: str | None = None,
+) -> Response:
     offer = catalogue.visible_offer(db, user, offer_id)
     provider = db.get(Organisation, offer.provider_id)
     themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
     sessions = [s for s in catalogue.sessions_of(db, offer.id, now=now) if s.cancelled_at is None]
-    own = user is not None and user.role == Role.provider and user.organisation_id == offer.provider_id
+    own = (
+        user is not None
+        and user.role == Role.provider
+        and user.organisation_id == offer.provider_id
+    )
     return render(
         request,
         "catalogue/offer.html",
@@ -143,14 +153,20 @@ def _offer_form_context(offer=None) -> dict[str, Any]:
 
 def _offer_data(form: dict[str, Any]) -> dict[str, Any]:
     """Checkboxes arrive as lists or not at all; an unchecked box means no."""
-    data = {**form, "themes": as_list(form.get("themes")), "subjects": as_list(form.get("subjects"))}
+    data = {
+        **form,
+        "themes": as_list(form.get("themes")),
+        "subjects": as_list(form.get("subjects")),
+    }
     for box in ("is_long", "girls_only", "requires_approval"):
         data[box] = box in form
     return data
 
 
 @router.get("/provider/offers")
-def my_offers(request: Request, db: SessionDep, user: ProviderPageUser, notice: str | None = None) -> Response:
+def my_offers(
+    request: Request, db: SessionDep, user: ProviderPageUser, notice: str | None = None
+) -> Response:
     offers = catalogue.provider_offers(db, user)
     return render(request, "catalogue/my_offers.html", {"offers": offers, "notice": notice})
 
@@ -158,14 +174,28 @@ def my_offers(request: Request, db: SessionDep, user: ProviderPageUser, notice: 
 @router.get("/provider/offers/new")
 def new_offer_form(request: Request, db: SessionDep, user: ProviderPageUser) -> Response:
     organisation = db.get(Organisation, user.organisation_id)
-    values = {"type": "course", "grade_min": 0, "grade_max": 10, "requires_approval": True,
-              "municipality": organisation.municipality, "cancellation_weekdays": 10,
-              "contact_name": user.name, "contact_email": user.email, "contact_phone": user.phone}
-    return render(request, "catalogue/offer_form.html", {"values": values, "errors": {}, **_offer_form_context()})
+    values = {
+        "type": "course",
+        "grade_min": 0,
+        "grade_max": 10,
+        "requires_approval": True,
+        "municipality": organisation.municipality,
+        "cancellation_weekdays": 10,
+        "contact_name": user.name,
+        "contact_email": user.email,
+        "contact_phone": user.phone,
+    }
+    return render(
+        request,
+        "catalogue/offer_form.html",
+        {"values": values, "errors": {}, **_offer_form_context()},
+    )
 
 
 @router.post("/provider/offers/new")
-def create_offer(request: Request, db: SessionDep, user: ProviderPageUser, form: PostedForm, now: Now) -> Response:
+def create_offer(
+    request: Request, db: SessionDep, user: ProviderPageUser, form: PostedForm, now: Now
+) -> Response:
     data, errors = validate(OfferCreate, _offer_data(form))
     if data is not None:
         offer = catalogue.create_offer(db, user, data, now=now)
@@ -179,11 +209,17 @@ def edit_offer_form(request: Request, db: SessionDep, user: PageUser, offer_id: 
     offer = catalogue.own_offer(db, user, offer_id)
     themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
     values = {**offer.model_dump(), "themes": themes[offer.id], "subjects": subjects[offer.id]}
-    return render(request, "catalogue/offer_form.html", {"values": values, "errors": {}, **_offer_form_context(offer)})
+    return render(
+        request,
+        "catalogue/offer_form.html",
+        {"values": values, "errors": {}, **_offer_form_context(offer)},
+    )
 
 
 @router.post("/provider/offers/{offer_id}/edit")
-def update_offer(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+def update_offer(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now
+) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     data, errors = validate(OfferIn, _offer_data(form))
     if data is not None:
@@ -199,7 +235,13 @@ def update_offer(request: Request, db: SessionDep, user: PageUser, form: PostedF
 
 @router.post("/provider/offers/{offer_id}/status")
 def change_offer_status(
-    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now, settings: SettingsDep
+    request: Request,
+    db: SessionDep,
+    user: PageUser,
+    form: PostedForm,
+    offer_id: PathId,
+    now: Now,
+    settings: SettingsDep,
 ) -> Response:
     catalogue.own_offer(db, user, offer_id)
     status = optional_choice(OfferStatus, form.get("status"))
@@ -213,7 +255,9 @@ def change_offer_status(
 
 
 @router.post("/provider/offers/{offer_id}/picture")
-async def upload_picture(request: Request, db: SessionDep, user: PageUser, offer_id: PathId) -> Response:
+async def upload_picture(
+    request: Request, db: SessionDep, user: PageUser, offer_id: PathId
+) -> Response:
     form = await request.form()
     upload = form.get("picture")
     error = None
@@ -236,24 +280,44 @@ async def upload_picture(request: Request, db: SessionDep, user: PageUser, offer
 
 
 @router.get("/provider/offers/{offer_id}/sessions")
-def offer_sessions(request: Request, db: SessionDep, user: PageUser, offer_id: PathId, now: Now, notice: str | None = None) -> Response:
+def offer_sessions(
+    request: Request,
+    db: SessionDep,
+    user: PageUser,
+    offer_id: PathId,
+    now: Now,
+    notice: str | None = None,
+) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     return _sessions_page(request, db, offer, now, notice=notice)
 
 
-def _sessions_page(request, db, offer, now, *, notice=None, errors=None, values=None, form_name=None, skipped=None) -> Response:
+def _sessions_page(
+    request, db, offer, now, *, notice=None, errors=None, values=None, form_name=None, skipped=None
+) -> Response:
     tomorrow = (now + timedelta(days=1)).date()
     defaults = {
-        "date": tomorrow.isoformat(), "starts": "09:00", "ends": "12:00", "capacity_pupils": 28,
-        "first_date": tomorrow.isoformat(), "last_date": (tomorrow + timedelta(days=90)).isoformat(),
-        "every_weeks": 1, "deadline_days": 7,
+        "date": tomorrow.isoformat(),
+        "starts": "09:00",
+        "ends": "12:00",
+        "capacity_pupils": 28,
+        "first_date": tomorrow.isoformat(),
+        "last_date": (tomorrow + timedelta(days=90)).isoformat(),
+        "every_weeks": 1,
+        "deadline_days": 7,
     }
+    sessions = catalogue.sessions_of(db, offer.id, now=now)
+    windows, travel_areas = resources.availability(db, offer.id)
     return render(
         request,
         "catalogue/sessions.html",
         {
             "offer": offer,
-            "sessions": catalogue.sessions_of(db, offer.id, now=now),
+            "sessions": sessions,
+            "session_resources": resources.resources_by_session(db, [s.id for s in sessions]),
+            "resources": resources.list_resources(db, request.state.user),
+            "windows": windows,
+            "travel_areas": travel_areas,
             "notice": notice,
             "errors": errors or {},
             "values": {**defaults, **(values or {})},
@@ -265,9 +329,12 @@ def _sessions_page(request, db, offer, now, *, notice=None, errors=None, values=
     )
 
 
-@router.post("/provider/offers/{offer_id}/sessions")
-def add_session(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
-    offer = catalogue.own_offer(db, user, offer_id)
+SESSION_FIELDS = {"starts_at": "date", "ends_at": "ends", "booking_deadline": "deadline"}
+
+
+def _session_from_form(form: dict[str, Any]) -> tuple[SessionIn | None, dict[str, str]]:
+    """The date form's fields (a day, times, an optional last day) as a session, with errors
+    named after the form's own fields."""
     day, starts, ends = form.get("date"), form.get("starts"), form.get("ends")
     last_day = form.get("last_day") or day
     data, errors = validate(
@@ -281,18 +348,69 @@ def add_session(request: Request, db: SessionDep, user: PageUser, form: PostedFo
             "open_on_holiday": "open_on_holiday" in form,
         },
     )
-    errors = {{"starts_at": "date", "ends_at": "ends", "booking_deadline": "deadline"}.get(k, k): v for k, v in errors.items()}
+    return data, {SESSION_FIELDS.get(k, k): v for k, v in errors.items()}
+
+
+@router.post("/provider/offers/{offer_id}/sessions")
+def add_session(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now
+) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    data, errors = _session_from_form(form)
     if data is not None:
         try:
             catalogue.add_session(db, user, offer.id, data, now=now)
             return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=session_added")
         except InvalidInput as error:
-            errors = {{"starts_at": "date", "ends_at": "ends", "booking_deadline": "deadline"}.get(error.field, error.field): error.message}
+            errors = {SESSION_FIELDS.get(error.field, error.field): error.message}
     return _sessions_page(request, db, offer, now, errors=errors, values=form, form_name="single")
 
 
+@router.get("/provider/sessions/{session_id}/edit")
+def edit_session_form(
+    request: Request, db: SessionDep, user: PageUser, session_id: PathId
+) -> Response:
+    session, offer = catalogue.own_session(db, user, session_id)
+    starts, ends = session.starts_at.astimezone(TIMEZONE), session.ends_at.astimezone(TIMEZONE)
+    values = {
+        "date": starts.date().isoformat(),
+        "starts": starts.strftime("%H:%M"),
+        "last_day": ends.date().isoformat() if ends.date() != starts.date() else "",
+        "ends": ends.strftime("%H:%M"),
+        "capacity_pupils": session.capacity_pupils,
+        "capacity_classes": session.capacity_classes,
+        "deadline": session.booking_deadline.astimezone(TIMEZONE).date().isoformat()
+        if session.booking_deadline
+        else "",
+    }
+    return render(
+        request,
+        "catalogue/session_form.html",
+        {"session": session, "offer": offer, "values": values, "errors": {}},
+    )
+
+
+@router.post("/provider/sessions/{session_id}/edit")
+def update_session(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, session_id: PathId, now: Now
+) -> Response:
+    session, offer = catalogue.own_session(db, user, session_id)
+    data, errors = _session_from_form(form)
+    if data is not None:
+        try:
+            catalogue.update_session(db, user, session.id, data, now=now)
+            return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
+        except (InvalidInput, Conflict) as error:
+            db.rollback()
+            errors = {SESSION_FIELDS.get(error.field, error.field or "date"): error.message}
+    context = {"session": session, "offer": offer, "values": form, "errors": errors}
+    return render(request, "catalogue/session_form.html", context, status_code=422)
+
+
 @router.post("/provider/offers/{offer_id}/sessions/recurring")
-def add_recurring_sessions(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now) -> Response:
+def add_recurring_sessions(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now
+) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     data, errors = validate(RecurrenceIn, {**form, "weekdays": as_list(form.get("weekdays"))})
     values = {**form, "weekdays": as_list(form.get("weekdays"))}
@@ -302,20 +420,30 @@ def add_recurring_sessions(request: Request, db: SessionDep, user: PageUser, for
             return _sessions_page(request, db, offer, now, notice="session_added", skipped=skipped)
         except InvalidInput as error:
             errors = {error.field or "weekdays": error.message}
-    return _sessions_page(request, db, offer, now, errors=errors, values=values, form_name="recurring")
+    return _sessions_page(
+        request, db, offer, now, errors=errors, values=values, form_name="recurring"
+    )
 
 
 @router.post("/provider/sessions/{session_id}/cancel")
-def cancel_session(request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now) -> Response:
+def cancel_session(
+    request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now
+) -> Response:
     session = catalogue.cancel_session(db, user, session_id, now=now)
-    return redirect(request, f"/provider/offers/{session.offer_id}/sessions?notice=session_cancelled")
+    return redirect(
+        request, f"/provider/offers/{session.offer_id}/sessions?notice=session_cancelled"
+    )
 
 
 @router.get("/offers/{offer_id}/calendar.ics")
-def offer_calendar(request: Request, db: SessionDep, user: MaybeUser, offer_id: PathId, now: Now) -> Response:
+def offer_calendar(
+    request: Request, db: SessionDep, user: MaybeUser, offer_id: PathId, now: Now
+) -> Response:
     offer = catalogue.visible_offer(db, user, offer_id)
     rows = [(s, offer) for s in catalogue.sessions_of(db, offer.id, now=now)]
-    body = sessions_calendar(offer.title, rows, base_url=request.app.state.settings.base_url, now=now)
+    body = sessions_calendar(
+        offer.title, rows, base_url=request.app.state.settings.base_url, now=now
+    )
     return Response(body, media_type="text/calendar; charset=utf-8")
 
 
@@ -323,26 +451,41 @@ def offer_calendar(request: Request, db: SessionDep, user: MaybeUser, offer_id: 
 
 
 @router.get("/catalogue/saved")
-def saved_search_list(request: Request, db: SessionDep, user: PageUser, notice: str | None = None) -> Response:
-    return render(request, "catalogue/saved.html", {"searches": saved_searches.saved_searches(db, user), "notice": notice})
+def saved_search_list(
+    request: Request, db: SessionDep, user: PageUser, notice: str | None = None
+) -> Response:
+    return render(
+        request,
+        "catalogue/saved.html",
+        {"searches": saved_searches.saved_searches(db, user), "notice": notice},
+    )
 
 
 @router.post("/catalogue/saved")
-def save_search(request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now) -> Response:
+def save_search(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now
+) -> Response:
     query = form.get("query", "")
     try:
         saved_searches.save_search(db, user, name=form.get("name", ""), query=query, now=now)
     except InvalidInput as error:
         return render(
-            request, "catalogue/saved.html",
-            {"searches": saved_searches.saved_searches(db, user), "errors": {"name": error.message}, "query": query},
+            request,
+            "catalogue/saved.html",
+            {
+                "searches": saved_searches.saved_searches(db, user),
+                "errors": {"name": error.message},
+                "query": query,
+            },
             status_code=422,
         )
     return redirect(request, "/catalogue/saved?notice=search_saved")
 
 
 @router.post("/catalogue/saved/{search_id}/delete")
-def delete_saved_search(request: Request, db: SessionDep, user: PageUser, search_id: PathId) -> Response:
+def delete_saved_search(
+    request: Request, db: SessionDep, user: PageUser, search_id: PathId
+) -> Response:
     saved_searches.delete_search(db, user, search_id)
     return redirect(request, "/catalogue/saved?notice=search_deleted")
 
@@ -361,7 +504,9 @@ def _holidays_page(request, db, user, now, *, values=None, errors=None, notice=N
         request,
         "catalogue/holidays.html",
         {
-            "holidays": school_holidays.list_holidays(db, user, from_date=now.astimezone(TIMEZONE).date()),
+            "holidays": school_holidays.list_holidays(
+                db, user, from_date=now.astimezone(TIMEZONE).date()
+            ),
             "values": values or {"municipality": user.municipality or ""},
             "errors": errors or {},
             "notice": notice,
@@ -372,12 +517,16 @@ def _holidays_page(request, db, user, now, *, values=None, errors=None, notice=N
 
 
 @router.get("/admin/holidays")
-def holidays_page(request: Request, db: SessionDep, user: StaffPageUser, now: Now, notice: str | None = None) -> Response:
+def holidays_page(
+    request: Request, db: SessionDep, user: StaffPageUser, now: Now, notice: str | None = None
+) -> Response:
     return _holidays_page(request, db, user, now, notice=notice)
 
 
 @router.post("/admin/holidays")
-def add_holiday(request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now) -> Response:
+def add_holiday(
+    request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now
+) -> Response:
     data, errors = validate(HolidayIn, form)
     if data is not None:
         try:
@@ -389,7 +538,9 @@ def add_holiday(request: Request, db: SessionDep, user: StaffPageUser, form: Pos
 
 
 @router.post("/admin/holidays/standard")
-def add_standard_holidays(request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now) -> Response:
+def add_standard_holidays(
+    request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now
+) -> Response:
     year = _int_or_none(form.get("school_year"), 2000, 2100)
     if year is None:
         raise InvalidInput(_("Choose a school year."), field="school_year")
@@ -398,6 +549,124 @@ def add_standard_holidays(request: Request, db: SessionDep, user: StaffPageUser,
 
 
 @router.post("/admin/holidays/{holiday_id}/delete")
-def delete_holiday(request: Request, db: SessionDep, user: StaffPageUser, holiday_id: PathId) -> Response:
+def delete_holiday(
+    request: Request, db: SessionDep, user: StaffPageUser, holiday_id: PathId
+) -> Response:
     school_holidays.delete_holiday(db, user, holiday_id)
     return redirect(request, "/admin/holidays?notice=deleted")
+
+
+# --- resources and availability (providers) ------------------------------------------------------
+
+
+@router.get("/provider/resources")
+def resources_page(
+    request: Request, db: SessionDep, user: ProviderPageUser, notice: str | None = None
+) -> Response:
+    return render(
+        request,
+        "catalogue/resources.html",
+        {
+            "resources": resources.list_resources(db, user),
+            "kinds": list(ResourceKind),
+            "values": {},
+            "errors": {},
+            "notice": notice,
+        },
+    )
+
+
+@router.post("/provider/resources")
+def create_resource(
+    request: Request, db: SessionDep, user: ProviderPageUser, form: PostedForm
+) -> Response:
+    kind = optional_choice(ResourceKind, form.get("kind"))
+    try:
+        if kind is None:
+            raise InvalidInput(_("Choose one of the options in the list."), field="kind")
+        resources.create_resource(db, user, name=form.get("name", ""), kind=kind)
+    except InvalidInput as error:
+        return render(
+            request,
+            "catalogue/resources.html",
+            {
+                "resources": resources.list_resources(db, user),
+                "kinds": list(ResourceKind),
+                "values": form,
+                "errors": {error.field or "name": error.message},
+            },
+            status_code=422,
+        )
+    return redirect(request, "/provider/resources?notice=created")
+
+
+@router.post("/provider/resources/{resource_id}/delete")
+def delete_resource(
+    request: Request, db: SessionDep, user: ProviderPageUser, resource_id: PathId
+) -> Response:
+    resources.delete_resource(db, user, resource_id)
+    return redirect(request, "/provider/resources?notice=deleted")
+
+
+@router.post("/provider/sessions/{session_id}/resources")
+def attach_resource(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, session_id: PathId, now: Now
+) -> Response:
+    session, offer = catalogue.own_session(db, user, session_id)
+    resource_id = _int_or_none(form.get("resource_id"), 1, 2**31 - 1)
+    try:
+        if resource_id is None:
+            raise InvalidInput(_("Choose one of the options in the list."), field="resource_id")
+        resources.attach_resource(db, user, session.id, resource_id)
+    except (InvalidInput, Conflict) as error:
+        db.rollback()
+        response = _sessions_page(
+            request, db, offer, now, errors={"resource_id": error.message}, form_name="resources"
+        )
+        response.status_code = error.status_code
+        return response
+    return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
+
+
+@router.post("/provider/sessions/{session_id}/resources/{resource_id}/delete")
+def detach_resource(
+    request: Request, db: SessionDep, user: PageUser, session_id: PathId, resource_id: PathId
+) -> Response:
+    session, offer = catalogue.own_session(db, user, session_id)
+    resources.detach_resource(db, user, session.id, resource_id)
+    return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
+
+
+@router.post("/provider/offers/{offer_id}/availability")
+def add_availability(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now
+) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    data, errors = validate(WindowIn, form)
+    if data is not None:
+        try:
+            resources.add_window(db, user, offer.id, **data.model_dump())
+            return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
+        except InvalidInput as error:
+            errors = {error.field or "weekday": error.message}
+    return _sessions_page(
+        request, db, offer, now, errors=errors, values=form, form_name="availability"
+    )
+
+
+@router.post("/provider/availability/{window_id}/delete")
+def delete_availability(
+    request: Request, db: SessionDep, user: PageUser, window_id: PathId
+) -> Response:
+    window = db.get(AvailabilityWindow, window_id)
+    resources.delete_window(db, user, window_id)
+    return redirect(request, f"/provider/offers/{window.offer_id}/sessions?notice=deleted")
+
+
+@router.post("/provider/offers/{offer_id}/travel-areas")
+def set_travel_areas(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId
+) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    resources.set_travel_areas(db, user, offer.id, as_list(form.get("municipalities")))
+    return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")

@@ -1,29 +1,20 @@
 """Saved searches: a teacher keeps a catalogue search and is e-mailed when a new offer matching it
 is published."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
 
 from sqlmodel import Session, col, select
 
-from app.accounts.models import Organisation, Role, User
+from app.accounts.models import Role, User
+from app.catalogue.filters import filters_from_query
 from app.catalogue.models import Offer, SavedSearch
-from app.catalogue.service import CatalogueFilters, search_offers
+from app.catalogue.service import school_origin, search_offers
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.geography import MUNICIPALITIES
 from app.i18n import _
 
 MAX_SAVED_SEARCHES = 20
-
-# Turns a saved query string into catalogue filters, given where the teacher's school is
-# (the pages own the parsing of the address bar; see catalogue.pages.filters_from_query).
-FilterParser = Callable[[dict[str, str], tuple[float, float] | None], CatalogueFilters]
-
-
-def _origin(db: Session, user: User) -> tuple[float, float] | None:
-    school = db.get(Organisation, user.organisation_id) if user.organisation_id else None
-    return MUNICIPALITIES.get(school.municipality) if school else None
 
 
 def save_search(db: Session, user: User, *, name: str, query: str, now: datetime) -> SavedSearch:
@@ -35,7 +26,8 @@ def save_search(db: Session, user: User, *, name: str, query: str, now: datetime
     count = len(db.exec(select(SavedSearch.id).where(SavedSearch.user_id == user.id)).all())
     if count >= MAX_SAVED_SEARCHES:
         raise InvalidInput(
-            _("You can keep at most %(count)d searches. Delete one first.") % {"count": MAX_SAVED_SEARCHES},
+            _("You can keep at most %(count)d searches. Delete one first.")
+            % {"count": MAX_SAVED_SEARCHES},
             field="name",
         )
     # Keep only the filters, in a stable order; the page number is not part of a search.
@@ -48,7 +40,11 @@ def save_search(db: Session, user: User, *, name: str, query: str, now: datetime
 
 
 def saved_searches(db: Session, user: User) -> Sequence[SavedSearch]:
-    return db.exec(select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(col(SavedSearch.created_at))).all()
+    return db.exec(
+        select(SavedSearch)
+        .where(SavedSearch.user_id == user.id)
+        .order_by(col(SavedSearch.created_at))
+    ).all()
 
 
 def delete_search(db: Session, user: User, search_id: int) -> None:
@@ -59,15 +55,19 @@ def delete_search(db: Session, user: User, search_id: int) -> None:
     db.commit()
 
 
-def searches_matching(db: Session, offer: Offer, parse: FilterParser, *, now: datetime) -> list[tuple[User, SavedSearch]]:
+def searches_matching(
+    db: Session, offer: Offer, *, now: datetime
+) -> list[tuple[User, SavedSearch]]:
     """Whose saved searches the newly published offer answers: each search is run against the
     catalogue restricted to this one offer, so a match means exactly what the teacher would see."""
     rows = db.exec(
-        select(SavedSearch, User).join(User, col(User.id) == col(SavedSearch.user_id)).where(col(User.is_active).is_(True))
+        select(SavedSearch, User)
+        .join(User, col(User.id) == col(SavedSearch.user_id))
+        .where(col(User.is_active).is_(True))
     ).all()
     matches = []
     for saved, user in rows:
-        filters = parse(dict(parse_qsl(saved.query)), _origin(db, user))
+        filters = filters_from_query(dict(parse_qsl(saved.query)), school_origin(db, user))
         filters.offer_id = offer.id
         _hits, total = search_offers(db, filters, now=now, limit=1, sessions_per_offer=0)
         if total:

@@ -7,8 +7,16 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from pydantic_core import PydanticCustomError
 
 from app.accounts.schemas import Form, Municipality
+from app.catalogue.models import (
+    GRADE_MAX,
+    GRADE_MIN,
+    OfferFormat,
+    OfferStatus,
+    OfferType,
+    Subject,
+    Theme,
+)
 from app.i18n import TIMEZONE
-from app.catalogue.models import GRADE_MAX, GRADE_MIN, OfferFormat, OfferStatus, OfferType, Subject, Theme
 
 Grade = Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
 Capacity = Annotated[int, Field(ge=1, le=10_000)]
@@ -155,3 +163,9 @@ class HolidayIn(Form):
     municipality: Municipality | None = None
     starts_on: date
     ends_on: date
+
+
+class WindowIn(Form):
+    weekday: Annotated[int, Field(ge=0, le=6)]
+    starts: time
+    ends: time

@@ -30,7 +30,13 @@ from app.catalogue.models import (
     Subject,
     Theme,
 )
-from app.catalogue.schemas import MAX_RECURRING_SESSIONS, OfferCreate, OfferIn, RecurrenceIn, SessionIn
+from app.catalogue.schemas import (
+    MAX_RECURRING_SESSIONS,
+    OfferCreate,
+    OfferIn,
+    RecurrenceIn,
+    SessionIn,
+)
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE, _
@@ -51,7 +57,10 @@ def blackout_reason(db: Session, day: date, municipality: str) -> str | None:
         select(SchoolHoliday.name).where(
             SchoolHoliday.starts_on <= day,
             SchoolHoliday.ends_on >= day,
-            or_(col(SchoolHoliday.municipality).is_(None), SchoolHoliday.municipality == municipality),
+            or_(
+                col(SchoolHoliday.municipality).is_(None),
+                SchoolHoliday.municipality == municipality,
+            ),
         )
     ).first()
     return holiday
@@ -82,14 +91,22 @@ def visible_offer(db: Session, viewer: User | None, offer_id: int) -> Offer:
     if offer is None:
         raise NotFound(_("No such offer."))
     if offer.status != OfferStatus.published:
-        own = viewer is not None and viewer.role == Role.provider and viewer.organisation_id == offer.provider_id
+        own = (
+            viewer is not None
+            and viewer.role == Role.provider
+            and viewer.organisation_id == offer.provider_id
+        )
         if not (own or (viewer is not None and viewer.is_staff)):
             raise NotFound(_("No such offer."))
     return offer
 
 
-def _write_offer(db: Session, offer: Offer, data: OfferIn, provider: Organisation, now: datetime) -> None:
-    values = data.model_dump(exclude={"themes", "subjects", "status", "municipality", "contact_email"})
+def _write_offer(
+    db: Session, offer: Offer, data: OfferIn, provider: Organisation, now: datetime
+) -> None:
+    values = data.model_dump(
+        exclude={"themes", "subjects", "status", "municipality", "contact_email"}
+    )
     offer.sqlmodel_update(values)
     offer.municipality = data.municipality or provider.municipality
     offer.address = data.address or provider.address
@@ -127,7 +144,10 @@ def update_offer(db: Session, actor: User, offer_id: int, data: OfferIn, *, now:
     offer = own_offer(db, actor, offer_id)
     if offer.status == OfferStatus.archived:
         raise Conflict(_("An archived offer cannot be changed."))
-    if data.type != offer.type and db.exec(select(OfferSession.id).where(OfferSession.offer_id == offer.id)).first():
+    if (
+        data.type != offer.type
+        and db.exec(select(OfferSession.id).where(OfferSession.offer_id == offer.id)).first()
+    ):
         raise InvalidInput(_("The offer has dates, so its type cannot change."), field="type")
     _write_offer(db, offer, data, _provider_organisation(db, actor), now)
     db.commit()
@@ -143,7 +163,9 @@ ALLOWED_STATUS_CHANGES = {
 }
 
 
-def change_status(db: Session, actor: User, offer_id: int, status: OfferStatus, *, now: datetime) -> Offer:
+def change_status(
+    db: Session, actor: User, offer_id: int, status: OfferStatus, *, now: datetime
+) -> Offer:
     """Publish, unpublish or archive; a newly published offer is returned for notifying searches."""
     offer = own_offer(db, actor, offer_id)
     if status not in ALLOWED_STATUS_CHANGES[offer.status]:
@@ -167,21 +189,35 @@ def provider_offers(db: Session, actor: User) -> Sequence[Offer]:
     ).all()
 
 
-def themes_and_subjects(db: Session, offer_ids: Sequence[int]) -> tuple[dict[int, list[Theme]], dict[int, list[Subject]]]:
+def themes_and_subjects(
+    db: Session, offer_ids: Sequence[int]
+) -> tuple[dict[int, list[Theme]], dict[int, list[Subject]]]:
     themes: dict[int, list[Theme]] = defaultdict(list)
     subjects: dict[int, list[Subject]] = defaultdict(list)
     if offer_ids:
-        for offer_id, theme in db.exec(select(OfferTheme.offer_id, OfferTheme.theme).where(col(OfferTheme.offer_id).in_(offer_ids))):
+        for offer_id, theme in db.exec(
+            select(OfferTheme.offer_id, OfferTheme.theme).where(
+                col(OfferTheme.offer_id).in_(offer_ids)
+            )
+        ):
             themes[offer_id].append(theme)
-        for offer_id, subject in db.exec(select(OfferSubject.offer_id, OfferSubject.subject).where(col(OfferSubject.offer_id).in_(offer_ids))):
+        for offer_id, subject in db.exec(
+            select(OfferSubject.offer_id, OfferSubject.subject).where(
+                col(OfferSubject.offer_id).in_(offer_ids)
+            )
+        ):
             subjects[offer_id].append(subject)
     return themes, subjects
 
 
-def set_picture(db: Session, actor: User, offer_id: int, *, content: bytes, content_type: str, alt_text: str) -> None:
+def set_picture(
+    db: Session, actor: User, offer_id: int, *, content: bytes, content_type: str, alt_text: str
+) -> None:
     """Store a checked picture (the pages check size and type) and give it a new address."""
     offer = own_offer(db, actor, offer_id)
-    picture = db.get(OfferPicture, offer.id) or OfferPicture(offer_id=offer.id, content=b"", content_type="")
+    picture = db.get(OfferPicture, offer.id) or OfferPicture(
+        offer_id=offer.id, content=b"", content_type=""
+    )
     picture.content, picture.content_type, picture.alt_text = content, content_type, alt_text
     offer.picture_version += 1
     db.add_all([picture, offer])
@@ -193,7 +229,10 @@ def set_picture(db: Session, actor: User, offer_id: int, *, content: bytes, cont
 
 def _check_session(db: Session, offer: Offer, data: SessionIn, now: datetime) -> None:
     if offer.on_request:
-        raise InvalidInput(_("A book-an-expert offer is booked on request and has no fixed dates."), field="starts_at")
+        raise InvalidInput(
+            _("A book-an-expert offer is booked on request and has no fixed dates."),
+            field="starts_at",
+        )
     if data.starts_at <= now:
         raise InvalidInput(_("The session must start in the future."), field="starts_at")
     if data.ends_at <= data.starts_at:
@@ -201,19 +240,27 @@ def _check_session(db: Session, offer: Offer, data: SessionIn, now: datetime) ->
     if data.ends_at - data.starts_at > timedelta(days=31):
         raise InvalidInput(_("A session can last at most a month."), field="ends_at")
     if data.booking_deadline and not (now < data.booking_deadline <= data.starts_at):
-        raise InvalidInput(_("The booking deadline must be between now and the start."), field="booking_deadline")
+        raise InvalidInput(
+            _("The booking deadline must be between now and the start."), field="booking_deadline"
+        )
     if offer.min_pupils and data.capacity_pupils < offer.min_pupils:
-        raise InvalidInput(_("The capacity is smaller than the offer's minimum group."), field="capacity_pupils")
+        raise InvalidInput(
+            _("The capacity is smaller than the offer's minimum group."), field="capacity_pupils"
+        )
     first_day = data.starts_at.astimezone(TIMEZONE).date()
     if not data.open_on_holiday and (reason := blackout_reason(db, first_day, offer.municipality)):
         raise InvalidInput(
-            _("%(day)s is closed (%(reason)s). Choose another date, or open the holiday on purpose.")
+            _(
+                "%(day)s is closed (%(reason)s). Choose another date, or open the holiday on purpose."
+            )
             % {"day": first_day.strftime("%d.%m.%Y"), "reason": reason},
             field="starts_at",
         )
 
 
-def add_session(db: Session, actor: User, offer_id: int, data: SessionIn, *, now: datetime) -> OfferSession:
+def add_session(
+    db: Session, actor: User, offer_id: int, data: SessionIn, *, now: datetime
+) -> OfferSession:
     offer = own_offer(db, actor, offer_id)
     _check_session(db, offer, data, now)
     session = OfferSession(
@@ -245,7 +292,8 @@ def recurring_dates(data: RecurrenceIn) -> list[tuple[datetime, datetime]]:
     for start in rule:
         if len(dates) > MAX_RECURRING_SESSIONS:
             raise InvalidInput(
-                _("The rule makes more than %(count)d dates. Choose a shorter period.") % {"count": MAX_RECURRING_SESSIONS},
+                _("The rule makes more than %(count)d dates. Choose a shorter period.")
+                % {"count": MAX_RECURRING_SESSIONS},
                 field="last_date",
             )
         local_start = start.replace(tzinfo=TIMEZONE)
@@ -270,7 +318,11 @@ def add_recurring_sessions(
         if reason := blackout_reason(db, day, offer.municipality):
             skipped.append((day, reason))
             continue
-        deadline = starts_at - timedelta(days=data.deadline_days) if data.deadline_days is not None else None
+        deadline = (
+            starts_at - timedelta(days=data.deadline_days)
+            if data.deadline_days is not None
+            else None
+        )
         session_in = SessionIn(
             starts_at=starts_at,
             ends_at=ends_at,
@@ -279,14 +331,39 @@ def add_recurring_sessions(
             booking_deadline=deadline if deadline and deadline > now else None,
         )
         _check_session(db, offer, session_in, now)
-        made.append(OfferSession(offer_id=offer.id, series=series, created_at=now, **session_in.model_dump(exclude={"open_on_holiday"})))
+        made.append(
+            OfferSession(
+                offer_id=offer.id,
+                series=series,
+                created_at=now,
+                **session_in.model_dump(exclude={"open_on_holiday"}),
+            )
+        )
     if not made:
-        raise InvalidInput(_("The rule makes no dates that are open. Check the weekdays and the period."), field="weekdays")
+        raise InvalidInput(
+            _("The rule makes no dates that are open. Check the weekdays and the period."),
+            field="weekdays",
+        )
     db.add_all(made)
     db.commit()
     for session in made:
         db.refresh(session)
     return made, skipped
+
+
+def update_session(
+    db: Session, actor: User, session_id: int, data: SessionIn, *, now: datetime
+) -> OfferSession:
+    """Change one date's time or capacity; a date made by a weekly rule stays in its series."""
+    session, offer = own_session(db, actor, session_id)
+    if session.cancelled_at is not None:
+        raise Conflict(_("The date is cancelled."))
+    _check_session(db, offer, data, now)
+    session.sqlmodel_update(data.model_dump(exclude={"open_on_holiday"}))
+    db.add(session)
+    db.commit()
+    db.refresh(session)
+    return session
 
 
 def own_session(db: Session, actor: User, session_id: int) -> tuple[OfferSession, Offer]:
@@ -314,7 +391,9 @@ def visible_session(db: Session, viewer: User | None, session_id: int) -> OfferS
     return session
 
 
-def sessions_of(db: Session, offer_id: int, *, now: datetime, include_past: bool = False) -> Sequence[OfferSession]:
+def sessions_of(
+    db: Session, offer_id: int, *, now: datetime, include_past: bool = False
+) -> Sequence[OfferSession]:
     query = select(OfferSession).where(OfferSession.offer_id == offer_id)
     if not include_past:
         query = query.where(OfferSession.ends_at > now)
@@ -322,6 +401,14 @@ def sessions_of(db: Session, offer_id: int, *, now: datetime, include_past: bool
 
 
 # --- finding offers ----------------------------------------------------------------------------
+
+
+def school_origin(db: Session, user: User | None) -> tuple[float, float] | None:
+    """Where distances are measured from for this user: a teacher's school."""
+    if user is None or user.role != Role.teacher or user.organisation_id is None:
+        return None
+    school = db.get(Organisation, user.organisation_id)
+    return MUNICIPALITIES.get(school.municipality) if school else None
 
 
 @dataclass
@@ -364,39 +451,28 @@ def _squared_km(origin: tuple[float, float]):
     return dy * dy + dx * dx
 
 
-def search_offers(
-    db: Session, filters: CatalogueFilters, *, now: datetime, limit: int = 20, offset: int = 0, sessions_per_offer: int = 3
-) -> tuple[list[OfferHit], int]:
-    """Published offers matching the filters, soonest next date (or nearest) first, with the total."""
-    session_conditions = [
-        OfferSession.offer_id == Offer.id,
-        col(OfferSession.cancelled_at).is_(None),
-        OfferSession.starts_at > now,
-    ]
-    if filters.date_from:
-        session_conditions.append(OfferSession.starts_at >= datetime.combine(filters.date_from, datetime.min.time(), TIMEZONE))
-    if filters.date_to:
-        session_conditions.append(
-            OfferSession.starts_at < datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), TIMEZONE)
-        )
-    # Free places are counted from bookings once the booking engine exists; today every open
-    # session has its full capacity.
-    next_start = select(func.min(OfferSession.starts_at)).where(*session_conditions).correlate(Offer).scalar_subquery()
-
-    conditions = [Offer.status == OfferStatus.published]
-    if filters.offer_id is not None:
-        conditions.append(Offer.id == filters.offer_id)
+def offer_conditions(filters: CatalogueFilters) -> list:
+    """The filters that concern the offer itself (not its dates), as SQL conditions on Offer; the
+    catalogue and the calendar share them."""
+    conditions = []
     if filters.q:
-        words = filters.q.replace("%", "").replace("_", "").split()[:8]
-        for word in words:
+        for word in filters.q.replace("%", "").replace("_", "").split()[:8]:
             pattern = f"%{word}%"
-            conditions.append(or_(col(Offer.title).ilike(pattern), col(Offer.summary).ilike(pattern)))
+            conditions.append(
+                or_(col(Offer.title).ilike(pattern), col(Offer.summary).ilike(pattern))
+            )
     if filters.type:
         conditions.append(Offer.type == filters.type)
     if filters.theme:
-        conditions.append(exists().where(OfferTheme.offer_id == Offer.id, OfferTheme.theme == filters.theme))
+        conditions.append(
+            exists().where(OfferTheme.offer_id == Offer.id, OfferTheme.theme == filters.theme)
+        )
     if filters.subject:
-        conditions.append(exists().where(OfferSubject.offer_id == Offer.id, OfferSubject.subject == filters.subject))
+        conditions.append(
+            exists().where(
+                OfferSubject.offer_id == Offer.id, OfferSubject.subject == filters.subject
+            )
+        )
     if filters.grade is not None:
         conditions.append(and_(Offer.grade_min <= filters.grade, Offer.grade_max >= filters.grade))
     if filters.municipality:
@@ -407,15 +483,59 @@ def search_offers(
         conditions.append(Offer.is_long == filters.long)
     if filters.girls_only:
         conditions.append(col(Offer.girls_only).is_(True))
+    if filters.origin and filters.max_km:
+        conditions.append(_squared_km(filters.origin) <= filters.max_km**2)
+    return conditions
+
+
+def search_offers(
+    db: Session,
+    filters: CatalogueFilters,
+    *,
+    now: datetime,
+    limit: int = 20,
+    offset: int = 0,
+    sessions_per_offer: int = 3,
+) -> tuple[list[OfferHit], int]:
+    """Published offers matching the filters, soonest next date (or nearest) first, with the total."""
+    session_conditions = [
+        OfferSession.offer_id == Offer.id,
+        col(OfferSession.cancelled_at).is_(None),
+        OfferSession.starts_at > now,
+    ]
+    if filters.date_from:
+        session_conditions.append(
+            OfferSession.starts_at
+            >= datetime.combine(filters.date_from, datetime.min.time(), TIMEZONE)
+        )
+    if filters.date_to:
+        session_conditions.append(
+            OfferSession.starts_at
+            < datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), TIMEZONE)
+        )
+    # Free places are counted from bookings once the booking engine exists; today every open
+    # session has its full capacity.
+    next_start = (
+        select(func.min(OfferSession.starts_at))
+        .where(*session_conditions)
+        .correlate(Offer)
+        .scalar_subquery()
+    )
+
+    conditions = [Offer.status == OfferStatus.published, *offer_conditions(filters)]
+    if filters.offer_id is not None:
+        conditions.append(Offer.id == filters.offer_id)
     if filters.free_places or filters.date_from or filters.date_to:
         # On-request offers have no dates but can be asked for on any open day.
         conditions.append(or_(Offer.type == OfferType.expert, exists().where(*session_conditions)))
     distance = _squared_km(filters.origin) if filters.origin else None
-    if distance is not None and filters.max_km:
-        conditions.append(distance <= filters.max_km**2)
 
     total = db.exec(select(func.count()).select_from(Offer).where(*conditions)).one()
-    query = select(Offer, Organisation.name).join(Organisation, col(Organisation.id) == col(Offer.provider_id)).where(*conditions)
+    query = (
+        select(Offer, Organisation.name)
+        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+        .where(*conditions)
+    )
     if filters.sort == "nearest" and distance is not None:
         query = query.order_by(distance, col(Offer.id))
     else:
@@ -427,7 +547,11 @@ def search_offers(
         for hit in hits:
             if hit.offer.latitude is not None:
                 dy = (hit.offer.latitude - filters.origin[0]) * 111.2
-                dx = (hit.offer.longitude - filters.origin[1]) * 111.2 * cos(radians(filters.origin[0]))
+                dx = (
+                    (hit.offer.longitude - filters.origin[1])
+                    * 111.2
+                    * cos(radians(filters.origin[0]))
+                )
                 hit.distance_km = round((dx * dx + dy * dy) ** 0.5, 1)
     _attach_next_sessions(db, hits, session_conditions[1:], sessions_per_offer)
     return hits, total
@@ -437,7 +561,11 @@ def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_off
     if not hits or per_offer < 1:
         return
     by_id = {hit.offer.id: hit for hit in hits}
-    rank = func.row_number().over(partition_by=OfferSession.offer_id, order_by=OfferSession.starts_at).label("rank")
+    rank = (
+        func.row_number()
+        .over(partition_by=OfferSession.offer_id, order_by=OfferSession.starts_at)
+        .label("rank")
+    )
     ranked = (
         select(OfferSession.id, rank)
         .where(col(OfferSession.offer_id).in_(by_id), *conditions)

@@ -12,5 +12,7 @@ _markdown.disable(["image"])
 def render_description(text: str) -> Markup:
     html = _markdown.render(text or "")
     for level in (4, 3, 2, 1):
-        html = html.replace(f"<h{level}>", f"<h{min(level + 2, 6)}>").replace(f"</h{level}>", f"</h{min(level + 2, 6)}>")
+        html = html.replace(f"<h{level}>", f"<h{min(level + 2, 6)}>").replace(
+            f"</h{level}>", f"</h{min(level + 2, 6)}>"
+        )
     return Markup(html)  # noqa: S704 - produced by markdown-it with raw HTML disabled

@@ -31,6 +31,8 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> bool:
                 smtp.login(settings.smtp_username, settings.smtp_password or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
-        log.exception("Could not send e-mail to %s via %s:%s", to, settings.smtp_host, settings.smtp_port)
+        log.exception(
+            "Could not send e-mail to %s via %s:%s", to, settings.smtp_host, settings.smtp_port
+        )
         return False
     return True

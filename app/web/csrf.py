@@ -27,7 +27,12 @@ def set_csrf_cookie(request: Request, response, *, secure: bool) -> None:
     token = getattr(request.state, "csrf_token", None)
     if token and token != request.cookies.get(CSRF_COOKIE):
         response.set_cookie(
-            CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=60 * 60 * 24 * 30
+            CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            max_age=60 * 60 * 24 * 30,
         )
 
 

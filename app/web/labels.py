@@ -43,6 +43,10 @@ def label(code: object) -> str:
         "at_provider": _("At the provider"),
         "at_school": _("At the school"),
         "online": _("Online"),
+        # resources
+        "person": _("Person"),
+        "room": _("Room"),
+        "equipment": _("Equipment"),
         # offer states
         "draft": _("Draft"),
         "published": _("Published"),
@@ -62,7 +66,9 @@ def notice(code: str | None) -> str | None:
         "unpublished": _("The offer is no longer shown in the catalogue."),
         "archived": _("The offer is archived."),
         "session_added": _("The date has been added."),
-        "search_saved": _("The search is saved. We will e-mail you when a new activity matches it."),
+        "search_saved": _(
+            "The search is saved. We will e-mail you when a new activity matches it."
+        ),
         "search_deleted": _("The search is deleted."),
         "deleted": _("Deleted."),
         "session_cancelled": _("The date has been cancelled."),
@@ -71,7 +77,9 @@ def notice(code: str | None) -> str | None:
         "invitation_failed": _(
             "The user has been created, but the invitation e-mail could not be sent. Try sending it again."
         ),
-        "password_changed": _("Your password has been changed. Other devices have been logged out."),
+        "password_changed": _(
+            "Your password has been changed. Other devices have been logged out."
+        ),
         "password_set": _("Your password has been saved. You can log in now."),
         "logged_out": _("You are logged out."),
     }
@@ -92,3 +100,20 @@ def grade(number: int) -> str:
 
 def grade_range(low: int, high: int) -> str:
     return grade(low) if low == high else f"{grade(low)} – {grade(high)}"
+
+
+def weekday_name(number: int) -> str:
+    return (
+        _("Monday"),
+        _("Tuesday"),
+        _("Wednesday"),
+        _("Thursday"),
+        _("Friday"),
+        _("Saturday"),
+        _("Sunday"),
+    )[number]
+
+
+def weekday_choices() -> list[tuple[str, str]]:
+    """The school weekdays, Monday to Friday, for a select box or checkboxes."""
+    return [(str(n), weekday_name(n)) for n in range(5)]

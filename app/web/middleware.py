@@ -82,7 +82,9 @@ class RejectNulMiddleware:
         if scope["type"] == "http" and (
             b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
         ):
-            response = PlainTextResponse("Bad request: NUL character in the address", status_code=400)
+            response = PlainTextResponse(
+                "Bad request: NUL character in the address", status_code=400
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -10,8 +10,8 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app import i18n
 from app.geography import MUNICIPALITY_NAMES
-from app.web.labels import choices, grade, grade_range, label, notice
 from app.web.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, set_csrf_cookie
+from app.web.labels import choices, grade, grade_range, label, notice, weekday_choices, weekday_name
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -35,6 +35,8 @@ templates.env.globals.update(
     choices=choices,
     grade=grade,
     grade_range=grade_range,
+    weekday_name=weekday_name,
+    weekday_choices=weekday_choices,
     notice_text=notice,
 )
 
@@ -60,7 +62,11 @@ def render(
         **(context or {}),
     }
     response = templates.TemplateResponse(
-        request, name, context, status_code=status_code, block_name=block if block and request.headers.get("HX-Target") == block else None
+        request,
+        name,
+        context,
+        status_code=status_code,
+        block_name=block if block and request.headers.get("HX-Target") == block else None,
     )
     response.headers["Vary"] = "HX-Request, HX-Target, Cookie"
     set_csrf_cookie(request, response, secure=request.app.state.settings.is_production)

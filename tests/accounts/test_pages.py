@@ -18,7 +18,9 @@ def link_in(message, path: str) -> str:
 
 def test_log_in_and_out(client, db):
     user = make_user(db, "teacher")
-    response = post_form(client, "/login", {"email": user.email.upper(), "password": PASSWORD, "next": "/profile"})
+    response = post_form(
+        client, "/login", {"email": user.email.upper(), "password": PASSWORD, "next": "/profile"}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/profile"
     assert user.name in client.get("/profile").text
 
@@ -52,7 +54,10 @@ def test_empty_login_form_names_both_fields(client):
 def test_login_is_rate_limited(client, db, settings):
     user = make_user(db, "teacher")
     for _ in range(settings.login_max_failures):
-        assert post_form(client, "/login", {"email": user.email, "password": "nope nope"}).status_code == 422
+        assert (
+            post_form(client, "/login", {"email": user.email, "password": "nope nope"}).status_code
+            == 422
+        )
     blocked = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
     assert blocked.status_code == 429
     assert SESSION_COOKIE not in client.cookies
@@ -60,14 +65,21 @@ def test_login_is_rate_limited(client, db, settings):
 
 def test_login_only_redirects_within_the_site(client, db):
     user = make_user(db, "teacher")
-    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "next": "https://evil.example/"})
+    response = post_form(
+        client,
+        "/login",
+        {"email": user.email, "password": PASSWORD, "next": "https://evil.example/"},
+    )
     assert response.headers["location"] == "/"
 
 
 def test_login_page_sends_htmx_on_with_hx_location(client, db):
     user = make_user(db, "teacher")
     response = post_form(
-        client, "/login", {"email": user.email, "password": PASSWORD}, headers={"HX-Request": "true"}
+        client,
+        "/login",
+        {"email": user.email, "password": PASSWORD},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 200 and response.headers["hx-location"] == "/"
 
@@ -88,12 +100,22 @@ def test_change_password_logs_out_other_sessions(client, db, settings):
     user = make_user(db, "teacher")
     log_in(client, db, user, settings)
     other_device = client.cookies[SESSION_COOKIE]
-    bad = post_form(client, "/profile/password", {"current_password": "not it", "new_password": "a new password 1"})
+    bad = post_form(
+        client,
+        "/profile/password",
+        {"current_password": "not it", "new_password": "a new password 1"},
+    )
     assert bad.status_code == 422 and 'id="current_password-error"' in bad.text
-    ok = post_form(client, "/profile/password", {"current_password": PASSWORD, "new_password": "a new password 1"})
+    ok = post_form(
+        client,
+        "/profile/password",
+        {"current_password": PASSWORD, "new_password": "a new password 1"},
+    )
     assert ok.status_code == 303
     assert client.cookies[SESSION_COOKIE] != other_device
-    remaining = db.exec(select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)).one()
+    remaining = db.exec(
+        select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+    ).one()
     assert remaining == 1
 
 
@@ -105,11 +127,20 @@ def test_password_reset_by_e_mail_link(client, db, mailbox):
     link = link_in(message, "/password-reset")
 
     assert client.get(link).status_code == 200
-    mismatch = post_form(client, link, {"password": "brand new secret", "password_repeat": "different one!"})
+    mismatch = post_form(
+        client, link, {"password": "brand new secret", "password_repeat": "different one!"}
+    )
     assert mismatch.status_code == 422
-    done = post_form(client, link, {"password": "brand new secret", "password_repeat": "brand new secret"})
+    done = post_form(
+        client, link, {"password": "brand new secret", "password_repeat": "brand new secret"}
+    )
     assert done.headers["location"] == "/login?notice=password_set"
-    assert post_form(client, "/login", {"email": user.email, "password": "brand new secret"}).status_code == 303
+    assert (
+        post_form(
+            client, "/login", {"email": user.email, "password": "brand new secret"}
+        ).status_code
+        == 303
+    )
     # The link works only once.
     assert client.get(link).status_code == 404
 
@@ -127,7 +158,12 @@ def test_coordinator_invites_a_teacher_who_sets_a_password(client, db, settings,
     response = post_form(
         client,
         "/admin/users/new",
-        {"email": "Ny.Laerer@Skole.dk", "name": "Ny Lærer", "role": "teacher", "organisation_id": school.id},
+        {
+            "email": "Ny.Laerer@Skole.dk",
+            "name": "Ny Lærer",
+            "role": "teacher",
+            "organisation_id": school.id,
+        },
     )
     assert response.status_code == 303
     invited = db.exec(select(User).where(User.email == "ny.laerer@skole.dk")).one()
@@ -139,7 +175,12 @@ def test_coordinator_invites_a_teacher_who_sets_a_password(client, db, settings,
     client.cookies.clear()
     assert "Ny Lærer" in client.get(link).text
     post_form(client, link, {"password": "my own password", "password_repeat": "my own password"})
-    assert post_form(client, "/login", {"email": "ny.laerer@skole.dk", "password": "my own password"}).status_code == 303
+    assert (
+        post_form(
+            client, "/login", {"email": "ny.laerer@skole.dk", "password": "my own password"}
+        ).status_code
+        == 303
+    )
 
 
 def test_invite_form_refuses_bad_input_and_saves_nothing(client, db, settings, mailbox):
@@ -151,10 +192,26 @@ def test_invite_form_refuses_bad_input_and_saves_nothing(client, db, settings, m
         ({"email": "not-an-address", "name": "X", "role": "teacher"}, "email"),
         ({"email": "a@b.dk", "name": "", "role": "teacher"}, "name"),
         ({"email": "a@b.dk", "name": "X", "role": "teacher"}, "organisation_id"),
-        ({"email": "a@b.dk", "name": "X", "role": "teacher", "organisation_id": aarhus_school.id}, "organisation_id"),
+        (
+            {
+                "email": "a@b.dk",
+                "name": "X",
+                "role": "teacher",
+                "organisation_id": aarhus_school.id,
+            },
+            "organisation_id",
+        ),
         ({"email": "a@b.dk", "name": "X", "role": "admin"}, "role"),
         ({"email": "a@b.dk", "name": "X", "role": "boss"}, "role"),
-        ({"email": coordinator.email, "name": "X", "role": "coordinator", "municipality": "Herning"}, "email"),
+        (
+            {
+                "email": coordinator.email,
+                "name": "X",
+                "role": "coordinator",
+                "municipality": "Herning",
+            },
+            "email",
+        ),
     ]
     for data, field in cases:
         response = post_form(client, "/admin/users/new", data)
@@ -167,22 +224,42 @@ def test_invite_form_refuses_bad_input_and_saves_nothing(client, db, settings, m
 def test_coordinator_creates_and_edits_an_organisation(client, db, settings):
     coordinator = make_user(db, "coordinator", municipality="Skive")
     log_in(client, db, coordinator, settings)
-    refused = post_form(client, "/admin/organisations/new", {"name": "Udeskolen", "kind": "school", "municipality": "Aarhus"})
+    refused = post_form(
+        client,
+        "/admin/organisations/new",
+        {"name": "Udeskolen", "kind": "school", "municipality": "Aarhus"},
+    )
     assert refused.status_code == 422 and 'id="municipality-error"' in refused.text
-    unknown = post_form(client, "/admin/organisations/new", {"name": "Udeskolen", "kind": "school", "municipality": "Oslo"})
+    unknown = post_form(
+        client,
+        "/admin/organisations/new",
+        {"name": "Udeskolen", "kind": "school", "municipality": "Oslo"},
+    )
     assert unknown.status_code == 422 and "kommune" in unknown.text.lower()
 
     created = post_form(
-        client, "/admin/organisations/new",
-        {"name": "Skive Science", "kind": "provider", "municipality": "Skive", "provider_kind": "science_centre"},
+        client,
+        "/admin/organisations/new",
+        {
+            "name": "Skive Science",
+            "kind": "provider",
+            "municipality": "Skive",
+            "provider_kind": "science_centre",
+        },
     )
     assert created.status_code == 303
     organisation = db.exec(select(Organisation).where(Organisation.name == "Skive Science")).one()
     assert organisation.provider_kind == "science_centre" and organisation.school_level is None
 
     saved = post_form(
-        client, f"/admin/organisations/{organisation.id}",
-        {"name": "Skive Science Center", "kind": "provider", "municipality": "Skive", "provider_kind": "science_centre"},
+        client,
+        f"/admin/organisations/{organisation.id}",
+        {
+            "name": "Skive Science Center",
+            "kind": "provider",
+            "municipality": "Skive",
+            "provider_kind": "science_centre",
+        },
     )
     assert saved.headers["location"].endswith("?notice=saved")
     db.refresh(organisation)
@@ -196,11 +273,20 @@ def test_deactivated_user_is_logged_out_and_cannot_log_in(client, db, settings):
     teacher = make_user(db, "teacher")
     log_in(client, db, admin, settings)
     response = post_form(
-        client, f"/admin/users/{teacher.id}",
-        {"email": teacher.email, "name": teacher.name, "role": "teacher", "organisation_id": teacher.organisation_id},
+        client,
+        f"/admin/users/{teacher.id}",
+        {
+            "email": teacher.email,
+            "name": teacher.name,
+            "role": "teacher",
+            "organisation_id": teacher.organisation_id,
+        },
     )  # the unchecked "active" box is simply absent from the form
     assert response.status_code == 303
     db.refresh(teacher)
     assert teacher.is_active is False
     client.cookies.clear()
-    assert post_form(client, "/login", {"email": teacher.email, "password": PASSWORD}).status_code == 422
+    assert (
+        post_form(client, "/login", {"email": teacher.email, "password": PASSWORD}).status_code
+        == 422
+    )

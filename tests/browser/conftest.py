@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import fresh_database, free_port
+from tests.conftest import free_port, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -26,10 +26,25 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     url = fresh_database(str(tmp_path_factory.mktemp("live") / "portal.db"))
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
     env.pop("SMTP_HOST", None)
-    subprocess.run([sys.executable, "-m", "app", "seed-demo"], env=env, check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "app", "seed-demo"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -56,12 +71,19 @@ def live_server(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: scripts/test installs Debian's chromium package")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: scripts/test installs Debian's chromium package"
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--no-first-run",
+            ],
         )
         yield chromium
         chromium.close()

@@ -20,8 +20,14 @@ def open_weekday(weekday: int, after_days: int) -> date:
     """A date on that weekday, some weeks ahead, that is not a Danish public holiday."""
     day = date.today() + timedelta(days=after_days)
     closed = holidays.Denmark(years=[day.year, day.year + 1])
-    breaks = [b for year in (day.year - 1, day.year) for _name, *b in standard_school_holidays(year)]
-    while day.weekday() != weekday or day in closed or any(start <= day <= end for start, end in breaks):
+    breaks = [
+        b for year in (day.year - 1, day.year) for _name, *b in standard_school_holidays(year)
+    ]
+    while (
+        day.weekday() != weekday
+        or day in closed
+        or any(start <= day <= end for start, end in breaks)
+    ):
         day += timedelta(days=1)
     return day
 
@@ -41,7 +47,9 @@ def create_offer(page, kind: str, title: str, **extra) -> None:
     expect(page.locator("h1")).to_have_text(title)
 
 
-def add_date(page, first: date, starts: str, ends: str, last: date | None = None, capacity: int = 28) -> None:
+def add_date(
+    page, first: date, starts: str, ends: str, last: date | None = None, capacity: int = 28
+) -> None:
     form = page.locator("form[action$='/sessions']")
     form.locator("#date").fill(first.isoformat())
     form.locator("#starts").fill(starts)
@@ -67,11 +75,16 @@ def test_provider_publishes_three_kinds_and_a_teacher_finds_them(page):
     add_date(page, monday, "08:00", "15:00", last=monday + timedelta(days=4))
     publish(page)
 
-    create_offer(page, "girls_day", "Girls Day i laboratoriet", themes=["health"], grade_min=5, grade_max=10)
-    add_date(page, open_weekday(3, 60), "09:00", "14:00", capacity=60)
+    create_offer(
+        page, "girls_day", "Girls Day i laboratoriet", themes=["health"], grade_min=5, grade_max=10
+    )
+    girls_day = open_weekday(3, 60)
+    add_date(page, girls_day, "09:00", "14:00", capacity=60)
     publish(page)
 
-    create_offer(page, "expert", "Book en ingeniør fra pumpehallen", themes=["climate_energy"], lead_days=10)
+    create_offer(
+        page, "expert", "Book en ingeniør fra pumpehallen", themes=["climate_energy"], lead_days=10
+    )
     publish(page)
     expect(page.locator("h1")).to_have_text("Book en ingeniør fra pumpehallen")
 
@@ -103,6 +116,13 @@ def test_provider_publishes_three_kinds_and_a_teacher_finds_them(page):
     page.goto("/catalogue?q=Virksomhedsuge+i+pumpehallen")
     page.get_by_role("link", name="Virksomhedsuge i pumpehallen").click()
     expect(page.locator("table")).to_contain_text(str(monday.day))
+    assert_accessible(page)
+
+    # ... and sees them in the shared calendar, filtered like the catalogue.
+    page.goto(f"/calendar?view=week&date={monday.isoformat()}&q=pumpehallen")
+    expect(page.locator("#calendar")).to_contain_text("Virksomhedsuge i pumpehallen")
+    page.goto(f"/calendar?view=month&date={girls_day.isoformat()}&girls=1")
+    expect(page.locator("#calendar")).to_contain_text("Girls Day i laboratoriet")
     assert_accessible(page)
 
 

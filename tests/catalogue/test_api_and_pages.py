@@ -21,25 +21,51 @@ def test_provider_publishes_through_the_api_and_everyone_finds_it(client, db, se
     provider = make_user(db, "provider", organisation=make_provider(db, municipality="Skive"))
     headers = api_headers(db, provider, settings)
     created = client.post(
-        "/api/v1/offers", headers=headers,
-        json={"type": "girls_day", "title": "Girls Day på værkstedet", "description": "Hands-on", "themes": ["industry"],
-              "grade_min": 6, "grade_max": 9, "status": "published"},
+        "/api/v1/offers",
+        headers=headers,
+        json={
+            "type": "girls_day",
+            "title": "Girls Day på værkstedet",
+            "description": "Hands-on",
+            "themes": ["industry"],
+            "grade_min": 6,
+            "grade_max": 9,
+            "status": "published",
+        },
     )
     assert created.status_code == 201, created.text
     offer = created.json()
-    assert offer["girls_only"] is True and offer["municipality"] == "Skive" and offer["requires_approval"] is True
+    assert (
+        offer["girls_only"] is True
+        and offer["municipality"] == "Skive"
+        and offer["requires_approval"] is True
+    )
 
     starts = future_weekday()
     session = client.post(
-        f"/api/v1/offers/{offer['id']}/sessions", headers=headers,
-        json={"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=5)).isoformat(), "capacity_pupils": 40, "capacity_classes": 2},
+        f"/api/v1/offers/{offer['id']}/sessions",
+        headers=headers,
+        json={
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=5)).isoformat(),
+            "capacity_pupils": 40,
+            "capacity_classes": 2,
+        },
     )
     assert session.status_code == 201, session.text
     body = client.get(f"/api/v1/sessions/{session.json()['id']}").json()
-    assert body["held_pupils"] == 0 and body["capacity_classes"] == 2 and body["offer_id"] == offer["id"]
+    assert (
+        body["held_pupils"] == 0
+        and body["capacity_classes"] == 2
+        and body["offer_id"] == offer["id"]
+    )
 
-    listing = client.get("/api/v1/offers", params={"type": "girls_day", "municipality": "Skive", "grade": 7}).json()
-    assert listing["total"] == 1 and listing["items"][0]["sessions"][0]["id"] == session.json()["id"]
+    listing = client.get(
+        "/api/v1/offers", params={"type": "girls_day", "municipality": "Skive", "grade": 7}
+    ).json()
+    assert (
+        listing["total"] == 1 and listing["items"][0]["sessions"][0]["id"] == session.json()["id"]
+    )
     assert client.get("/api/v1/offers", params={"theme": "food"}).json()["total"] == 0
     assert client.get(f"/api/v1/offers/{offer['id']}").json()["title"] == "Girls Day på værkstedet"
 
@@ -59,15 +85,36 @@ def test_api_bad_input_names_the_field_and_saves_nothing(client, db, settings):
         response = client.post("/api/v1/offers", headers=headers, json=body)
         assert response.status_code == 422, body
         if field:
-            assert any(field in map(str, e["loc"]) for e in response.json()["detail"]), response.json()
+            assert any(field in map(str, e["loc"]) for e in response.json()["detail"]), (
+                response.json()
+            )
     assert db.exec(select(func.count()).select_from(Offer)).one() == before
 
-    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Ok"}).json()
+    offer = client.post(
+        "/api/v1/offers", headers=headers, json={"type": "course", "title": "Ok"}
+    ).json()
     starts = future_weekday()
     for body, field in [
-        ({"starts_at": starts.isoformat(), "ends_at": (starts - timedelta(hours=1)).isoformat(), "capacity_pupils": 5}, "ends_at"),
-        ({"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat(), "capacity_pupils": 0}, "capacity_pupils"),
-        ({"starts_at": "2020-01-01T09:00", "ends_at": "2020-01-01T10:00", "capacity_pupils": 5}, "starts_at"),
+        (
+            {
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts - timedelta(hours=1)).isoformat(),
+                "capacity_pupils": 5,
+            },
+            "ends_at",
+        ),
+        (
+            {
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=1)).isoformat(),
+                "capacity_pupils": 0,
+            },
+            "capacity_pupils",
+        ),
+        (
+            {"starts_at": "2020-01-01T09:00", "ends_at": "2020-01-01T10:00", "capacity_pupils": 5},
+            "starts_at",
+        ),
     ]:
         response = client.post(f"/api/v1/offers/{offer['id']}/sessions", headers=headers, json=body)
         assert response.status_code == 422
@@ -79,7 +126,9 @@ def test_api_bad_input_names_the_field_and_saves_nothing(client, db, settings):
 def test_drafts_are_not_public(client, db, settings):
     provider = make_user(db, "provider")
     headers = api_headers(db, provider, settings)
-    draft = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Hemmelig"}).json()
+    draft = client.post(
+        "/api/v1/offers", headers=headers, json={"type": "course", "title": "Hemmelig"}
+    ).json()
     assert client.get(f"/api/v1/offers/{draft['id']}").status_code == 404
     assert client.get(f"/offers/{draft['id']}").status_code == 404
     assert client.get(f"/api/v1/offers/{draft['id']}", headers=headers).status_code == 200
@@ -89,26 +138,61 @@ def test_drafts_are_not_public(client, db, settings):
 def test_provider_creates_an_offer_with_dates_in_the_pages(client, db, settings):
     provider = make_user(db, "provider")
     log_in(client, db, provider, settings)
-    refused = post_form(client, "/provider/offers/new", {"type": "course", "title": "", "grade_min": "9", "grade_max": "2"})
+    refused = post_form(
+        client,
+        "/provider/offers/new",
+        {"type": "course", "title": "", "grade_min": "9", "grade_max": "2"},
+    )
     assert refused.status_code == 422 and 'id="title-error"' in refused.text
     created = post_form(
-        client, "/provider/offers/new",
-        {"type": "company_week", "title": "Virksomhedsuge: fremtidens mad", "themes": ["food", "health"], "grade_min": "7",
-         "grade_max": "9", "format": "at_provider", "language": "da", "cancellation_weekdays": "10", "requires_approval": "1"},
+        client,
+        "/provider/offers/new",
+        {
+            "type": "company_week",
+            "title": "Virksomhedsuge: fremtidens mad",
+            "themes": ["food", "health"],
+            "grade_min": "7",
+            "grade_max": "9",
+            "format": "at_provider",
+            "language": "da",
+            "cancellation_weekdays": "10",
+            "requires_approval": "1",
+        },
     )
     assert created.status_code == 303, created.text
     offer_id = int(created.headers["location"].split("/")[3])
     starts = future_weekday(40)
     monday = starts - timedelta(days=2)
     added = post_form(
-        client, f"/provider/offers/{offer_id}/sessions",
-        {"date": monday.date().isoformat(), "starts": "08:00", "last_day": (monday + timedelta(days=4)).date().isoformat(),
-         "ends": "15:00", "capacity_pupils": "28", "capacity_classes": "1"},
+        client,
+        f"/provider/offers/{offer_id}/sessions",
+        {
+            "date": monday.date().isoformat(),
+            "starts": "08:00",
+            "last_day": (monday + timedelta(days=4)).date().isoformat(),
+            "ends": "15:00",
+            "capacity_pupils": "28",
+            "capacity_classes": "1",
+        },
     )
     assert added.status_code == 303, added.text
-    bad = post_form(client, f"/provider/offers/{offer_id}/sessions", {"date": monday.date().isoformat(), "starts": "15:00", "ends": "08:00", "capacity_pupils": "0"})
+    bad = post_form(
+        client,
+        f"/provider/offers/{offer_id}/sessions",
+        {
+            "date": monday.date().isoformat(),
+            "starts": "15:00",
+            "ends": "08:00",
+            "capacity_pupils": "0",
+        },
+    )
     assert bad.status_code == 422 and 'id="capacity_pupils-error"' in bad.text
-    assert post_form(client, f"/provider/offers/{offer_id}/status", {"status": "published"}).status_code == 303
+    assert (
+        post_form(
+            client, f"/provider/offers/{offer_id}/status", {"status": "published"}
+        ).status_code
+        == 303
+    )
 
     client.cookies.clear()
     page = client.get("/catalogue", params={"type": "company_week", "theme": "food", "grade": "8"})
@@ -120,7 +204,11 @@ def test_provider_creates_an_offer_with_dates_in_the_pages(client, db, settings)
 def test_teacher_sees_distance_from_their_school(client, db, settings):
     provider = make_user(db, "provider", organisation=make_provider(db, municipality="Lemvig"))
     headers = api_headers(db, provider, settings)
-    client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Havets energi", "status": "published"})
+    client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={"type": "course", "title": "Havets energi", "status": "published"},
+    )
     teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
     log_in(client, db, teacher, settings)
     near = client.get("/catalogue", params={"km": "25"}).text
@@ -130,17 +218,35 @@ def test_teacher_sees_distance_from_their_school(client, db, settings):
 
 
 def test_catalogue_keeps_working_with_odd_filters(client):
-    for query in ("grade=99", "type=spaceship", "from=not-a-date", "km=5", "page=3", "q=" + "x" * 500):
+    for query in (
+        "grade=99",
+        "type=spaceship",
+        "from=not-a-date",
+        "km=5",
+        "page=3",
+        "q=" + "x" * 500,
+    ):
         assert client.get(f"/catalogue?{query}").status_code == 200, query
 
 
 def test_offer_calendar_feed_parses_with_danish_times(client, db, settings):
     provider = make_user(db, "provider")
     headers = api_headers(db, provider, settings)
-    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Solceller", "status": "published"}).json()
+    offer = client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={"type": "course", "title": "Solceller", "status": "published"},
+    ).json()
     starts = future_weekday()
-    client.post(f"/api/v1/offers/{offer['id']}/sessions", headers=headers,
-                json={"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=3)).isoformat(), "capacity_pupils": 20})
+    client.post(
+        f"/api/v1/offers/{offer['id']}/sessions",
+        headers=headers,
+        json={
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=3)).isoformat(),
+            "capacity_pupils": 20,
+        },
+    )
     response = client.get(f"/offers/{offer['id']}/calendar.ics")
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(response.content)
@@ -154,18 +260,88 @@ def test_offer_calendar_feed_parses_with_danish_times(client, db, settings):
 def test_picture_upload_is_checked(client, db, settings):
     provider = make_user(db, "provider")
     headers = api_headers(db, provider, settings)
-    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Billede", "status": "published"}).json()
+    offer = client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={"type": "course", "title": "Billede", "status": "published"},
+    ).json()
     log_in(client, db, provider, settings)
     from tests.factories import csrf
 
     token = csrf(client)
     url = f"/provider/offers/{offer['id']}/picture"
-    not_image = client.post(url, data={"csrf_token": token}, files={"picture": ("x.png", b"<svg onload=alert(1)>", "image/png")})
+    not_image = client.post(
+        url,
+        data={"csrf_token": token},
+        files={"picture": ("x.png", b"<svg onload=alert(1)>", "image/png")},
+    )
     assert not_image.status_code == 422
-    too_big = client.post(url, data={"csrf_token": token}, files={"picture": ("x.png", b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024), "image/png")})
+    too_big = client.post(
+        url,
+        data={"csrf_token": token},
+        files={"picture": ("x.png", b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024), "image/png")},
+    )
     assert too_big.status_code == 422
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    ok = client.post(url, data={"csrf_token": token, "alt_text": "Elever ved en robot"}, files={"picture": ("x.png", png, "image/png")})
+    ok = client.post(
+        url,
+        data={"csrf_token": token, "alt_text": "Elever ved en robot"},
+        files={"picture": ("x.png", png, "image/png")},
+    )
     assert ok.status_code == 303, ok.text[-1500:]
     picture = client.get(f"/offers/{offer['id']}/picture/1")
     assert picture.content == png and picture.headers["content-type"] == "image/png"
+
+
+def test_one_date_of_a_series_can_be_changed_on_its_own(client, db, settings):
+    provider = make_user(db, "provider")
+    headers = api_headers(db, provider, settings)
+    offer = client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={"type": "course", "title": "Ugentlig", "status": "published"},
+    ).json()
+    starts = future_weekday()
+    log_in(client, db, provider, settings)
+    made = post_form(
+        client,
+        f"/provider/offers/{offer['id']}/sessions/recurring",
+        {
+            "weekdays": "2",
+            "starts": "09:00",
+            "ends": "11:00",
+            "first_date": starts.date().isoformat(),
+            "last_date": (starts + timedelta(days=21)).date().isoformat(),
+            "every_weeks": "1",
+            "capacity_pupils": "24",
+        },
+    )
+    assert made.status_code == 200
+    sessions = db.exec(
+        select(OfferSession)
+        .where(OfferSession.offer_id == offer["id"])
+        .order_by(OfferSession.starts_at)
+    ).all()
+    assert len(sessions) >= 3 and len({s.series for s in sessions}) == 1
+    second = sessions[1]
+    page = client.get(f"/provider/sessions/{second.id}/edit")
+    assert page.status_code == 200 and 'value="09:00"' in page.text
+    day = second.starts_at.astimezone(TIMEZONE).date().isoformat()
+    bad = post_form(
+        client,
+        f"/provider/sessions/{second.id}/edit",
+        {"date": day, "starts": "13:00", "ends": "12:00", "capacity_pupils": "30"},
+    )
+    assert bad.status_code == 422 and 'id="ends-error"' in bad.text
+    ok = post_form(
+        client,
+        f"/provider/sessions/{second.id}/edit",
+        {"date": day, "starts": "12:00", "ends": "14:00", "capacity_pupils": "30"},
+    )
+    assert ok.status_code == 303
+    db.refresh(second)
+    assert second.starts_at.astimezone(TIMEZONE).hour == 12 and second.capacity_pupils == 30
+    db.refresh(sessions[0])
+    assert (
+        sessions[0].starts_at.astimezone(TIMEZONE).hour == 9 and sessions[0].capacity_pupils == 24
+    )

@@ -9,10 +9,16 @@ from app.catalogue.models import SavedSearch, SchoolHoliday
 from tests.factories import api_headers, log_in, make_provider, make_school, make_user, post_form
 
 
-def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(client, db, settings, mailbox):
+def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
+    client, db, settings, mailbox
+):
     teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Randers"))
     log_in(client, db, teacher, settings)
-    saved = post_form(client, "/catalogue/saved", {"name": "Girls Day for 8.", "query": "type=girls_day&grade=8&page=2"})
+    saved = post_form(
+        client,
+        "/catalogue/saved",
+        {"name": "Girls Day for 8.", "query": "type=girls_day&grade=8&page=2"},
+    )
     assert saved.status_code == 303
     (search,) = db.exec(select(SavedSearch).where(SavedSearch.user_id == teacher.id)).all()
     assert search.query == "grade=8&type=girls_day"  # no page number; a stable order
@@ -20,20 +26,45 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(clien
 
     provider = make_user(db, "provider", organisation=make_provider(db))
     headers = api_headers(db, provider, settings)
-    client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Andet", "status": "published"})
+    client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={"type": "course", "title": "Andet", "status": "published"},
+    )
     assert mailbox.messages == []
-    client.post("/api/v1/offers", headers=headers, json={"type": "girls_day", "title": "Ikke for 8.", "grade_min": 10, "grade_max": 13, "status": "published"})
+    client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={
+            "type": "girls_day",
+            "title": "Ikke for 8.",
+            "grade_min": 10,
+            "grade_max": 13,
+            "status": "published",
+        },
+    )
     assert mailbox.messages == []
     created = client.post(
-        "/api/v1/offers", headers=headers,
-        json={"type": "girls_day", "title": "Girls Day med droner", "grade_min": 7, "grade_max": 9, "status": "published"},
+        "/api/v1/offers",
+        headers=headers,
+        json={
+            "type": "girls_day",
+            "title": "Girls Day med droner",
+            "grade_min": 7,
+            "grade_max": 9,
+            "status": "published",
+        },
     ).json()
     (message,) = mailbox.to(teacher.email)
     assert "Girls Day for 8." in message["Subject"]
     assert f"/offers/{created['id']}" in message.get_content()
 
     # Publishing a draft in the pages tells the teacher too, but only the first time.
-    draft = client.post("/api/v1/offers", headers=headers, json={"type": "girls_day", "title": "Kladde", "grade_min": 8, "grade_max": 8}).json()
+    draft = client.post(
+        "/api/v1/offers",
+        headers=headers,
+        json={"type": "girls_day", "title": "Kladde", "grade_min": 8, "grade_max": 8},
+    ).json()
     mailbox.messages.clear()
     log_in(client, db, provider, settings)
     post_form(client, f"/provider/offers/{draft['id']}/status", {"status": "published"})
@@ -45,7 +76,10 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(clien
 def test_saved_searches_belong_to_their_teacher(client, db, settings):
     teacher = make_user(db, "teacher")
     log_in(client, db, teacher, settings)
-    assert post_form(client, "/catalogue/saved", {"name": "", "query": "type=expert"}).status_code == 422
+    assert (
+        post_form(client, "/catalogue/saved", {"name": "", "query": "type=expert"}).status_code
+        == 422
+    )
     post_form(client, "/catalogue/saved", {"name": "Eksperter", "query": "type=expert"})
     (search,) = db.exec(select(SavedSearch).where(SavedSearch.user_id == teacher.id)).all()
 
@@ -58,7 +92,9 @@ def test_saved_searches_belong_to_their_teacher(client, db, settings):
 
 
 def test_standard_school_holidays_follow_the_danish_school_year():
-    names = {name: (start, end) for name, start, end in school_holidays.standard_school_holidays(2026)}
+    names = {
+        name: (start, end) for name, start, end in school_holidays.standard_school_holidays(2026)
+    }
     assert len(names) == 5
     autumn = min(names.values())
     assert autumn == (date(2026, 10, 12), date(2026, 10, 16))  # week 42
@@ -70,20 +106,51 @@ def test_standard_school_holidays_follow_the_danish_school_year():
 def test_coordinators_manage_holidays_in_their_own_municipality(client, db, settings):
     coordinator = make_user(db, "coordinator", municipality="Skive")
     log_in(client, db, coordinator, settings)
-    foreign = post_form(client, "/admin/holidays", {"name": "Fridag", "municipality": "Aarhus", "starts_on": "2027-05-03", "ends_on": "2027-05-03"})
+    foreign = post_form(
+        client,
+        "/admin/holidays",
+        {
+            "name": "Fridag",
+            "municipality": "Aarhus",
+            "starts_on": "2027-05-03",
+            "ends_on": "2027-05-03",
+        },
+    )
     assert foreign.status_code == 422 and 'class="error-summary"' in foreign.text
-    backwards = post_form(client, "/admin/holidays", {"name": "Fridag", "municipality": "Skive", "starts_on": "2027-05-03", "ends_on": "2027-05-01"})
+    backwards = post_form(
+        client,
+        "/admin/holidays",
+        {
+            "name": "Fridag",
+            "municipality": "Skive",
+            "starts_on": "2027-05-03",
+            "ends_on": "2027-05-01",
+        },
+    )
     assert backwards.status_code == 422 and 'id="ends_on-error"' in backwards.text
-    ok = post_form(client, "/admin/holidays", {"name": "Skivedag", "municipality": "Skive", "starts_on": "2027-05-03", "ends_on": "2027-05-03"})
+    ok = post_form(
+        client,
+        "/admin/holidays",
+        {
+            "name": "Skivedag",
+            "municipality": "Skive",
+            "starts_on": "2027-05-03",
+            "ends_on": "2027-05-03",
+        },
+    )
     assert ok.status_code == 303
 
     assert post_form(client, "/admin/holidays/standard", {"school_year": "2026"}).status_code == 303
-    assert post_form(client, "/admin/holidays/standard", {"school_year": "2026"}).status_code == 303  # twice: no doubles
+    assert (
+        post_form(client, "/admin/holidays/standard", {"school_year": "2026"}).status_code == 303
+    )  # twice: no doubles
     rows = db.exec(select(SchoolHoliday).where(SchoolHoliday.municipality == "Skive")).all()
     assert len(rows) == 6
     assert "Skivedag" in client.get("/admin/holidays").text
 
-    region_wide = SchoolHoliday(name="Regional", municipality=None, starts_on=date(2027, 6, 1), ends_on=date(2027, 6, 1))
+    region_wide = SchoolHoliday(
+        name="Regional", municipality=None, starts_on=date(2027, 6, 1), ends_on=date(2027, 6, 1)
+    )
     db.add(region_wide)
     db.commit()
     assert post_form(client, f"/admin/holidays/{region_wide.id}/delete").status_code == 404
