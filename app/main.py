@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.bookings import api as bookings_api
+from app.bookings import pages as bookings_pages
 from app.calendar import pages as calendar_pages
 from app.catalogue import api as catalogue_api
 from app.catalogue import pages as catalogue_pages
@@ -115,12 +117,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.include_router(home.router)
     pages.include_router(accounts_pages.router)
     pages.include_router(catalogue_pages.router)
+    pages.include_router(bookings_pages.router)
     pages.include_router(calendar_pages.router)
     app.include_router(pages)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_api.router)
     api.include_router(catalogue_api.router)
+    api.include_router(bookings_api.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

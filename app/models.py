@@ -1,6 +1,7 @@
 """Every table of every domain, imported in one place for Alembic and the tests."""
 
 from app.accounts.models import AccountToken, AuthSession, LoginAttempt, Organisation, User
+from app.bookings.models import Booking, BookingEvent
 from app.calendar.models import CalendarFeed
 from app.catalogue.models import (
     AvailabilityWindow,
@@ -18,6 +19,8 @@ from app.catalogue.models import (
 
 __all__ = [
     "AvailabilityWindow",
+    "Booking",
+    "BookingEvent",
     "AccountToken",
     "AuthSession",
     "CalendarFeed",

@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
 from app.calendar import service as calendar_service
+from app.bookings.models import Booking, BookingStatus
 from app.catalogue.models import (
     AvailabilityWindow,
     Offer,
@@ -60,6 +61,18 @@ STAFF_OF_AARHUS = Policy(
 )
 PROVIDERS = Policy("providers", frozenset({"provider", "provider_other"}))
 TEACHERS = Policy("teachers", frozenset({"teacher"}))
+# The probed booking is another school's: its teacher is not the acting one.
+SEES_BOOKING = Policy(
+    "the offer's provider and the school's coordinators",
+    frozenset({"provider", "coordinator", "coordinator_aarhus", "admin"}),
+    frozenset({"teacher", "provider_other", "coordinator_herning", "mentor"}),
+)
+WITH_BOOKINGS = Policy("everyone with bookings to see", frozenset(ROLES) - {"anonymous", "mentor"})
+APPROVES_BOOKING = Policy(
+    "the school's coordinators",
+    frozenset({"coordinator", "coordinator_aarhus", "admin"}),
+    frozenset({"teacher", "provider_other", "coordinator_herning", "mentor"}),
+)
 OWN_RESOURCE = Policy(
     "the resource's own provider", frozenset({"provider"}), frozenset({"provider_other"})
 )
@@ -147,6 +160,20 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/holidays"): STAFF_ONLY,
     ("POST", "/admin/holidays/standard"): STAFF_ONLY,
     ("POST", "/admin/holidays/{holiday_id}/delete"): STAFF_OF_AARHUS,
+    ("POST", "/api/v1/bookings"): TEACHERS,
+    ("GET", "/api/v1/bookings"): WITH_BOOKINGS,
+    ("GET", "/api/v1/bookings/{booking_id}"): SEES_BOOKING,
+    ("GET", "/api/v1/bookings/{booking_id}.ics"): SEES_BOOKING,
+    ("POST", "/api/v1/bookings/{booking_id}/approve"): APPROVES_BOOKING,
+    ("POST", "/api/v1/bookings/{booking_id}/decline"): SEES_BOOKING,
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): SEES_BOOKING,
+    ("GET", "/sessions/{session_id}/book"): TEACHERS,
+    ("POST", "/sessions/{session_id}/book"): TEACHERS,
+    ("GET", "/bookings"): WITH_BOOKINGS,
+    ("POST", "/bookings/approve"): STAFF_ONLY,
+    ("POST", "/bookings/{booking_id}/approve"): APPROVES_BOOKING,
+    ("POST", "/bookings/{booking_id}/decline"): SEES_BOOKING,
+    ("POST", "/bookings/{booking_id}/cancel"): SEES_BOOKING,
     ("GET", "/provider/resources"): PROVIDERS,
     ("POST", "/provider/resources"): PROVIDERS,
     ("POST", "/provider/resources/{resource_id}/delete"): OWN_RESOURCE,
@@ -227,6 +254,10 @@ def test_access(client, db, settings, method, path, role):
     resource = Resource(provider_id=provider.id, name="Lab", kind=ResourceKind.room)
     window = AvailabilityWindow(offer_id=offer.id, weekday=1, starts=time(9), ends=time(12))
     db.add_all([saved, holiday, resource, window])
+    db.flush()
+    booking = Booking(session_id=session.id, school_id=aarhus_school.id, teacher_id=probed_user.id, status=BookingStatus.pending,
+                      class_name="7.a", grade=7, pupils=20)
+    db.add(booking)
     db.commit()
     feed_token = calendar_service.create_feed(db, probed_user, query="", now=utcnow())
     url = (
@@ -241,6 +272,7 @@ def test_access(client, db, settings, method, path, role):
         .replace("{holiday_id}", str(holiday.id))
         .replace("{resource_id}", str(resource.id))
         .replace("{window_id}", str(window.id))
+        .replace("{booking_id}", str(booking.id))
     )
 
     headers = {}
@@ -271,6 +303,7 @@ def test_access(client, db, settings, method, path, role):
                 "organisation_id": aarhus_school.id,
             },
             "/api/v1/offers": {"type": "course", "title": "Ny"},
+            "/api/v1/bookings": {"session_id": session.id, "class_name": "8.b", "grade": 8, "pupils": 5},
             "/api/v1/offers/{offer_id}": {"type": "course", "title": "Ny"},
             "/api/v1/offers/{offer_id}/sessions": {
                 "starts_at": (starts + timedelta(days=1)).isoformat(),

@@ -4,7 +4,7 @@ Plain functions that take the database session, the viewer and `now`; nothing he
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -15,6 +15,8 @@ from sqlmodel import Session, col, select
 
 from app.accounts import secrets
 from app.accounts.models import Organisation, Role, User
+from app.bookings import service as bookings
+from app.bookings.models import Booking
 from app.calendar.models import CalendarFeed
 from app.catalogue.calendar import sessions_calendar
 from app.catalogue.models import Offer, OfferSession, OfferStatus
@@ -113,10 +115,10 @@ class CalendarEntry:
     session: OfferSession
     offer: Offer
     provider_name: str
-    # Seats held by active bookings (pending and confirmed); see held_pupils.
+    # Seats held by bookings now (see bookings.service.held).
     held_pupils: int = 0
     # Set when the entry is the viewer's school's own booking of the session; see school_bookings.
-    booking: object | None = None
+    booking: Booking | None = None
 
     @property
     def free_pupils(self) -> int:
@@ -195,27 +197,36 @@ def visible_sessions(
     if limit is not None:
         query = query.limit(limit)
     entries = [CalendarEntry(session, offer, name) for session, offer, name in db.exec(query).all()]
-    held = held_pupils(db, [e.session.id for e in entries])
+    held = bookings.held(db, [e.session.id for e in entries], now=now)
     for entry in entries:
-        entry.held_pupils = held.get(entry.session.id, 0)
+        entry.held_pupils = held.get(entry.session.id, (0, 0))[0]
     return entries
 
 
-def held_pupils(db: Session, session_ids: Sequence[int]) -> dict[int, int]:
-    """Seats held by active bookings per session. Bookings do not exist yet, so every session has
-    all its places free; the booking engine fills this in (one grouped count over the ids)."""
-    return {}
-
-
 def school_bookings(
-    db: Session, viewer: User | None, starts_at: datetime, ends_at: datetime
+    db: Session, viewer: User | None, starts_at: datetime, ends_at: datetime, *, now: datetime
 ) -> list[CalendarEntry]:
-    """THE SEAM for bookings: the bookings of the viewer's school (a teacher's) in the period, as
-    entries with `booking` set, whatever the filters and whether or not the session is still open.
-
-    Bookings do not exist yet, so there are none. When they do, return them here; calendar_entries
-    shows them first on each day and drops the open-session entry of a session already booked."""
-    return []
+    """The bookings of the viewer's school (a teacher's) in the period, whatever the filters and
+    whether or not the session is still open; calendar_entries shows them first on each day."""
+    if viewer is None or viewer.role != Role.teacher or viewer.organisation_id is None:
+        return []
+    rows = db.exec(
+        select(Booking, OfferSession, Offer, Organisation.name)
+        .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
+        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
+        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+        .where(
+            Booking.school_id == viewer.organisation_id,
+            col(Booking.status).in_(bookings.ACTIVE),
+            OfferSession.starts_at < ends_at,
+            OfferSession.ends_at > starts_at,
+        )
+    ).all()
+    held = bookings.held(db, [session.id for _b, session, _o, _n in rows], now=now)
+    return [
+        CalendarEntry(session, offer, name, held_pupils=held.get(session.id, (0, 0))[0], booking=booking)
+        for booking, session, offer, name in rows
+    ]
 
 
 def calendar_entries(
@@ -230,7 +241,7 @@ def calendar_entries(
 ) -> list[CalendarEntry]:
     """Everything the viewer's calendar shows in the period: their school's bookings, then the
     sessions they may see that match the filters."""
-    booked = school_bookings(db, viewer, starts_at, ends_at)
+    booked = school_bookings(db, viewer, starts_at, ends_at, now=now)
     booked_ids = {e.session.id for e in booked}
     sessions = [
         e

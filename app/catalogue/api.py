@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.accounts.models import Organisation
 from app.accounts.schemas import Page
+from app.bookings import service as bookings
 from app.catalogue import service as catalogue
 from app.catalogue.emails import tell_saved_searches
 from app.catalogue.models import (
@@ -27,15 +28,26 @@ from app.geography import MUNICIPALITIES
 router = APIRouter(tags=["catalogue"])
 
 
-def session_public(session: OfferSession) -> SessionPublic:
-    # Held seats are counted from bookings once the booking engine lands; until then all are free.
-    return SessionPublic.model_validate(
-        {
-            **session.model_dump(),
-            "cancelled": session.cancelled_at is not None,
-            "free_pupils": session.capacity_pupils,
-        }
-    )
+def sessions_public(db: Session, sessions: list[OfferSession], *, now) -> list[SessionPublic]:
+    """Sessions with the seats their bookings hold now and the length of their waiting lists."""
+    ids = [s.id for s in sessions]
+    held, queue = bookings.held(db, ids, now=now), bookings.waiting(db, ids)
+    items = []
+    for session in sessions:
+        held_pupils, held_classes = held.get(session.id, (0, 0))
+        items.append(
+            SessionPublic.model_validate(
+                {
+                    **session.model_dump(),
+                    "cancelled": session.cancelled_at is not None,
+                    "held_pupils": held_pupils,
+                    "held_classes": held_classes,
+                    "waiting": queue.get(session.id, 0),
+                    "free_pupils": max(0, session.capacity_pupils - held_pupils),
+                }
+            )
+        )
+    return items
 
 
 def offer_public(
@@ -53,7 +65,7 @@ def offer_public(
             "provider_name": provider.name if provider else "",
             "themes": themes[offer.id],
             "subjects": subjects[offer.id],
-            "sessions": [session_public(s) for s in sessions],
+            "sessions": sessions_public(db, list(sessions), now=now),
             "distance_km": distance_km,
         }
     )
@@ -133,9 +145,9 @@ def update_offer(
 def add_session(
     db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: SessionIn
 ) -> SessionPublic:
-    return session_public(catalogue.add_session(db, user, offer_id, data, now=now))
+    return sessions_public(db, [catalogue.add_session(db, user, offer_id, data, now=now)], now=now)[0]
 
 
 @router.get("/sessions/{session_id}")
-def get_session(db: SessionDep, session_id: PathId, user: MaybeApiUser) -> SessionPublic:
-    return session_public(catalogue.visible_session(db, user, session_id))
+def get_session(db: SessionDep, session_id: PathId, user: MaybeApiUser, now: Now) -> SessionPublic:
+    return sessions_public(db, [catalogue.visible_session(db, user, session_id)], now=now)[0]

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from app.accounts.models import Organisation, Role
+from app.bookings import service as bookings
 from app.catalogue import holidays as school_holidays
 from app.catalogue import resources, saved_searches
 from app.catalogue import service as catalogue
@@ -102,6 +103,7 @@ def offer_page(
     provider = db.get(Organisation, offer.provider_id)
     themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
     sessions = [s for s in catalogue.sessions_of(db, offer.id, now=now) if s.cancelled_at is None]
+    held = bookings.held(db, [s.id for s in sessions], now=now)
     own = (
         user is not None
         and user.role == Role.provider
@@ -116,6 +118,7 @@ def offer_page(
             "themes": themes[offer.id],
             "subjects": subjects[offer.id],
             "sessions": sessions,
+            "free": {s.id: max(0, s.capacity_pupils - held.get(s.id, (0, 0))[0]) for s in sessions},
             "description": render_description(offer.description),
             "own": own,
             "notice": notice,

@@ -17,6 +17,8 @@ from sqlalchemy import and_, delete, exists, func, or_
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
+from app.bookings.models import Booking
+from app.bookings.service import holds_seats
 from app.catalogue.models import (
     Offer,
     OfferFormat,
@@ -513,8 +515,14 @@ def search_offers(
             OfferSession.starts_at
             < datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), TIMEZONE)
         )
-    # Free places are counted from bookings once the booking engine exists; today every open
-    # session has its full capacity.
+    if filters.free_places:
+        held_now = (
+            select(func.coalesce(func.sum(Booking.pupils), 0))
+            .where(Booking.session_id == OfferSession.id, holds_seats(now))
+            .correlate(OfferSession)
+            .scalar_subquery()
+        )
+        session_conditions.append(OfferSession.capacity_pupils > held_now)
     next_start = (
         select(func.min(OfferSession.starts_at))
         .where(*session_conditions)

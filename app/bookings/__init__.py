@@ -1,0 +1,1 @@
+"""Bookings: capacity that never overbooks, approvals, waiting lists and cancellations."""

@@ -1,0 +1,68 @@
+"""JSON API of the booking engine (see shared/API.md)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from app.accounts.schemas import Page
+from app.bookings import service as bookings
+from app.bookings.models import Booking, BookingStatus
+from app.bookings.schemas import BookingIn, BookingPublic, ReasonIn
+from app.catalogue.calendar import sessions_calendar
+from app.catalogue.models import Offer, OfferSession
+from app.deps import ApiUser, Limit, Now, Offset, PathId, SessionDep, SettingsDep
+
+router = APIRouter(tags=["bookings"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+def booking_public(db: Session, booking: Booking) -> BookingPublic:
+    public = BookingPublic.model_validate(booking)  # reads attributes, loading them if expired
+    public.waitlist_position = bookings.waitlist_position(db, booking)
+    return public
+
+
+@router.post("/bookings", status_code=201)
+def book(db: SessionDep, user: ApiUser, now: Now, data: BookingIn, idempotency_key: IdempotencyKey = None) -> BookingPublic:
+    """Book a class into a session. The same `Idempotency-Key` from the same teacher returns the
+    first booking and books nothing more; with another body it is a 409."""
+    return booking_public(db, bookings.book_session(db, user, data, now=now, idempotency_key=idempotency_key))
+
+
+@router.get("/bookings")
+def list_bookings(
+    db: SessionDep, user: ApiUser, status: BookingStatus | None = None, session_id: PathId | None = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[BookingPublic]:
+    items, total = bookings.list_bookings(db, user, status=status, session_id=session_id, limit=limit, offset=offset)
+    return Page(items=[booking_public(db, b) for b in items], total=total)
+
+
+@router.get("/bookings/{booking_id}.ics")
+def booking_calendar(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now, settings: SettingsDep) -> Response:
+    booking = bookings.get_booking(db, user, booking_id)
+    session = db.get(OfferSession, booking.session_id)
+    offer = db.get(Offer, session.offer_id)
+    body = sessions_calendar(offer.title, [(session, offer)], base_url=settings.base_url, now=now)
+    return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+@router.get("/bookings/{booking_id}")
+def get_booking(db: SessionDep, user: ApiUser, booking_id: PathId) -> BookingPublic:
+    return booking_public(db, bookings.get_booking(db, user, booking_id))
+
+
+@router.post("/bookings/{booking_id}/approve")
+def approve(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now) -> BookingPublic:
+    return booking_public(db, bookings.approve_booking(db, user, booking_id, now=now))
+
+
+@router.post("/bookings/{booking_id}/decline")
+def decline(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now, data: ReasonIn | None = None) -> BookingPublic:
+    return booking_public(db, bookings.decline_booking(db, user, booking_id, reason=(data.reason if data else ""), now=now))
+
+
+@router.post("/bookings/{booking_id}/cancel")
+def cancel(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now, data: ReasonIn | None = None) -> BookingPublic:
+    return booking_public(db, bookings.cancel_booking(db, user, booking_id, reason=(data.reason if data else ""), now=now))

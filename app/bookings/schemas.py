@@ -1,0 +1,56 @@
+"""What the booking engine accepts and shows."""
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.accounts.schemas import DbId, Form
+from app.bookings.models import BookingStatus
+from app.catalogue.models import GRADE_MAX, GRADE_MIN
+
+
+class BookingIn(Form):
+    session_id: DbId
+    class_name: Annotated[str, Field(min_length=1, max_length=50)]
+    grade: Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
+    pupils: Annotated[int, Field(ge=1, le=1000)]
+    girls: Annotated[int, Field(ge=0, le=1000)] | None = None
+    adults: Annotated[int, Field(ge=0, le=50)] = 1
+    needs: Annotated[str, Field(max_length=1000)] = ""
+    contact_phone: Annotated[str, Field(max_length=30)] = ""
+    # Join the waiting list when the session is full, instead of being refused.
+    waitlist: bool = False
+
+    @model_validator(mode="after")
+    def girls_within_pupils(self) -> Self:
+        if self.girls is not None and self.girls > self.pupils:
+            raise PydanticCustomError("girls_above_pupils", "girls must not be more than pupils")
+        return self
+
+
+class ReasonIn(Form):
+    reason: Annotated[str, Field(max_length=1000)] = ""
+
+
+class BookingPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    session_id: int
+    school_id: int
+    teacher_id: int
+    status: BookingStatus
+    class_name: str
+    grade: int
+    pupils: int
+    girls: int | None
+    adults: int
+    needs: str
+    contact_phone: str
+    hold_until: datetime | None
+    late_cancellation: bool
+    reason: str
+    created_at: datetime
+    waitlist_position: int | None = None

@@ -1,0 +1,367 @@
+"""The booking rules: seats held, never overbooked under any concurrency, approvals, waiting list,
+cancellations. Plain functions that take the database session, the acting user and `now`.
+
+How overbooking is prevented: every change that uses or frees seats of a session first takes a
+lock on that session (PostgreSQL: SELECT ... FOR UPDATE with a short lock timeout in a READ
+COMMITTED transaction; SQLite: the database write lock, BEGIN IMMEDIATE), then counts what is held
+from the bookings themselves, then writes, then commits. What a booking holds is computed at query
+time from its state and hold deadline, so no scheduled job has to run for seats to come free.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Organisation, Role, User
+from app.bookings.models import Booking, BookingEvent, BookingStatus
+from app.bookings.schemas import BookingIn
+from app.catalogue.models import Offer, OfferSession, OfferStatus
+from app.db import begin_write
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from app.i18n import _
+
+# How long a pending booking holds its seats while it waits for a coordinator.
+APPROVAL_TIME = timedelta(days=7)
+ACTIVE = (BookingStatus.pending, BookingStatus.confirmed, BookingStatus.offered, BookingStatus.waitlisted)
+
+
+class SessionFull(Conflict):
+    pass
+
+
+class Busy(DomainError):
+    """The session is locked by others for longer than we wait; the caller may simply retry."""
+
+    status_code = 503
+
+
+def holds_seats(now: datetime):
+    """SQL: the booking holds its seats now (confirmed, or pending/offered within its hold)."""
+    return or_(
+        col(Booking.status) == BookingStatus.confirmed,
+        and_(
+            col(Booking.status).in_([BookingStatus.pending, BookingStatus.offered]),
+            or_(col(Booking.hold_until).is_(None), col(Booking.hold_until) > now),
+        ),
+    )
+
+
+def held(db: Session, session_ids: Sequence[int], *, now: datetime) -> dict[int, tuple[int, int]]:
+    """Pupils and classes held per session, counted from the bookings."""
+    if not session_ids:
+        return {}
+    rows = db.exec(
+        select(Booking.session_id, func.sum(Booking.pupils), func.count())
+        .where(col(Booking.session_id).in_(session_ids), holds_seats(now))
+        .group_by(col(Booking.session_id))
+    ).all()
+    return {session_id: (int(pupils or 0), int(classes)) for session_id, pupils, classes in rows}
+
+
+def waiting(db: Session, session_ids: Sequence[int]) -> dict[int, int]:
+    if not session_ids:
+        return {}
+    rows = db.exec(
+        select(Booking.session_id, func.count())
+        .where(col(Booking.session_id).in_(session_ids), Booking.status == BookingStatus.waitlisted)
+        .group_by(col(Booking.session_id))
+    ).all()
+    return dict(rows)
+
+
+def _lock_session(db: Session, session_id: int) -> OfferSession:
+    """Begin the transaction and take the session's lock (see the module's docstring)."""
+    begin_write(db)
+    if db.get_bind().dialect.name == "postgresql":
+        db.exec(text("SET LOCAL lock_timeout = '3s'"))
+    try:
+        session = db.exec(select(OfferSession).where(OfferSession.id == session_id).with_for_update()).first()
+    except OperationalError as error:
+        db.rollback()
+        if "lock" in str(error).lower() or "busy" in str(error).lower():
+            raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
+        raise
+    if session is None:
+        raise NotFound(_("No such session."))
+    return session
+
+
+def _log(
+    db: Session, booking: Booking, actor: User | None, from_status: BookingStatus | None, to: BookingStatus, now: datetime, reason: str = ""
+) -> None:
+    db.add(BookingEvent(booking_id=booking.id, actor_id=actor.id if actor else None, from_status=from_status, to_status=to, reason=reason, at=now))
+
+
+def _set_status(db: Session, booking: Booking, actor: User | None, to: BookingStatus, now: datetime, reason: str = "") -> None:
+    _log(db, booking, actor, booking.status, to, now, reason)
+    booking.status = to
+    booking.updated_at = now
+    db.add(booking)
+
+
+def _fits(session: OfferSession, held_now: tuple[int, int], pupils: int) -> bool:
+    held_pupils, held_classes = held_now
+    if held_pupils + pupils > session.capacity_pupils:
+        return False
+    return session.capacity_classes is None or held_classes + 1 <= session.capacity_classes
+
+
+def _request_hash(data: BookingIn) -> str:
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+
+
+def _replay(db: Session, teacher: User, key: str, request_hash: str) -> Booking | None:
+    existing = db.exec(select(Booking).where(Booking.teacher_id == teacher.id, Booking.idempotency_key == key)).first()
+    if existing is not None and existing.request_hash != request_hash:
+        raise Conflict(_("This request key was already used for a different booking."))
+    return existing
+
+
+def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, idempotency_key: str | None = None) -> Booking:
+    """Book a class into a session: confirmed, pending approval, or (when asked) waitlisted."""
+    if teacher.role != Role.teacher or teacher.organisation_id is None:
+        raise Forbidden(_("Only teachers can book."))
+    request_hash = _request_hash(data)
+    if idempotency_key and (existing := _replay(db, teacher, idempotency_key, request_hash)):
+        return existing
+
+    session = _lock_session(db, data.session_id)
+    if idempotency_key and (existing := _replay(db, teacher, idempotency_key, request_hash)):
+        db.rollback()  # a twin request booked while we waited for the lock
+        db.refresh(existing)
+        return existing
+    offer = db.get(Offer, session.offer_id)
+    if offer is None or offer.status != OfferStatus.published:
+        raise NotFound(_("No such session."))
+    if session.cancelled_at is not None:
+        raise Conflict(_("The date is cancelled."))
+    if session.starts_at <= now:
+        raise Conflict(_("The date has already begun."))
+    if session.booking_deadline and session.booking_deadline < now:
+        raise Conflict(_("The booking deadline has passed."))
+    if not offer.grade_min <= data.grade <= offer.grade_max:
+        raise InvalidInput(_("The activity is not for this grade."), field="grade")
+    if offer.max_pupils and data.pupils > offer.max_pupils:
+        raise InvalidInput(_("At most %(num)d pupils per booking.") % {"num": offer.max_pupils}, field="pupils")
+    if offer.min_pupils and data.pupils < offer.min_pupils:
+        raise InvalidInput(_("At least %(num)d pupils per booking.") % {"num": offer.min_pupils}, field="pupils")
+    if offer.girls_only and data.girls is not None and data.girls != data.pupils:
+        raise InvalidInput(_("This activity is for girls only."), field="girls")
+    _check_class_is_free(db, teacher, data, session, now)
+
+    queue = waiting(db, [session.id]).get(session.id, 0)
+    fits = _fits(session, held(db, [session.id], now=now).get(session.id, (0, 0)), data.pupils)
+    if fits and not queue:  # nobody may jump the waiting list
+        status = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
+    elif data.waitlist:
+        status = BookingStatus.waitlisted
+    else:
+        raise SessionFull(_("There are not enough free places. You can join the waiting list."))
+
+    booking = Booking(
+        **data.model_dump(exclude={"waitlist"}),
+        school_id=teacher.organisation_id,
+        teacher_id=teacher.id,
+        status=status,
+        hold_until=min(now + APPROVAL_TIME, session.starts_at) if status == BookingStatus.pending else None,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(booking)
+    try:
+        db.flush()
+        _log(db, booking, teacher, None, status, now)
+        db.commit()
+    except IntegrityError:
+        # The same key arrived twice at once: the other request booked; answer with its result.
+        db.rollback()
+        if idempotency_key and (existing := _replay(db, teacher, idempotency_key, request_hash)):
+            db.refresh(existing)
+            return existing
+        raise
+    db.refresh(booking)
+    return booking
+
+
+def _check_class_is_free(db: Session, teacher: User, data: BookingIn, session: OfferSession, now: datetime) -> None:
+    """One class is never booked into two overlapping activities."""
+    clash = db.exec(
+        select(Booking.id)
+        .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
+        .where(
+            Booking.school_id == teacher.organisation_id,
+            func.lower(Booking.class_name) == data.class_name.strip().lower(),
+            col(Booking.status).in_(ACTIVE),
+            col(OfferSession.cancelled_at).is_(None),
+            OfferSession.starts_at < session.ends_at,
+            OfferSession.ends_at > session.starts_at,
+        )
+    ).first()
+    if clash is not None:
+        raise Conflict(_("The class %(name)s is already booked for another activity at that time.") % {"name": data.class_name})
+
+
+# --- who may see and change a booking -----------------------------------------------------------
+
+
+def _can_see(db: Session, actor: User, booking: Booking) -> bool:
+    if actor.role == Role.admin:
+        return True
+    if actor.role == Role.teacher:
+        return booking.school_id == actor.organisation_id
+    if actor.role == Role.provider:
+        session = db.get(OfferSession, booking.session_id)
+        offer = db.get(Offer, session.offer_id) if session else None
+        return offer is not None and offer.provider_id == actor.organisation_id
+    if actor.role == Role.coordinator:
+        if actor.municipality is None:
+            return True
+        school = db.get(Organisation, booking.school_id)
+        return school is not None and school.municipality == actor.municipality
+    return False
+
+
+def get_booking(db: Session, actor: User, booking_id: int) -> Booking:
+    booking = db.get(Booking, booking_id)
+    if booking is None or not _can_see(db, actor, booking):
+        raise NotFound(_("No such booking."))
+    return booking
+
+
+def list_bookings(
+    db: Session, actor: User, *, status: BookingStatus | None = None, session_id: int | None = None, limit: int = 50, offset: int = 0
+) -> tuple[Sequence[Booking], int]:
+    query = select(Booking)
+    if actor.role == Role.teacher:
+        query = query.where(Booking.school_id == actor.organisation_id)
+    elif actor.role == Role.provider:
+        own_sessions = select(OfferSession.id).join(Offer, col(Offer.id) == col(OfferSession.offer_id)).where(Offer.provider_id == actor.organisation_id)
+        query = query.where(col(Booking.session_id).in_(own_sessions))
+    elif actor.role == Role.coordinator and actor.municipality:
+        schools = select(Organisation.id).where(Organisation.municipality == actor.municipality)
+        query = query.where(col(Booking.school_id).in_(schools))
+    elif actor.role not in (Role.coordinator, Role.admin):
+        raise Forbidden(_("You cannot see bookings."))
+    if status:
+        query = query.where(Booking.status == status)
+    if session_id:
+        query = query.where(Booking.session_id == session_id)
+    total = db.exec(select(func.count()).select_from(query.subquery())).one()
+    items = db.exec(query.order_by(col(Booking.created_at), col(Booking.id)).limit(limit).offset(offset)).all()
+    return items, total
+
+
+def waitlist_position(db: Session, booking: Booking) -> int | None:
+    if booking.status != BookingStatus.waitlisted:
+        return None
+    ahead = db.exec(
+        select(func.count()).where(
+            Booking.session_id == booking.session_id,
+            Booking.status == BookingStatus.waitlisted,
+            or_(col(Booking.created_at) < booking.created_at, and_(col(Booking.created_at) == booking.created_at, col(Booking.id) < booking.id)),
+        )
+    ).one()
+    return ahead + 1
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+def _locked_booking(db: Session, actor: User, booking_id: int) -> tuple[Booking, OfferSession]:
+    booking = get_booking(db, actor, booking_id)
+    session = _lock_session(db, booking.session_id)
+    db.refresh(booking)  # re-read under the lock
+    return booking, session
+
+
+def _may_decide(db: Session, actor: User, booking: Booking) -> bool:
+    return actor.role in (Role.coordinator, Role.admin) and _can_see(db, actor, booking)
+
+
+def approve_booking(db: Session, actor: User, booking_id: int, *, now: datetime) -> Booking:
+    booking, _session = _locked_booking(db, actor, booking_id)
+    if not _may_decide(db, actor, booking):
+        raise Forbidden(_("Only coordinators can approve bookings."))
+    if booking.status != BookingStatus.pending:
+        raise Conflict(_("Only a booking that awaits approval can be approved."))
+    if booking.hold_until and booking.hold_until <= now:
+        raise Conflict(_("The booking waited too long and has expired."))
+    _set_status(db, booking, actor, BookingStatus.confirmed, now)
+    booking.hold_until = None
+    db.commit()
+    db.refresh(booking)
+    return booking
+
+
+def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
+    booking, session = _locked_booking(db, actor, booking_id)
+    offer = db.get(Offer, session.offer_id)
+    own_provider = actor.role == Role.provider and offer is not None and offer.provider_id == actor.organisation_id
+    if not (_may_decide(db, actor, booking) or own_provider):
+        raise Forbidden(_("Only coordinators and the provider can decline bookings."))
+    if booking.status not in (BookingStatus.pending, BookingStatus.waitlisted):
+        raise Conflict(_("Only a booking that awaits approval or waits for a place can be declined."))
+    _set_status(db, booking, actor, BookingStatus.declined, now, reason)
+    booking.reason = reason
+    promote_waiting_list(db, session, offer, now=now)
+    db.commit()
+    db.refresh(booking)
+    return booking
+
+
+def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
+    """Cancel and, in the same transaction, give the freed seats to the waiting list."""
+    booking, session = _locked_booking(db, actor, booking_id)
+    offer = db.get(Offer, session.offer_id)
+    if actor.role == Role.mentor:
+        raise Forbidden(_("You cannot cancel this booking."))
+    if booking.status not in ACTIVE:
+        raise Conflict(_("The booking is no longer active."))
+    if actor.role == Role.teacher:
+        deadline = _weekdays_before(session.starts_at, offer.cancellation_weekdays)
+        if now > deadline:
+            if not reason.strip():
+                raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
+            booking.late_cancellation = True
+    _set_status(db, booking, actor, BookingStatus.cancelled, now, reason)
+    booking.reason = reason
+    promote_waiting_list(db, session, offer, now=now)
+    db.commit()
+    db.refresh(booking)
+    return booking
+
+
+def _weekdays_before(moment: datetime, weekdays: int) -> datetime:
+    day = moment
+    while weekdays > 0:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            weekdays -= 1
+    return day
+
+
+def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, now: datetime) -> list[Booking]:
+    """Give free places to waiting classes in order; a later class that fits may pass one that
+    does not. Runs inside the caller's locked transaction."""
+    db.flush()
+    promoted = []
+    queue = db.exec(
+        select(Booking)
+        .where(Booking.session_id == session.id, Booking.status == BookingStatus.waitlisted)
+        .order_by(col(Booking.created_at), col(Booking.id))
+    ).all()
+    for booking in queue:
+        if not _fits(session, held(db, [session.id], now=now).get(session.id, (0, 0)), booking.pupils):
+            continue
+        to = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
+        _set_status(db, booking, None, to, now, "promoted from the waiting list")
+        booking.hold_until = min(now + APPROVAL_TIME, session.starts_at) if to == BookingStatus.pending else None
+        db.flush()
+        promoted.append(booking)
+    return promoted

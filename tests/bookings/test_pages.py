@@ -1,0 +1,69 @@
+"""Booking through the pages, as a teacher and a coordinator use them without JavaScript."""
+
+import re
+from datetime import timedelta
+
+from sqlmodel import select
+
+from app.bookings.models import Booking, BookingStatus
+from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
+from app.db import utcnow
+from tests.factories import csrf, log_in, make_provider, make_school, make_user, post_form
+
+
+def published_session(db, capacity=30):
+    provider = make_provider(db)
+    offer = Offer(provider_id=provider.id, type=OfferType.course, status=OfferStatus.published, title="Vandets kredsløb",
+                  grade_min=4, grade_max=9, municipality="Aarhus")
+    db.add(offer)
+    db.flush()
+    starts = utcnow() + timedelta(days=40)
+    session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=capacity)
+    db.add(session)
+    db.commit()
+    return offer, session
+
+
+def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings):
+    offer, session = published_session(db)
+    teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    log_in(client, db, teacher, settings)
+    offer_page = client.get(f"/offers/{offer.id}").text
+    assert f"/sessions/{session.id}/book" in offer_page and "30 af 30" in offer_page
+
+    form = client.get(f"/sessions/{session.id}/book").text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    too_many = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "31", "adults": "1", "idempotency_key": key})
+    assert too_many.status_code == 422 and "venteliste" in too_many.text.lower()
+    girls = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "20", "girls": "21", "adults": "1", "idempotency_key": key})
+    assert girls.status_code == 422
+    booked = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "20", "girls": "11", "adults": "2", "idempotency_key": key})
+    assert booked.status_code == 303
+    again = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "20", "girls": "11", "adults": "2", "idempotency_key": key})
+    assert again.status_code == 303  # a second click books nothing more
+    (booking,) = db.exec(select(Booking).where(Booking.school_id == teacher.organisation_id)).all()
+    assert booking.status == BookingStatus.pending
+    assert "Vandets kredsløb" in client.get("/bookings").text
+    assert "10 af 30" in client.get(f"/offers/{offer.id}").text
+
+    coordinator = make_user(db, "coordinator", municipality="Aarhus")
+    log_in(client, db, coordinator, settings)
+    queue = client.get("/bookings").text
+    assert "6.a" in queue
+    assert post_form(client, "/bookings/approve", {"booking_ids": [str(booking.id)]}).status_code == 303
+    db.refresh(booking)
+    assert booking.status == BookingStatus.confirmed
+
+    log_in(client, db, teacher, settings)
+    assert post_form(client, f"/bookings/{booking.id}/cancel", {"reason": ""}).status_code == 303
+    db.refresh(booking)
+    assert booking.status == BookingStatus.cancelled
+
+
+def test_booking_forms_are_only_for_teachers(client, db, settings):
+    _offer, session = published_session(db)
+    log_in(client, db, make_user(db, "provider"), settings)
+    assert client.get(f"/sessions/{session.id}/book").status_code == 403
+    client.cookies.clear()
+    csrf(client)
+    assert client.get(f"/sessions/{session.id}/book").status_code == 303
