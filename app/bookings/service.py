@@ -365,3 +365,19 @@ def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, no
         db.flush()
         promoted.append(booking)
     return promoted
+
+
+def cancel_session_bookings(db: Session, actor: User, session_id: int, *, now: datetime) -> list[Booking]:
+    """The provider cancels a date: the date closes and every active booking in it is cancelled,
+    under the session's lock so that no booking slips in meanwhile. Returns the cancelled ones."""
+    session = _lock_session(db, session_id)
+    if session.cancelled_at is None:
+        session.cancelled_at = now
+        db.add(session)
+    cancelled = db.exec(
+        select(Booking).where(Booking.session_id == session.id, col(Booking.status).in_(ACTIVE))
+    ).all()
+    for booking in cancelled:
+        _set_status(db, booking, actor, BookingStatus.cancelled, now, "the provider cancelled the date")
+    db.commit()
+    return list(cancelled)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking
-from app.bookings.service import holds_seats
+from app.bookings.service import cancel_session_bookings, holds_seats
 from app.catalogue.models import (
     Offer,
     OfferFormat,
@@ -376,13 +376,10 @@ def own_session(db: Session, actor: User, session_id: int) -> tuple[OfferSession
     return session, offer
 
 
-def cancel_session(db: Session, actor: User, session_id: int, *, now: datetime) -> OfferSession:
-    session, _offer = own_session(db, actor, session_id)
-    if session.cancelled_at is None:
-        session.cancelled_at = now
-        db.add(session)
-        db.commit()
-    return session
+def cancel_session(db: Session, actor: User, session_id: int, *, now: datetime) -> list[Booking]:
+    """Cancel one date and every booking in it; returns the bookings, whose teachers must be told."""
+    own_session(db, actor, session_id)
+    return cancel_session_bookings(db, actor, session_id, now=now)
 
 
 def visible_session(db: Session, viewer: User | None, session_id: int) -> OfferSession:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from app.accounts.models import Organisation
 from app.bookings.models import Booking, BookingStatus
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.db import utcnow
@@ -67,3 +68,21 @@ def test_booking_forms_are_only_for_teachers(client, db, settings):
     client.cookies.clear()
     csrf(client)
     assert client.get(f"/sessions/{session.id}/book").status_code == 303
+
+
+def test_provider_cancels_a_date_and_the_booked_teacher_is_told(client, db, settings, mailbox):
+    offer, session = published_session(db)
+    teacher = make_user(db, "teacher", organisation=make_school(db))
+    log_in(client, db, teacher, settings)
+    form = client.get(f"/sessions/{session.id}/book").text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    post_form(client, f"/sessions/{session.id}/book", {"class_name": "5.a", "grade": "5", "pupils": "10", "adults": "1", "idempotency_key": key})
+
+    provider = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    log_in(client, db, provider, settings)
+    assert post_form(client, f"/provider/sessions/{session.id}/cancel").status_code == 303
+    (booking,) = db.exec(select(Booking).where(Booking.session_id == session.id)).all()
+    db.refresh(booking)
+    assert booking.status == BookingStatus.cancelled
+    (message,) = mailbox.to(teacher.email)
+    assert "Vandets kredsløb" in message["Subject"] and "5.a" in message.get_content()

@@ -137,3 +137,26 @@ def test_catalogue_filters_work_without_javascript(browser, live_server):
         expect(page.locator(".result-count")).to_be_visible()
     finally:
         context.close()
+
+
+def test_teacher_books_a_class_and_a_coordinator_approves(page):
+    log_in(page, demo.ACCOUNTS["teacher"])
+    page.goto("/catalogue?type=course&free=1")
+    page.locator(".offer-card h2 a").first.click()
+    page.locator("a[href$='/book']").first.click()
+    assert_accessible(page)
+    page.locator("#class_name").fill("7.c")
+    page.locator("#pupils").fill("18")
+    page.locator("#girls").fill("9")
+    page.locator("form[action$='/book'] button[type=submit]").click()
+    expect(page.locator(".notice")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("7.c")
+    assert_accessible(page)
+    page.get_by_role("button", name="Log ud").click()
+
+    log_in(page, demo.ACCOUNTS["coordinator"])
+    page.goto("/bookings")
+    row = page.locator("tr", has_text="7.c")
+    row.get_by_role("button", name=re.compile("Godkend")).click()
+    expect(page.locator(".notice")).to_be_visible()
+    assert_accessible(page)
