@@ -22,6 +22,14 @@ from app.db import get_db, make_engine
 from app.main import create_app
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# Under pytest-xdist each worker gets databases of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database(url: str, name: str | None = None) -> str:
+    """A PostgreSQL URL naming this worker's own database (optionally a differently named one)."""
+    base, database = url.rsplit("/", 1)
+    return f"{base}/{name or database}{'_' + WORKER if WORKER else ''}"
 
 
 def free_port() -> int:
@@ -61,7 +69,7 @@ def fresh_database(url_or_path: str) -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     if TEST_DATABASE_URL:
-        return fresh_database(TEST_DATABASE_URL)
+        return fresh_database(worker_database(TEST_DATABASE_URL))
     return fresh_database(str(tmp_path_factory.mktemp("db") / "test.db"))
 
 
@@ -114,8 +122,8 @@ def mailbox(smtp_server) -> Mailbox:
     return box
 
 
-@pytest.fixture
-def settings(database_url, smtp_server) -> Settings:
+@pytest.fixture(scope="session")
+def test_settings(database_url, smtp_server) -> Settings:
     controller, _box = smtp_server
     return Settings(
         environment="test",
@@ -127,10 +135,23 @@ def settings(database_url, smtp_server) -> Settings:
 
 
 @pytest.fixture
-def app(settings, db):
-    application = create_app(settings)
-    application.dependency_overrides[get_db] = lambda: db
-    return application
+def settings(test_settings) -> Settings:
+    return test_settings
+
+
+@pytest.fixture(scope="session")
+def shared_app(test_settings):
+    # Building the app takes tens of milliseconds: once per run, not once per test.
+    return create_app(test_settings)
+
+
+@pytest.fixture
+def app(shared_app, settings, db):
+    shared_app.state.settings = settings
+    shared_app.dependency_overrides[get_db] = lambda: db
+    yield shared_app
+    shared_app.dependency_overrides.clear()
+    shared_app.state.settings = settings
 
 
 @pytest.fixture

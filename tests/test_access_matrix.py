@@ -11,8 +11,8 @@ from starlette.routing import Mount
 
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
-from app.calendar import service as calendar_service
 from app.bookings.models import Booking, BookingStatus
+from app.calendar import service as calendar_service
 from app.catalogue.models import (
     AvailabilityWindow,
     Offer,

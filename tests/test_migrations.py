@@ -7,12 +7,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from app.db import make_engine
-from tests.conftest import alembic_config, fresh_database
+from tests.conftest import alembic_config, fresh_database, worker_database
 
 
 def scratch_database(tmp_path) -> str:
     if os.environ.get("TEST_DATABASE_URL"):
-        return os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/stem_test_migrations"
+        return worker_database(os.environ["TEST_DATABASE_URL"], "stem_test_migrations")
     return str(tmp_path / "migrations.db")
 
 

@@ -21,7 +21,7 @@ from app.bookings.models import Booking
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import Settings
 from app.db import make_engine, utcnow
-from tests.conftest import TEST_DATABASE_URL, free_port, fresh_database
+from tests.conftest import TEST_DATABASE_URL, free_port, fresh_database, worker_database
 from tests.factories import make_provider, make_school, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ TEACHERS = 40
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     if TEST_DATABASE_URL:
-        url = fresh_database(TEST_DATABASE_URL.rsplit("/", 1)[0] + "/stem_test_live")
+        url = fresh_database(worker_database(TEST_DATABASE_URL, "stem_test_live"))
     else:
         url = fresh_database(str(tmp_path_factory.mktemp("live") / "live.db"))
     engine = make_engine(url)
