@@ -182,6 +182,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/provider/offers/{offer_id}/availability"): OWN_OFFER,
     ("POST", "/provider/availability/{window_id}/delete"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/travel-areas"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/resources"): OWN_OFFER,
 }
 
 

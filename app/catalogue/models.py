@@ -256,6 +256,15 @@ class SessionResource(SQLModel, table=True):
     )
 
 
+class OfferResource(SQLModel, table=True):
+    """A resource an on-request offer uses on every visit (e.g. the expert who goes)."""
+
+    __tablename__ = "offer_resources"
+
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True))
+    resource_id: int = Field(sa_column=Column(Integer, ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True))
+
+
 class AvailabilityWindow(SQLModel, table=True):
     """When an on-request offer's expert can visit: a weekday and hours, within a period."""
 

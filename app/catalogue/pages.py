@@ -321,6 +321,7 @@ def _sessions_page(
             "session_resources": resources.resources_by_session(db, [s.id for s in sessions]),
             "resources": resources.list_resources(db, request.state.user),
             "windows": windows,
+            "offer_resources": [r.id for r in resources.offer_resources(db, offer.id)],
             "travel_areas": travel_areas,
             "notice": notice,
             "errors": errors or {},
@@ -673,4 +674,12 @@ def set_travel_areas(
 ) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     resources.set_travel_areas(db, user, offer.id, as_list(form.get("municipalities")))
+    return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
+
+
+@router.post("/provider/offers/{offer_id}/resources")
+def set_offer_resources(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId) -> Response:
+    offer = catalogue.own_offer(db, user, offer_id)
+    ids = [n for raw in as_list(form.get("resource_ids")) if (n := _int_or_none(raw, 1, 2**31 - 1))]
+    resources.set_offer_resources(db, user, offer.id, ids)
     return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")

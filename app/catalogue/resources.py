@@ -12,6 +12,7 @@ from app.accounts.models import Role, User
 from app.catalogue.models import (
     AvailabilityWindow,
     Offer,
+    OfferResource,
     OfferSession,
     OfferTravelArea,
     Resource,
@@ -181,4 +182,27 @@ def set_travel_areas(db: Session, actor: User, offer_id: int, municipalities: li
     db.add_all(
         [OfferTravelArea(offer_id=offer.id, municipality=m) for m in sorted(set(municipalities))]
     )
+    db.commit()
+
+
+def offer_resources(db: Session, offer_id: int) -> Sequence[Resource]:
+    return db.exec(
+        select(Resource)
+        .join(OfferResource, col(OfferResource.resource_id) == col(Resource.id))
+        .where(OfferResource.offer_id == offer_id)
+        .order_by(col(Resource.name))
+    ).all()
+
+
+def set_offer_resources(db: Session, actor: User, offer_id: int, resource_ids: list[int]) -> None:
+    """The resources every visit of an on-request offer uses; their clashes are checked when a
+    visit is booked."""
+    offer = own_offer(db, actor, offer_id)
+    if not offer.on_request:
+        raise InvalidInput(_("Only book-an-expert offers have resources of their own; add them to the dates."), field="resource_ids")
+    own = {r.id for r in list_resources(db, actor)}
+    if not set(resource_ids) <= own:
+        raise NotFound(_("No such resource."))
+    db.exec(delete(OfferResource).where(col(OfferResource.offer_id) == offer.id))
+    db.add_all([OfferResource(offer_id=offer.id, resource_id=r) for r in sorted(set(resource_ids))])
     db.commit()

@@ -124,3 +124,7 @@ def weekday_name(number: int) -> str:
 def weekday_choices() -> list[tuple[str, str]]:
     """The school weekdays, Monday to Friday, for a select box or checkboxes."""
     return [(str(n), weekday_name(n)) for n in range(5)]
+
+
+def resource_choices(resources) -> list[tuple[int, str]]:
+    return [(r.id, f"{r.name} ({label(r.kind)})") for r in resources]

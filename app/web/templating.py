@@ -11,7 +11,16 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from app import i18n
 from app.geography import MUNICIPALITY_NAMES
 from app.web.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, set_csrf_cookie
-from app.web.labels import choices, grade, grade_range, label, notice, weekday_choices, weekday_name
+from app.web.labels import (
+    choices,
+    grade,
+    grade_range,
+    label,
+    notice,
+    resource_choices,
+    weekday_choices,
+    weekday_name,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -37,6 +46,7 @@ templates.env.globals.update(
     grade_range=grade_range,
     weekday_name=weekday_name,
     weekday_choices=weekday_choices,
+    resource_choices=resource_choices,
     notice_text=notice,
 )
 

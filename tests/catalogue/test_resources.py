@@ -157,3 +157,18 @@ def test_concurrent_attachments_of_one_resource_let_only_one_win(engine):
             ):
                 db.delete(db.get(model, model_id))
                 db.commit()
+
+
+def test_an_expert_offer_names_who_goes_on_its_visits(db):
+    provider = make_user(db, "provider")
+    expert = catalogue.create_offer(db, provider, OfferCreate(type="expert", title="Ingeniør"), now=NOW)
+    course = catalogue.create_offer(db, provider, OfferCreate(type="course", title="Kursus"), now=NOW)
+    anna = resources.create_resource(db, provider, name="Anna, ingeniør", kind=ResourceKind.person)
+    resources.set_offer_resources(db, provider, expert.id, [anna.id, anna.id])
+    assert [r.name for r in resources.offer_resources(db, expert.id)] == ["Anna, ingeniør"]
+    with pytest.raises(InvalidInput):
+        resources.set_offer_resources(db, provider, course.id, [anna.id])
+    stranger = make_user(db, "provider")
+    foreign = resources.create_resource(db, stranger, name="Fremmed", kind=ResourceKind.person)
+    with pytest.raises(NotFound):
+        resources.set_offer_resources(db, provider, expert.id, [foreign.id])
