@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, text
+from sqlalchemy import and_, case, func, or_, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -114,49 +114,58 @@ def _request_hash(data: BookingIn) -> str:
     return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
 
 
-def _replay(db: Session, teacher: User, key: str, request_hash: str) -> Booking | None:
-    existing = db.exec(select(Booking).where(Booking.teacher_id == teacher.id, Booking.idempotency_key == key)).first()
+def _replay(db: Session, teacher_id: int, key: str, request_hash: str) -> Booking | None:
+    existing = db.exec(select(Booking).where(Booking.teacher_id == teacher_id, Booking.idempotency_key == key)).first()
     if existing is not None and existing.request_hash != request_hash:
         raise Conflict(_("This request key was already used for a different booking."))
     return existing
 
 
 def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, idempotency_key: str | None = None) -> Booking:
-    """Book a class into a session: confirmed, pending approval, or (when asked) waitlisted."""
+    """Book a class into a session: confirmed, pending approval, or (when asked) waitlisted.
+
+    What does not change while others book (the offer's rules) is checked before the lock; under
+    the lock only what must be: the session's state, the class's other bookings, the seats."""
     if teacher.role != Role.teacher or teacher.organisation_id is None:
         raise Forbidden(_("Only teachers can book."))
+    teacher_id, school_id = teacher.id, teacher.organisation_id
     request_hash = _request_hash(data)
-    if idempotency_key and (existing := _replay(db, teacher, idempotency_key, request_hash)):
+    if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
         return existing
+    found = db.exec(
+        select(OfferSession, Offer).join(Offer, col(Offer.id) == col(OfferSession.offer_id)).where(OfferSession.id == data.session_id)
+    ).first()
+    if found is None or found[1].status != OfferStatus.published:
+        raise NotFound(_("No such session."))
+    offer = found[1]
+    _check_offer_rules(offer, data)
+    requires_approval = offer.requires_approval
 
     session = _lock_session(db, data.session_id)
-    if idempotency_key and (existing := _replay(db, teacher, idempotency_key, request_hash)):
+    if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
         db.rollback()  # a twin request booked while we waited for the lock
         db.refresh(existing)
         return existing
-    offer = db.get(Offer, session.offer_id)
-    if offer is None or offer.status != OfferStatus.published:
-        raise NotFound(_("No such session."))
     if session.cancelled_at is not None:
         raise Conflict(_("The date is cancelled."))
     if session.starts_at <= now:
         raise Conflict(_("The date has already begun."))
     if session.booking_deadline and session.booking_deadline < now:
         raise Conflict(_("The booking deadline has passed."))
-    if not offer.grade_min <= data.grade <= offer.grade_max:
-        raise InvalidInput(_("The activity is not for this grade."), field="grade")
-    if offer.max_pupils and data.pupils > offer.max_pupils:
-        raise InvalidInput(_("At most %(num)d pupils per booking.") % {"num": offer.max_pupils}, field="pupils")
-    if offer.min_pupils and data.pupils < offer.min_pupils:
-        raise InvalidInput(_("At least %(num)d pupils per booking.") % {"num": offer.min_pupils}, field="pupils")
-    if offer.girls_only and data.girls is not None and data.girls != data.pupils:
-        raise InvalidInput(_("This activity is for girls only."), field="girls")
-    _check_class_is_free(db, teacher, data, session, now)
+    # The school's lock (always taken after a session's) keeps one class out of two overlapping
+    # activities even when both are booked at the same moment.
+    db.exec(select(Organisation.id).where(Organisation.id == school_id).with_for_update())
+    _check_class_is_free(db, school_id, data, session)
 
-    queue = waiting(db, [session.id]).get(session.id, 0)
-    fits = _fits(session, held(db, [session.id], now=now).get(session.id, (0, 0)), data.pupils)
-    if fits and not queue:  # nobody may jump the waiting list
-        status = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
+    held_pupils, held_classes, queue = db.exec(
+        select(
+            func.coalesce(func.sum(case((holds_seats(now), Booking.pupils), else_=0)), 0),
+            func.count(case((holds_seats(now), 1))),
+            func.count(case((col(Booking.status) == BookingStatus.waitlisted, 1))),
+        ).where(Booking.session_id == session.id)
+    ).one()
+    if _fits(session, (held_pupils, held_classes), data.pupils) and not queue:  # nobody jumps the queue
+        status = BookingStatus.pending if requires_approval else BookingStatus.confirmed
     elif data.waitlist:
         status = BookingStatus.waitlisted
     else:
@@ -164,8 +173,8 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
 
     booking = Booking(
         **data.model_dump(exclude={"waitlist"}),
-        school_id=teacher.organisation_id,
-        teacher_id=teacher.id,
+        school_id=school_id,
+        teacher_id=teacher_id,
         status=status,
         hold_until=min(now + APPROVAL_TIME, session.starts_at) if status == BookingStatus.pending else None,
         idempotency_key=idempotency_key,
@@ -176,26 +185,36 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     db.add(booking)
     try:
         db.flush()
-        _log(db, booking, teacher, None, status, now)
+        db.add(BookingEvent(booking_id=booking.id, actor_id=teacher_id, to_status=status, at=now))
         db.commit()
     except IntegrityError:
         # The same key arrived twice at once: the other request booked; answer with its result.
         db.rollback()
-        if idempotency_key and (existing := _replay(db, teacher, idempotency_key, request_hash)):
+        if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
             db.refresh(existing)
             return existing
         raise
-    db.refresh(booking)
     return booking
 
 
-def _check_class_is_free(db: Session, teacher: User, data: BookingIn, session: OfferSession, now: datetime) -> None:
+def _check_offer_rules(offer: Offer, data: BookingIn) -> None:
+    if not offer.grade_min <= data.grade <= offer.grade_max:
+        raise InvalidInput(_("The activity is not for this grade."), field="grade")
+    if offer.max_pupils and data.pupils > offer.max_pupils:
+        raise InvalidInput(_("At most %(num)d pupils per booking.") % {"num": offer.max_pupils}, field="pupils")
+    if offer.min_pupils and data.pupils < offer.min_pupils:
+        raise InvalidInput(_("At least %(num)d pupils per booking.") % {"num": offer.min_pupils}, field="pupils")
+    if offer.girls_only and data.girls is not None and data.girls != data.pupils:
+        raise InvalidInput(_("This activity is for girls only."), field="girls")
+
+
+def _check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:
     """One class is never booked into two overlapping activities."""
     clash = db.exec(
         select(Booking.id)
         .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
         .where(
-            Booking.school_id == teacher.organisation_id,
+            Booking.school_id == school_id,
             func.lower(Booking.class_name) == data.class_name.strip().lower(),
             col(Booking.status).in_(ACTIVE),
             col(OfferSession.cancelled_at).is_(None),

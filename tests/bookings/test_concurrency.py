@@ -38,8 +38,20 @@ def live(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -59,23 +71,43 @@ def live(tmp_path_factory):
         engine.dispose()
 
 
-def popular_session(engine, *, capacity: int, requires_approval: bool = False) -> tuple[int, list[str]]:
+def popular_session(
+    engine, *, capacity: int, requires_approval: bool = False
+) -> tuple[int, list[str]]:
     """A published session and bearer tokens of TEACHERS teachers, each at their own school."""
     settings = Settings(environment="test")
     with Session(engine) as db:
         provider = make_provider(db)
-        offer = Offer(provider_id=provider.id, type=OfferType.girls_day, status=OfferStatus.published, title="Girls Day",
-                      grade_min=0, grade_max=13, municipality="Aarhus", requires_approval=requires_approval, girls_only=True)
+        offer = Offer(
+            provider_id=provider.id,
+            type=OfferType.girls_day,
+            status=OfferStatus.published,
+            title="Girls Day",
+            grade_min=0,
+            grade_max=13,
+            municipality="Aarhus",
+            requires_approval=requires_approval,
+            girls_only=True,
+        )
         db.add(offer)
         db.flush()
         starts = utcnow() + timedelta(days=60)
-        session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=4), capacity_pupils=capacity)
+        session = OfferSession(
+            offer_id=offer.id,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=4),
+            capacity_pupils=capacity,
+        )
         db.add(session)
         db.commit()
         tokens = []
         for _ in range(TEACHERS):
             teacher = make_user(db, "teacher", organisation=make_school(db))
-            tokens.append(accounts.start_session(db, teacher, kind=SessionKind.api, now=utcnow(), settings=settings))
+            tokens.append(
+                accounts.start_session(
+                    db, teacher, kind=SessionKind.api, now=utcnow(), settings=settings
+                )
+            )
         return session.id, tokens
 
 
@@ -97,7 +129,12 @@ def test_a_flash_crowd_never_overbooks(live):
     body = {"session_id": session_id, "class_name": "8.x", "grade": 8, "pupils": 24, "girls": 24}
 
     def booking(token):
-        return lambda: httpx.post(f"{base}/api/v1/bookings", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return lambda: httpx.post(
+            f"{base}/api/v1/bookings",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
 
     answers = all_at_once([booking(t) for t in tokens])
     codes = sorted(r.status_code for r in answers)
@@ -106,7 +143,10 @@ def test_a_flash_crowd_never_overbooks(live):
     session = httpx.get(f"{base}/api/v1/sessions/{session_id}").json()
     assert session["held_pupils"] == 96 <= session["capacity_pupils"]
     with Session(engine) as db:
-        assert sum(b.pupils for b in db.exec(select(Booking).where(Booking.session_id == session_id))) == 96
+        assert (
+            sum(b.pupils for b in db.exec(select(Booking).where(Booking.session_id == session_id)))
+            == 96
+        )
 
 
 def test_a_double_click_books_once(live):
@@ -114,10 +154,14 @@ def test_a_double_click_books_once(live):
     session_id, tokens = popular_session(engine, capacity=500)
     headers = {"Authorization": f"Bearer {tokens[0]}", "Idempotency-Key": "double-click-1"}
     body = {"session_id": session_id, "class_name": "6.a", "grade": 6, "pupils": 20, "girls": 20}
-    answers = all_at_once([lambda: httpx.post(f"{base}/api/v1/bookings", json=body, headers=headers, timeout=30)] * 10)
+    answers = all_at_once(
+        [lambda: httpx.post(f"{base}/api/v1/bookings", json=body, headers=headers, timeout=30)] * 10
+    )
     assert {r.status_code for r in answers} == {201}
     assert len({r.json()["id"] for r in answers}) == 1
-    different = httpx.post(f"{base}/api/v1/bookings", json={**body, "pupils": 21, "girls": 21}, headers=headers)
+    different = httpx.post(
+        f"{base}/api/v1/bookings", json={**body, "pupils": 21, "girls": 21}, headers=headers
+    )
     assert different.status_code == 409
 
 
@@ -127,17 +171,65 @@ def test_cancellations_and_waiting_list_under_load(live):
     base, engine = live
     session_id, tokens = popular_session(engine, capacity=60)
     body = {"session_id": session_id, "class_name": "9.a", "grade": 9, "pupils": 20, "girls": 20}
-    first = [httpx.post(f"{base}/api/v1/bookings", json=body, headers={"Authorization": f"Bearer {t}"}) for t in tokens[:3]]
+    first = [
+        httpx.post(f"{base}/api/v1/bookings", json=body, headers={"Authorization": f"Bearer {t}"})
+        for t in tokens[:3]
+    ]
     assert [r.status_code for r in first] == [201, 201, 201]
 
     def queue(token):
-        return lambda: httpx.post(f"{base}/api/v1/bookings", json={**body, "waitlist": True}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return lambda: httpx.post(
+            f"{base}/api/v1/bookings",
+            json={**body, "waitlist": True},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
 
     def cancel(token, booking_id):
-        return lambda: httpx.post(f"{base}/api/v1/bookings/{booking_id}/cancel", json={"reason": ""}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return lambda: httpx.post(
+            f"{base}/api/v1/bookings/{booking_id}/cancel",
+            json={"reason": ""},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
 
-    answers = all_at_once([queue(t) for t in tokens[3:13]] + [cancel(t, r.json()["id"]) for t, r in zip(tokens[:3], first, strict=True)])
-    assert all(r.status_code in (200, 201) for r in answers), [r.text for r in answers if r.status_code >= 300]
+    answers = all_at_once(
+        [queue(t) for t in tokens[3:13]]
+        + [cancel(t, r.json()["id"]) for t, r in zip(tokens[:3], first, strict=True)]
+    )
+    assert all(r.status_code in (200, 201) for r in answers), [
+        r.text for r in answers if r.status_code >= 300
+    ]
     session = httpx.get(f"{base}/api/v1/sessions/{session_id}").json()
     assert session["held_pupils"] == 60  # the three freed places went to the queue
     assert session["waiting"] == 7
+
+
+def test_one_class_is_never_in_two_overlapping_activities_booked_at_once(live):
+    base, engine = live
+    first_session, tokens = popular_session(engine, capacity=500)
+    with Session(engine) as db:
+        first = db.get(OfferSession, first_session)
+        other = OfferSession(
+            offer_id=first.offer_id,
+            starts_at=first.starts_at + timedelta(hours=1),
+            ends_at=first.ends_at + timedelta(hours=1),
+            capacity_pupils=500,
+        )
+        db.add(other)
+        db.commit()
+        second_session = other.id
+    for trial, token in enumerate(tokens[:5]):
+        body = {"class_name": f"7.{trial}", "grade": 7, "pupils": 20, "girls": 20}
+        answers = all_at_once(
+            [
+                lambda s=s: httpx.post(
+                    f"{base}/api/v1/bookings",
+                    json={**body, "session_id": s},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                for s in (first_session, second_session)
+            ]
+        )
+        assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
