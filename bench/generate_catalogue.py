@@ -1,5 +1,6 @@
 """Region-scale catalogue data for the benchmarks: a fresh, migrated database of providers, offers
-and sessions across Central Denmark Region, the same for the same seed and start day.
+and sessions across Central Denmark Region, with schools and their bookings filling part of the
+sessions; the same for the same seed and start day.
 
     .venv/bin/python bench/generate_catalogue.py --database-url sqlite:////tmp/bench-catalogue.db
     .venv/bin/python bench/generate_catalogue.py \
@@ -25,9 +26,18 @@ import psycopg  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from psycopg import sql  # noqa: E402
+from pydantic_core import PydanticUndefined  # noqa: E402
 from sqlalchemy import Engine, insert, make_url, text  # noqa: E402
 
-from app.accounts.models import Organisation, OrganisationKind, ProviderKind  # noqa: E402
+from app.accounts.models import (  # noqa: E402
+    Organisation,
+    OrganisationKind,
+    ProviderKind,
+    Role,
+    SchoolLevel,
+    User,
+)
+from app.bookings.models import Booking, BookingStatus  # noqa: E402
 from app.catalogue.models import (  # noqa: E402
     Offer,
     OfferFormat,
@@ -176,6 +186,13 @@ COMPANY_WORDS = [
     "Bio",
     "Vind",
 ]
+
+BOOKING_STATUS_WEIGHTS = {
+    BookingStatus.confirmed: 75,
+    BookingStatus.pending: 15,
+    BookingStatus.cancelled: 7,
+    BookingStatus.declined: 3,
+}
 
 BATCH = 10_000
 
@@ -374,6 +391,100 @@ def make_sessions(
     return [{"id": i, **session} for i, session in enumerate(sessions, start=1)]
 
 
+def make_schools(rng: random.Random, count: int, first_id: int, now: datetime):
+    """Schools where the pupils live, each with one teacher who books for it."""
+    names = list(POPULATION)
+    municipalities = names + rng.choices(
+        names, weights=list(POPULATION.values()), k=max(0, count - len(names))
+    )
+    schools, teachers = [], []
+    for i, municipality in enumerate(municipalities[:count]):
+        school_id = first_id + i
+        upper = rng.random() < 0.15
+        schools.append(
+            {
+                "id": school_id,
+                "name": f"{municipality} {'Gymnasium' if upper else 'Skole'} ({school_id})",
+                "kind": OrganisationKind.school,
+                "municipality": municipality,
+                "school_level": SchoolLevel.upper_secondary if upper else SchoolLevel.primary,
+                "provider_kind": None,
+                "address": f"Skolevej {rng.randint(1, 60)}, {municipality}",
+                "created_at": now - timedelta(days=rng.randint(30, 900)),
+            }
+        )
+        teachers.append(
+            {
+                "id": i + 1,
+                "email": f"laerer{school_id}@skole.example.dk",
+                "name": f"Lærer {school_id}",
+                "role": Role.teacher,
+                "organisation_id": school_id,
+                "created_at": now - timedelta(days=rng.randint(1, 300)),
+            }
+        )
+    return schools, teachers
+
+
+def make_bookings(
+    rng: random.Random, share: float, sessions: list[dict], offers: list[dict], teachers, now
+) -> list[dict]:
+    """Classes booked into a share of the open sessions; a quarter of those are booked full, so the
+    free-places filter has sessions to leave out."""
+    grades = {o["id"]: (o["grade_min"], o["grade_max"]) for o in offers}
+    bookings: list[dict] = []
+    for session in sessions:
+        if session["cancelled_at"] is not None or rng.random() >= share:
+            continue
+        capacity = session["capacity_pupils"]
+        full = rng.random() < 0.25
+        held = 0
+        for _ in range(rng.randint(1, 3) if not full else 8):
+            pupils = min(rng.randint(18, 28), capacity - held)
+            if pupils <= 0:
+                break
+            status = BookingStatus.confirmed if full else pick(rng, BOOKING_STATUS_WEIGHTS)
+            if status in (BookingStatus.confirmed, BookingStatus.pending):
+                held += pupils
+            teacher = rng.choice(teachers)
+            grade = rng.randint(*grades[session["offer_id"]])
+            created = now - timedelta(days=rng.randint(0, 90))
+            bookings.append(
+                {
+                    "id": len(bookings) + 1,
+                    "session_id": session["id"],
+                    "school_id": teacher["organisation_id"],
+                    "teacher_id": teacher["id"],
+                    "status": status,
+                    "class_name": f"{grade}.{rng.choice('abcd')}",
+                    "grade": grade,
+                    "pupils": pupils,
+                    "girls": rng.randint(0, pupils) if rng.random() < 0.5 else None,
+                    "adults": rng.randint(1, 2),
+                    "hold_until": now + timedelta(days=rng.randint(3, 14))
+                    if status == BookingStatus.pending
+                    else None,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+    return bookings
+
+
+def with_defaults(model, rows: list[dict]) -> list[dict]:
+    """Rows with every column the model gives a default for, so a new column with a default
+    does not break the generator."""
+    base = {}
+    for name, info in model.model_fields.items():
+        if name not in model.__table__.columns:
+            continue
+        if info.default_factory is not None:
+            base[name] = info.default_factory()
+        elif info.default is not PydanticUndefined:
+            base[name] = info.default
+    return [{**base, **row} for row in rows]
+
+
 def copy_rows(engine: Engine, table, rows: list[dict]) -> None:
     """Insert rows: COPY on PostgreSQL, batched executemany in one transaction elsewhere."""
     if not rows:
@@ -409,6 +520,10 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=20_000)
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--providers", type=int, default=300)
+    parser.add_argument("--schools", type=int, default=350)
+    parser.add_argument(
+        "--booked", type=float, default=0.35, help="share of the sessions that have bookings"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--today",
@@ -430,22 +545,26 @@ def main() -> None:
     providers = make_providers(rng, args.providers, now)
     offers, themes, subjects = make_offers(rng, args.offers, providers, now)
     sessions = make_sessions(rng, args.sessions, offers, today, now)
+    schools, teachers = make_schools(rng, args.schools, len(providers) + 1, now)
+    bookings = make_bookings(rng, args.booked, sessions, offers, teachers, now)
     print(f"generated the rows in {time.perf_counter() - started:.1f} s", flush=True)
 
     engine = make_engine(args.database_url)
-    for table, rows in [
-        (Organisation.__table__, providers),
-        (Offer.__table__, offers),
-        (OfferTheme.__table__, themes),
-        (OfferSubject.__table__, subjects),
-        (OfferSession.__table__, sessions),
+    for model, rows in [
+        (Organisation, providers + schools),
+        (User, teachers),
+        (Offer, offers),
+        (OfferTheme, themes),
+        (OfferSubject, subjects),
+        (OfferSession, sessions),
+        (Booking, bookings),
     ]:
-        copy_rows(engine, table, rows)
-        print(f"  {table.name}: {len(rows)} rows", flush=True)
+        copy_rows(engine, model.__table__, with_defaults(model, rows))
+        print(f"  {model.__tablename__}: {len(rows)} rows", flush=True)
 
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            for table in ("organisations", "offers", "offer_sessions"):
+            for table in ("organisations", "users", "offers", "offer_sessions", "bookings"):
                 sequence = f"pg_get_serial_sequence('{table}', 'id')"
                 connection.execute(
                     text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")
@@ -460,7 +579,8 @@ def main() -> None:
     published = sum(o["status"] == OfferStatus.published for o in offers)
     print(
         f"done in {time.perf_counter() - started:.1f} s: {len(providers)} providers, "
-        f"{len(offers)} offers ({published} published), {len(sessions)} sessions from {today} on"
+        f"{len(offers)} offers ({published} published), {len(sessions)} sessions from {today} on, "
+        f"{len(schools)} schools, {len(bookings)} bookings"
     )
 
 
