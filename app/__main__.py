@@ -39,12 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'Created' if created else 'Updated'} administrator {user.email}")
         elif args.command == "seed-demo":
             from app import demo
-            from app.catalogue.holidays import add_standard_holidays
+            from app.catalogue.holidays import add_standard_holidays, school_year_of
             from app.db import utcnow
 
             created = demo.seed(db)
-            today = utcnow().date()
-            school_year = today.year if today.month >= 8 else today.year - 1
+            school_year = school_year_of(utcnow().date())
             for year in (school_year, school_year + 1):
                 add_standard_holidays(db, None, year)
             print("Demo data added." if created else "Demo data was already there.")

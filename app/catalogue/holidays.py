@@ -13,6 +13,11 @@ from app.errors import Forbidden, InvalidInput, NotFound
 from app.i18n import _
 
 
+def school_year_of(day: date) -> int:
+    """The first calendar year of the school year a day falls in (it starts in August)."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
 def standard_school_holidays(first_year: int) -> list[tuple[str, date, date]]:
     """The breaks most schools in the region keep in the school year starting in August of
     `first_year`: autumn (week 42), Christmas, winter (week 7), Easter and summer."""

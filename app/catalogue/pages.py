@@ -498,13 +498,8 @@ def delete_saved_search(
 # --- school holidays (coordinators) --------------------------------------------------------------
 
 
-def _school_year(now) -> int:
-    today = now.astimezone(TIMEZONE).date()
-    return today.year if today.month >= 8 else today.year - 1
-
-
 def _holidays_page(request, db, user, now, *, values=None, errors=None, notice=None) -> Response:
-    year = _school_year(now)
+    year = school_holidays.school_year_of(now.astimezone(TIMEZONE).date())
     return render(
         request,
         "catalogue/holidays.html",
