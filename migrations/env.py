@@ -27,6 +27,12 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """PostgreSQL's trigram indexes for the catalogue's text search exist in the migrations only
+    (a model cannot declare an index for one database alone)."""
+    return not (type_ == "index" and reflected and compare_to is None and name.endswith("_trgm"))
+
+
 def run_migrations(connection) -> None:
     context.configure(
         connection=connection,
@@ -34,6 +40,7 @@ def run_migrations(connection) -> None:
         render_item=render_item,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -78,8 +78,10 @@ class Offer(SQLModel, table=True):
             f"grade_min >= {GRADE_MIN} AND grade_min <= grade_max AND grade_max <= {GRADE_MAX}",
             name="grades",
         ),
-        Index("ix_offers_status_type", "status", "type"),
-        Index("ix_offers_status_municipality", "status", "municipality"),
+        # Not led by status: nearly every offer is published, and SQLite would read them all
+        # through such an index, row by row, instead of scanning the table.
+        Index("ix_offers_type", "type"),
+        Index("ix_offers_municipality", "municipality"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -173,8 +175,9 @@ class OfferSession(SQLModel, table=True):
         CheckConstraint(
             "capacity_classes IS NULL OR capacity_classes > 0", name="capacity_classes_positive"
         ),
-        Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at"),
-        Index("ix_offer_sessions_starts_at", "starts_at"),
+        # Covering the catalogue's next-date look-ups (cancelled_at included), so they read no rows.
+        Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at", "cancelled_at"),
+        Index("ix_offer_sessions_starts_at", "starts_at", "cancelled_at", "offer_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -462,16 +462,13 @@ def offer_conditions(filters: CatalogueFilters) -> list:
             )
     if filters.type:
         conditions.append(Offer.type == filters.type)
+    # IN rather than a correlated EXISTS: SQLite reads the theme's offers once, not once per offer.
     if filters.theme:
-        conditions.append(
-            exists().where(OfferTheme.offer_id == Offer.id, OfferTheme.theme == filters.theme)
-        )
+        themed = select(OfferTheme.offer_id).where(OfferTheme.theme == filters.theme)
+        conditions.append(col(Offer.id).in_(themed))
     if filters.subject:
-        conditions.append(
-            exists().where(
-                OfferSubject.offer_id == Offer.id, OfferSubject.subject == filters.subject
-            )
-        )
+        subjected = select(OfferSubject.offer_id).where(OfferSubject.subject == filters.subject)
+        conditions.append(col(Offer.id).in_(subjected))
     if filters.grade is not None:
         conditions.append(and_(Offer.grade_min <= filters.grade, Offer.grade_max >= filters.grade))
     if filters.municipality:
@@ -512,6 +509,8 @@ def search_offers(
             OfferSession.starts_at
             < datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), TIMEZONE)
         )
+    # The period alone, without the free-places test: cheap to read in start order.
+    period_conditions = session_conditions[1:]
     if filters.free_places:
         held_now = (
             select(func.coalesce(func.sum(Booking.pupils), 0))
@@ -530,24 +529,43 @@ def search_offers(
     conditions = [Offer.status == OfferStatus.published, *offer_conditions(filters)]
     if filters.offer_id is not None:
         conditions.append(Offer.id == filters.offer_id)
+    # Dates and free places: on-request offers have no dates but can be asked for on any open
+    # day. (An offer's own session in the window satisfies this, so the session-first order below
+    # leaves it out.)
+    dated = []
     if filters.free_places or filters.date_from or filters.date_to:
-        # On-request offers have no dates but can be asked for on any open day.
-        conditions.append(or_(Offer.type == OfferType.expert, exists().where(*session_conditions)))
+        dated = [or_(Offer.type == OfferType.expert, exists().where(*session_conditions))]
     distance = _squared_km(filters.origin) if filters.origin else None
+    nearest = filters.sort == "nearest" and distance is not None
 
-    total = db.exec(select(func.count()).select_from(Offer).where(*conditions)).one()
-    query = (
-        select(Offer, Organisation.name)
-        .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
-        .where(*conditions)
+    total = db.exec(select(func.count()).select_from(Offer).where(*conditions, *dated)).one()
+    ids = None
+    if not nearest and total > SOONEST_FIRST_MIN_TOTAL:
+        ids = _soonest_from_sessions(
+            db, conditions, period_conditions, session_conditions[1:], offset + limit
+        )
+    if ids is None:
+        query = select(Offer.id).where(*conditions, *dated)
+        if nearest:
+            query = query.order_by(distance, col(Offer.id))
+        else:
+            # NULLS LAST, not "IS NULL" first: the subquery then runs once per offer, not twice.
+            query = query.order_by(next_start.asc().nulls_last(), col(Offer.id))
+        ids = db.exec(query.limit(offset + limit)).all()
+    ids = list(ids[offset:])
+    # Whole rows for the page only: sorting thousands of wide rows to keep twenty was slow.
+    rows = (
+        db.exec(
+            select(Offer, Organisation.name)
+            .join(Organisation, col(Organisation.id) == col(Offer.provider_id))
+            .where(col(Offer.id).in_(ids))
+        ).all()
+        if ids
+        else []
     )
-    if filters.sort == "nearest" and distance is not None:
-        query = query.order_by(distance, col(Offer.id))
-    else:
-        query = query.order_by(next_start.is_(None), next_start, col(Offer.id))
-    rows = db.exec(query.limit(limit).offset(offset)).all()
+    by_id = {offer.id: (offer, name) for offer, name in rows}
 
-    hits = [OfferHit(offer=offer, provider_name=name) for offer, name in rows]
+    hits = [OfferHit(offer=by_id[i][0], provider_name=by_id[i][1]) for i in ids]
     if filters.origin:
         for hit in hits:
             if hit.offer.latitude is not None:
@@ -560,6 +578,41 @@ def search_offers(
                 hit.distance_km = round((dx * dx + dy * dy) ** 0.5, 1)
     _attach_next_sessions(db, hits, session_conditions[1:], sessions_per_offer)
     return hits, total
+
+
+# How many upcoming sessions to read in start order to find the soonest offers, and the fewest
+# matching offers for which that is worth trying (fewer are cheaper to order one by one).
+SOONEST_WINDOW = 2000
+SOONEST_FIRST_MIN_TOTAL = 500
+
+
+def _soonest_from_sessions(
+    db: Session, conditions: list, period_conditions: list, session_conditions: list, wanted: int
+) -> list[int] | None:
+    """The first `wanted` offer ids in (next start, id) order, read off the next SOONEST_WINDOW
+    upcoming sessions in the period instead of working out every matching offer's next start;
+    None when the window holds too few matching offers to be sure of the order."""
+    window_end = db.exec(
+        select(OfferSession.starts_at)
+        .where(*period_conditions)
+        .order_by(col(OfferSession.starts_at))
+        .offset(SOONEST_WINDOW - 1)
+        .limit(1)
+    ).first()
+    # Every session that starts before the window ends is read: an offer with a matching one has
+    # its true next start there, and every other offer starts later.
+    matches = exists().where(col(Offer.id) == col(OfferSession.offer_id), *conditions)
+    query = (
+        select(OfferSession.offer_id)
+        .where(*session_conditions, matches)
+        .group_by(col(OfferSession.offer_id))
+        .order_by(func.min(OfferSession.starts_at), col(OfferSession.offer_id))
+        .limit(wanted)
+    )
+    if window_end is not None:
+        query = query.where(OfferSession.starts_at < window_end)
+    ids = db.exec(query).all()
+    return list(ids) if len(ids) == wanted else None
 
 
 def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_offer: int) -> None:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "fe129d3a2026"
 down_revision: str | None = "16e21d85977a"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "30ee6349050c"
 down_revision: str | None = "a1887c594598"
 branch_labels: str | Sequence[str] | None = None

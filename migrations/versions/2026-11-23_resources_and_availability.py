@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "16e21d85977a"
 down_revision: str | None = "c38693f869e5"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "c38693f869e5"
 down_revision: str | None = "30ee6349050c"
 branch_labels: str | Sequence[str] | None = None

@@ -223,10 +223,10 @@ def test_one_class_is_never_in_two_overlapping_activities_booked_at_once(live):
         body = {"class_name": f"7.{trial}", "grade": 7, "pupils": 20, "girls": 20}
         answers = all_at_once(
             [
-                lambda s=s: httpx.post(
+                lambda s=s, b=body, t=token: httpx.post(
                     f"{base}/api/v1/bookings",
-                    json={**body, "session_id": s},
-                    headers={"Authorization": f"Bearer {token}"},
+                    json={**b, "session_id": s},
+                    headers={"Authorization": f"Bearer {t}"},
                     timeout=30,
                 )
                 for s in (first_session, second_session)
