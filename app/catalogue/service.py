@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking
-from app.bookings.service import cancel_session_bookings, holds_seats
+from app.bookings.service import cancel_session_bookings, held, holds_seats
 from app.catalogue.models import (
     Offer,
     OfferFormat,
@@ -438,6 +438,8 @@ class OfferHit:
     provider_name: str
     next_sessions: list[OfferSession] = field(default_factory=list)
     distance_km: float | None = None
+    # Free pupil places of each of the next sessions, counted from their bookings.
+    free_pupils: dict[int, int] = field(default_factory=dict)
 
 
 def _squared_km(origin: tuple[float, float]):
@@ -576,7 +578,7 @@ def search_offers(
                     * cos(radians(filters.origin[0]))
                 )
                 hit.distance_km = round((dx * dx + dy * dy) ** 0.5, 1)
-    _attach_next_sessions(db, hits, session_conditions[1:], sessions_per_offer)
+    _attach_next_sessions(db, hits, session_conditions[1:], sessions_per_offer, now=now)
     return hits, total
 
 
@@ -615,7 +617,7 @@ def _soonest_from_sessions(
     return list(ids) if len(ids) == wanted else None
 
 
-def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_offer: int) -> None:
+def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_offer: int, *, now: datetime) -> None:
     if not hits or per_offer < 1:
         return
     by_id = {hit.offer.id: hit for hit in hits}
@@ -635,5 +637,8 @@ def _attach_next_sessions(db: Session, hits: list[OfferHit], conditions, per_off
         .where(ranked.c.rank <= per_offer)
         .order_by(col(OfferSession.starts_at))
     ).all()
+    held_now = held(db, [session.id for session in sessions], now=now)
     for session in sessions:
-        by_id[session.offer_id].next_sessions.append(session)
+        hit = by_id[session.offer_id]
+        hit.next_sessions.append(session)
+        hit.free_pupils[session.id] = max(0, session.capacity_pupils - held_now.get(session.id, (0, 0))[0])

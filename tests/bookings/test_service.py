@@ -178,3 +178,14 @@ def test_late_cancellation_needs_a_reason(db, world):
     assert cancelled.late_cancellation and cancelled.status == BookingStatus.cancelled
     with pytest.raises(Conflict):
         bookings.cancel_booking(db, a, booking.id, reason="igen", now=late)
+
+
+def test_the_catalogue_shows_free_places_after_bookings(db, world):
+    from app.catalogue.service import CatalogueFilters, search_offers
+
+    offer, session, (a, b, *_rest) = world
+    book(db, a, session, 25)
+    book(db, b, session, 25)  # full: 50 of 50
+    (hit,), _total = search_offers(db, CatalogueFilters(q="Robotter"), now=NOW)
+    assert hit.free_pupils[session.id] == 0
+    assert search_offers(db, CatalogueFilters(q="Robotter", free_places=True), now=NOW)[1] == 0
