@@ -61,7 +61,9 @@ def test_teacher_moves_through_month_week_and_agenda(page):
     expect(page.locator(".calendar-agenda")).to_be_visible()
 
     # Subscribing: the new address is shown once, and it serves a calendar until it is stopped.
+    # A plain form post (not boosted): the secret address is shown once on the page that follows.
     page.locator("form[action='/calendar/feed/new'] button").click()
+    page.wait_for_load_state()
     expect(page.locator("#feed-url")).to_have_value(re.compile(r"/calendar/feed/[\w-]+\.ics$"))
     assert_accessible(page)
     feed_path = "/calendar/feed/" + page.locator("#feed-url").input_value().split("/calendar/feed/")[1]
