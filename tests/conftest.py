@@ -4,10 +4,16 @@ transaction that is rolled back, the app wired to it, and a real SMTP server tha
 import email
 import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,6 +27,7 @@ from app.config import Settings
 from app.db import get_db, make_engine
 from app.main import create_app
 
+ROOT = Path(__file__).resolve().parents[1]
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # Under pytest-xdist each worker gets databases of its own.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -36,6 +43,48 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def running_portal(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """uvicorn serving the app on its own port and database, in its own process(es); yields the
+    base address once /healthz answers, and stops the server afterwards."""
+    env = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+    env.pop("SMTP_HOST", None)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def recreate_postgres_database(url: str) -> None:

@@ -21,12 +21,21 @@ from app.web.templating import redirect, render
 router = APIRouter()
 
 
-def _book_page(request, db, user, session, now, *, values=None, errors=None, status_code=200) -> Response:
+def _book_page(
+    request, db, user, session, now, *, values=None, errors=None, status_code=200
+) -> Response:
     offer = catalogue.visible_offer(db, user, session.offer_id)
     held_pupils, held_classes = bookings.held(db, [session.id], now=now).get(session.id, (0, 0))
     free = max(0, session.capacity_pupils - held_pupils)
-    full = free == 0 or (session.capacity_classes is not None and held_classes >= session.capacity_classes)
-    defaults = {"grade": offer.grade_min, "adults": 1, "contact_phone": user.phone, "idempotency_key": str(uuid.uuid4())}
+    full = free == 0 or (
+        session.capacity_classes is not None and held_classes >= session.capacity_classes
+    )
+    defaults = {
+        "grade": offer.grade_min,
+        "adults": 1,
+        "contact_phone": user.phone,
+        "idempotency_key": str(uuid.uuid4()),
+    }
     return render(
         request,
         "bookings/book.html",
@@ -50,18 +59,29 @@ def _teacher(user) -> None:
 
 
 @router.get("/sessions/{session_id}/book")
-def book_form(request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now) -> Response:
+def book_form(
+    request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now
+) -> Response:
     _teacher(user)
     session = catalogue.visible_session(db, user, session_id)
     return _book_page(request, db, user, session, now)
 
 
 @router.post("/sessions/{session_id}/book")
-def book(request: Request, db: SessionDep, user: PageUser, form: PostedForm, session_id: PathId, now: Now) -> Response:
+def book(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, session_id: PathId, now: Now
+) -> Response:
     _teacher(user)
     session = catalogue.visible_session(db, user, session_id)
     key = str(form.get("idempotency_key", ""))[:100] or None
-    data, errors = validate(BookingIn, {**{k: v for k, v in form.items() if k != "idempotency_key"}, "session_id": session.id, "waitlist": "waitlist" in form})
+    data, errors = validate(
+        BookingIn,
+        {
+            **{k: v for k, v in form.items() if k != "idempotency_key"},
+            "session_id": session.id,
+            "waitlist": "waitlist" in form,
+        },
+    )
     if data is not None:
         try:
             booking = bookings.book_session(db, user, data, now=now, idempotency_key=key)
@@ -70,51 +90,87 @@ def book(request: Request, db: SessionDep, user: PageUser, form: PostedForm, ses
             db.rollback()
             errors = {error.field or "pupils": error.message}
             session = catalogue.visible_session(db, user, session_id)
-    return _book_page(request, db, user, session, now, values=form, errors=errors, status_code=422 if errors else 200)
+    return _book_page(
+        request,
+        db,
+        user,
+        session,
+        now,
+        values=form,
+        errors=errors,
+        status_code=422 if errors else 200,
+    )
 
 
 @router.get("/bookings")
-def booking_list(request: Request, db: SessionDep, user: PageUser, now: Now, status: str | None = None, notice: str | None = None) -> Response:
+def booking_list(
+    request: Request,
+    db: SessionDep,
+    user: PageUser,
+    now: Now,
+    status: str | None = None,
+    notice: str | None = None,
+) -> Response:
     chosen = optional_choice(BookingStatus, status)
     if user.is_staff and status is None:
         chosen = BookingStatus.pending  # the approval queue
     items, total = bookings.list_bookings(db, user, status=chosen, limit=200)
     session_ids = {b.session_id for b in items}
-    sessions = {s.id: s for s in db.exec(select(OfferSession).where(col(OfferSession.id).in_(session_ids)))}
+    sessions = {
+        s.id: s for s in db.exec(select(OfferSession).where(col(OfferSession.id).in_(session_ids)))
+    }
     offer_ids = {s.offer_id for s in sessions.values()}
     offers = {o.id: o for o in db.exec(select(Offer).where(col(Offer.id).in_(offer_ids)))}
     school_ids = {b.school_id for b in items}
-    schools = {o.id: o.name for o in db.exec(select(Organisation).where(col(Organisation.id).in_(school_ids)))}
-    if chosen == BookingStatus.pending:
-        items = sorted(items, key=lambda b: (b.created_at, b.id))  # who waits longest first
+    schools = {
+        o.id: o.name
+        for o in db.exec(select(Organisation).where(col(Organisation.id).in_(school_ids)))
+    }
     return render(
         request,
         "bookings/list.html",
-        {"items": items, "total": total, "sessions": sessions, "offers": offers, "schools": schools,
-         "status": chosen, "statuses": list(BookingStatus), "notice": notice, "now": now},
+        {
+            "items": items,
+            "total": total,
+            "sessions": sessions,
+            "offers": offers,
+            "schools": schools,
+            "status": chosen,
+            "statuses": list(BookingStatus),
+            "notice": notice,
+            "now": now,
+        },
     )
 
 
 @router.post("/bookings/{booking_id}/cancel")
-def cancel(request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now) -> Response:
+def cancel(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
+) -> Response:
     bookings.cancel_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
     return redirect(request, "/bookings?notice=booking_cancelled")
 
 
 @router.post("/bookings/{booking_id}/approve")
-def approve(request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now) -> Response:
+def approve(
+    request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now
+) -> Response:
     bookings.approve_booking(db, user, booking_id, now=now)
     return redirect(request, "/bookings?notice=booking_approved")
 
 
 @router.post("/bookings/{booking_id}/decline")
-def decline(request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now) -> Response:
+def decline(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
+) -> Response:
     bookings.decline_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
     return redirect(request, "/bookings?notice=booking_declined")
 
 
 @router.post("/bookings/approve")
-def approve_many(request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now) -> Response:
+def approve_many(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now
+) -> Response:
     """Bulk approval from the queue; each booking in its own locked transaction."""
     if not user.is_staff:
         raise Forbidden(_("Only coordinators can approve bookings."))

@@ -256,6 +256,7 @@ def get_booking(db: Session, actor: User, booking_id: int) -> Booking:
 def list_bookings(
     db: Session, actor: User, *, status: BookingStatus | None = None, session_id: int | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[Sequence[Booking], int]:
+    """The bookings the actor may see, oldest first: the approval queue serves who waited longest."""
     query = select(Booking)
     if actor.role == Role.teacher:
         query = query.where(Booking.school_id == actor.organisation_id)

@@ -432,12 +432,19 @@ def add_recurring_sessions(
 
 @router.post("/provider/sessions/{session_id}/cancel")
 def cancel_session(
-    request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now, settings: SettingsDep
+    request: Request,
+    db: SessionDep,
+    user: PageUser,
+    session_id: PathId,
+    now: Now,
+    settings: SettingsDep,
 ) -> Response:
     session, _offer = catalogue.own_session(db, user, session_id)
     for booking in catalogue.cancel_session(db, user, session_id, now=now):
         tell_teacher_date_cancelled(db, settings, booking)
-    return redirect(request, f"/provider/offers/{session.offer_id}/sessions?notice=session_cancelled")
+    return redirect(
+        request, f"/provider/offers/{session.offer_id}/sessions?notice=session_cancelled"
+    )
 
 
 @router.get("/offers/{offer_id}/calendar.ics")
@@ -559,21 +566,26 @@ def delete_holiday(
 # --- resources and availability (providers) ------------------------------------------------------
 
 
-@router.get("/provider/resources")
-def resources_page(
-    request: Request, db: SessionDep, user: ProviderPageUser, notice: str | None = None
-) -> Response:
+def _resources_page(request, db, user, *, values=None, errors=None, notice=None) -> Response:
     return render(
         request,
         "catalogue/resources.html",
         {
             "resources": resources.list_resources(db, user),
             "kinds": list(ResourceKind),
-            "values": {},
-            "errors": {},
+            "values": values or {},
+            "errors": errors or {},
             "notice": notice,
         },
+        status_code=422 if errors else 200,
     )
+
+
+@router.get("/provider/resources")
+def resources_page(
+    request: Request, db: SessionDep, user: ProviderPageUser, notice: str | None = None
+) -> Response:
+    return _resources_page(request, db, user, notice=notice)
 
 
 @router.post("/provider/resources")
@@ -586,16 +598,8 @@ def create_resource(
             raise InvalidInput(_("Choose one of the options in the list."), field="kind")
         resources.create_resource(db, user, name=form.get("name", ""), kind=kind)
     except InvalidInput as error:
-        return render(
-            request,
-            "catalogue/resources.html",
-            {
-                "resources": resources.list_resources(db, user),
-                "kinds": list(ResourceKind),
-                "values": form,
-                "errors": {error.field or "name": error.message},
-            },
-            status_code=422,
+        return _resources_page(
+            request, db, user, values=form, errors={error.field or "name": error.message}
         )
     return redirect(request, "/provider/resources?notice=created")
 
@@ -673,7 +677,9 @@ def set_travel_areas(
 
 
 @router.post("/provider/offers/{offer_id}/resources")
-def set_offer_resources(request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId) -> Response:
+def set_offer_resources(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId
+) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     ids = [n for raw in as_list(form.get("resource_ids")) if (n := _int_or_none(raw, 1, 2**31 - 1))]
     resources.set_offer_resources(db, user, offer.id, ids)

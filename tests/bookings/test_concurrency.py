@@ -2,11 +2,7 @@
 moment through the HTTP API of a live server (uvicorn, two worker processes) on the test database
 (PostgreSQL in CI's second run, SQLite in the first)."""
 
-import os
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +17,7 @@ from app.bookings.models import Booking
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import Settings
 from app.db import make_engine, utcnow
-from tests.conftest import TEST_DATABASE_URL, free_port, fresh_database, worker_database
+from tests.conftest import TEST_DATABASE_URL, fresh_database, running_portal, worker_database
 from tests.factories import make_provider, make_school, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,39 +31,10 @@ def live(tmp_path_factory):
     else:
         url = fresh_database(str(tmp_path_factory.mktemp("live") / "live.db"))
     engine = make_engine(url)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
-            time.sleep(0.2)
-        yield base, engine
+        with running_portal(url, workers=2) as base:
+            yield base, engine
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         engine.dispose()
 
 
