@@ -1,13 +1,15 @@
-"""Command line: `python -m app create-admin EMAIL --password P`, `python -m app seed-demo`."""
+"""Command line: `python -m app create-admin EMAIL --password P`, `python -m app seed-demo`,
+`python -m app worker [--once] [--interval SECONDS]`."""
 
 import argparse
+import logging
 import sys
 
 from sqlmodel import Session
 
 from app.accounts import service as accounts
 from app.config import get_settings
-from app.db import make_engine
+from app.db import make_engine, utcnow
 from app.errors import DomainError
 
 
@@ -21,9 +23,22 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Administrator")
     commands.add_parser("seed-demo", help="add the demo organisations and one account per role")
+    worker = commands.add_parser("worker", help="send e-mail from the outbox; expire holds; remind")
+    worker.add_argument("--once", action="store_true", help="run every job once and stop")
+    worker.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
     args = parser.parse_args(argv)
 
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    if args.command == "worker":
+        from app.worker import run_forever, run_once
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.once:
+            print(run_once(engine, settings, now=utcnow()))
+        else:
+            run_forever(engine, settings, interval=args.interval)
+        return 0
     with Session(engine) as db:
         if args.command == "create-admin":
             if len(args.password) < 10:
@@ -40,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "seed-demo":
             from app import demo
             from app.catalogue.holidays import add_standard_holidays, school_year_of
-            from app.db import utcnow
 
             created = demo.seed(db)
             school_year = school_year_of(utcnow().date())

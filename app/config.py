@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    # Test only (ignored elsewhere): book without the locks, so the race tests can show that they
+    # catch an overbooking when the locks are missing.
+    test_without_booking_locks: bool = False
+
+    @property
+    def booking_locks(self) -> bool:
+        return not (self.environment == "test" and self.test_without_booking_locks)
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

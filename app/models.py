@@ -1,7 +1,16 @@
 """Every table of every domain, imported in one place for Alembic and the tests."""
 
 from app.accounts.models import AccountToken, AuthSession, LoginAttempt, Organisation, User
-from app.bookings.models import Booking, BookingEvent
+from app.bookings.models import (
+    AllocationRound,
+    Booking,
+    BookingEvent,
+    BookingReminder,
+    CapacityPool,
+    CapacityPoolSession,
+    ExpertProposal,
+    SchoolCap,
+)
 from app.calendar.models import CalendarFeed
 from app.catalogue.models import (
     AvailabilityWindow,
@@ -17,15 +26,22 @@ from app.catalogue.models import (
     SchoolHoliday,
     SessionResource,
 )
+from app.notifications.models import Notification, OutboxMessage
 
 __all__ = [
+    "AccountToken",
+    "AllocationRound",
+    "AuthSession",
     "AvailabilityWindow",
     "Booking",
     "BookingEvent",
-    "AccountToken",
-    "AuthSession",
+    "BookingReminder",
     "CalendarFeed",
+    "CapacityPool",
+    "CapacityPoolSession",
+    "ExpertProposal",
     "LoginAttempt",
+    "Notification",
     "Offer",
     "OfferPicture",
     "OfferResource",
@@ -34,8 +50,10 @@ __all__ = [
     "OfferTheme",
     "OfferTravelArea",
     "Organisation",
+    "OutboxMessage",
     "Resource",
     "SavedSearch",
+    "SchoolCap",
     "SchoolHoliday",
     "SessionResource",
     "User",

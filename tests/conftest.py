@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,9 +24,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
+from app.bookings.notices import booking_calendar
 from app.config import Settings
-from app.db import get_db, make_engine
+from app.db import get_db, make_engine, utcnow
 from app.main import create_app
+from app.notifications import service as notifications
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -34,9 +37,10 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def worker_database(url: str, name: str | None = None) -> str:
-    """A PostgreSQL URL naming this worker's own database (optionally a differently named one)."""
+    """A PostgreSQL URL naming this worker's own database (optionally one more, named after the
+    given one, so that runs pointed at different databases never share one)."""
     base, database = url.rsplit("/", 1)
-    return f"{base}/{name or database}{'_' + WORKER if WORKER else ''}"
+    return f"{base}/{database}{'_' + name if name else ''}{'_' + WORKER if WORKER else ''}"
 
 
 def free_port() -> int:
@@ -169,6 +173,16 @@ def mailbox(smtp_server) -> Mailbox:
     _controller, box = smtp_server
     box.messages.clear()
     return box
+
+
+@pytest.fixture
+def send_outbox(db, settings, mailbox):
+    """Run the worker's e-mail job now, into the test SMTP server; returns how many went out."""
+
+    def run(now: datetime | None = None) -> int:
+        return notifications.send_outbox(db, settings, now=now or utcnow(), attachment=booking_calendar)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from tests.conftest import alembic_config, fresh_database, worker_database
 
 def scratch_database(tmp_path) -> str:
     if os.environ.get("TEST_DATABASE_URL"):
-        return worker_database(os.environ["TEST_DATABASE_URL"], "stem_test_migrations")
+        return worker_database(os.environ["TEST_DATABASE_URL"], "migrations")
     return str(tmp_path / "migrations.db")
 
 

@@ -3,9 +3,19 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
+from app.catalogue.models import OfferType
 from app.db import StrEnumType, UTCDateTime, utcnow
 
 
@@ -54,6 +64,13 @@ class Booking(SQLModel, table=True):
     hold_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
     late_cancellation: bool = False
     reason: str = Field(default="", sa_type=String(1000))
+    # A request collected by a fair allocation round, its place in the round's draw, and what the
+    # teacher is told about how the round treated it.
+    round_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("allocation_rounds.id", ondelete="SET NULL"), index=True)
+    )
+    queue_rank: int | None = None
+    allocation_note: str = Field(default="", sa_type=String(500))
     idempotency_key: str | None = Field(default=None, sa_type=String(100))
     request_hash: str | None = Field(default=None, sa_type=String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
@@ -72,3 +89,126 @@ class BookingEvent(SQLModel, table=True):
     to_status: BookingStatus = Field(sa_type=StrEnumType(BookingStatus))
     reason: str = Field(default="", sa_type=String(1000))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class BookingReminder(SQLModel, table=True):
+    """A reminder or request a booking has had, so each goes out once (the key makes two workers
+    that run at the same time agree)."""
+
+    __tablename__ = "booking_reminders"
+
+    booking_id: int = Field(sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True))
+    kind: str = Field(sa_type=String(30), primary_key=True)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class CapacityPool(SQLModel, table=True):
+    """A limit shared by several sessions of one provider, e.g. "at most 6 classes a week" or
+    "Girls Day: 400 girls in total". A booking must fit every pool its session is in."""
+
+    __tablename__ = "capacity_pools"
+    __table_args__ = (
+        CheckConstraint("capacity_pupils IS NULL OR capacity_pupils > 0", name="pupils_positive"),
+        CheckConstraint("capacity_classes IS NULL OR capacity_classes > 0", name="classes_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="organisations.id", index=True)
+    name: str = Field(sa_type=String(200))
+    capacity_pupils: int | None = None
+    capacity_classes: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class CapacityPoolSession(SQLModel, table=True):
+    __tablename__ = "capacity_pool_sessions"
+
+    pool_id: int = Field(sa_column=Column(Integer, ForeignKey("capacity_pools.id", ondelete="CASCADE"), primary_key=True))
+    session_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("offer_sessions.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+
+
+class SchoolCap(SQLModel, table=True):
+    """At most this many bookings per school of one offer type in one school year (August to
+    July), set by a coordinator for their municipality or (municipality empty) for the region."""
+
+    __tablename__ = "school_caps"
+    __table_args__ = (
+        UniqueConstraint("offer_type", "school_year", "municipality", name="uq_school_caps_scope"),
+        CheckConstraint("max_bookings >= 0", name="max_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_type: OfferType = Field(sa_type=StrEnumType(OfferType))
+    school_year: int  # the calendar year the school year begins in
+    municipality: str | None = Field(default=None, sa_type=String(40))
+    max_bookings: int
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class RoundStatus(StrEnum):
+    open = "open"  # collecting requests until closes_at
+    allocated = "allocated"
+
+
+class AllocationRound(SQLModel, table=True):
+    """Fair allocation for a high-demand offer: requests are collected until `closes_at`, then
+    seats are allocated in one seeded, reproducible, logged run."""
+
+    __tablename__ = "allocation_rounds"
+    __table_args__ = (CheckConstraint(_in("status", RoundStatus), name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True))
+    opened_by: int | None = Field(default=None, foreign_key="users.id")
+    closes_at: datetime = Field(sa_type=UTCDateTime())
+    seed: str = Field(sa_type=String(64))
+    status: RoundStatus = Field(default=RoundStatus.open, sa_type=StrEnumType(RoundStatus))
+    allocated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    log: str = Field(default="", sa_type=Text())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ProposalStatus(StrEnum):
+    proposed = "proposed"  # the teacher proposed a time; the provider answers
+    counter_proposed = "counter_proposed"  # the provider proposed another time; the teacher answers
+    accepted = "accepted"  # became a booking
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+class ExpertProposal(SQLModel, table=True):
+    """Book an expert: the teacher proposes a time for a visit; the provider accepts (it becomes a
+    booking that needs the usual approval), declines with a reason, or proposes another time."""
+
+    __tablename__ = "expert_proposals"
+    __table_args__ = (
+        CheckConstraint(_in("status", ProposalStatus), name="status"),
+        CheckConstraint("pupils > 0", name="pupils_positive"),
+        CheckConstraint("girls IS NULL OR (girls >= 0 AND girls <= pupils)", name="girls_within_pupils"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True))
+    school_id: int = Field(foreign_key="organisations.id", index=True)
+    teacher_id: int = Field(foreign_key="users.id")
+    status: ProposalStatus = Field(default=ProposalStatus.proposed, sa_type=StrEnumType(ProposalStatus))
+    starts_at: datetime = Field(sa_type=UTCDateTime())
+    ends_at: datetime = Field(sa_type=UTCDateTime())
+    class_name: str = Field(sa_type=String(50))
+    grade: int
+    pupils: int
+    girls: int | None = None
+    adults: int = 1
+    needs: str = Field(default="", sa_type=String(1000))
+    contact_phone: str = Field(default="", sa_type=String(30))
+    message: str = Field(default="", sa_type=String(1000))
+    reason: str = Field(default="", sa_type=String(1000))
+    booking_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"))
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

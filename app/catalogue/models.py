@@ -108,6 +108,10 @@ class Offer(SQLModel, table=True):
     contact_email: str = Field(default="", sa_type=String(254))
     contact_phone: str = Field(default="", sa_type=String(30))
     requires_approval: bool = True
+    # Waiting list: may a later class that fits pass the head of the list that does not?
+    waitlist_may_pass: bool = True
+    # How long a freed place offered to a waiting class is held for it.
+    waitlist_offer_hours: int = Field(default=48, ge=1)
     # How many weekdays before a session a teacher may still cancel without a reason.
     cancellation_weekdays: int = Field(default=10, ge=0)
     min_pupils: int | None = None

@@ -10,7 +10,6 @@ from starlette.datastructures import UploadFile
 
 from app.accounts.models import Organisation, Role
 from app.bookings import service as bookings
-from app.bookings.emails import tell_teacher_date_cancelled
 from app.catalogue import holidays as school_holidays
 from app.catalogue import resources, saved_searches
 from app.catalogue import service as catalogue
@@ -437,11 +436,9 @@ def cancel_session(
     user: PageUser,
     session_id: PathId,
     now: Now,
-    settings: SettingsDep,
 ) -> Response:
     session, _offer = catalogue.own_session(db, user, session_id)
-    for booking in catalogue.cancel_session(db, user, session_id, now=now):
-        tell_teacher_date_cancelled(db, settings, booking)
+    catalogue.cancel_session(db, user, session_id, now=now)
     return redirect(
         request, f"/provider/offers/{session.offer_id}/sessions?notice=session_cancelled"
     )

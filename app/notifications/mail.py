@@ -10,19 +10,32 @@ from app.config import Settings
 log = logging.getLogger(__name__)
 
 
-def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> bool:
-    """Hand a message to the SMTP server. A mail server that is down must not undo what the
-    user just did, so failures are logged and reported as False for the caller to tell them."""
+class MailError(Exception):
+    """The message could not be handed to the mail server."""
+
+
+def deliver(
+    settings: Settings, *, to: str, subject: str, body: str, calendar: bytes | None = None
+) -> None:
+    """Hand one message to the SMTP server, optionally with an iCalendar file; raises MailError."""
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="stem-portal")
     message.set_content(body)
+    if calendar:
+        message.add_attachment(
+            calendar,
+            maintype="text",
+            subtype="calendar",
+            filename="aktivitet.ics",
+            params={"method": "PUBLISH"},
+        )
 
     if settings.mail_to_log:
         log.warning("E-mail (no SMTP host configured)\n%s", message.as_string())
-        return True
+        return
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
             if settings.smtp_starttls:
@@ -30,9 +43,17 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> bool:
             if settings.smtp_username:
                 smtp.login(settings.smtp_username, settings.smtp_password or "")
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        log.exception(
-            "Could not send e-mail to %s via %s:%s", to, settings.smtp_host, settings.smtp_port
-        )
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"{settings.smtp_host}:{settings.smtp_port}: {error}") from error
+
+
+def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> bool:
+    """Send at once, for messages the user waits for (password reset, invitation). A mail server
+    that is down must not undo what the user just did, so failures are logged and reported as
+    False for the caller to tell them."""
+    try:
+        deliver(settings, to=to, subject=subject, body=body)
+    except MailError:
+        log.exception("Could not send e-mail to %s", to)
         return False
     return True

@@ -27,7 +27,7 @@ TEACHERS = 40
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     if TEST_DATABASE_URL:
-        url = fresh_database(worker_database(TEST_DATABASE_URL, "stem_test_live"))
+        url = fresh_database(worker_database(TEST_DATABASE_URL, "live"))
     else:
         url = fresh_database(str(tmp_path_factory.mktemp("live") / "live.db"))
     engine = make_engine(url)

@@ -72,9 +72,14 @@ def test_full_session_waitlists_and_nobody_jumps_the_queue(db, world):
     bookings.cancel_booking(db, coordinator, first.id, reason="", now=NOW)
     db.refresh(waiting)
     db.refresh(small)
-    assert waiting.status == BookingStatus.pending and small.status == BookingStatus.pending
+    # The freed places are offered to both waiting classes, in order, and held for them.
+    assert waiting.status == BookingStatus.offered and small.status == BookingStatus.offered
+    assert waiting.hold_until == NOW + timedelta(hours=48)
     events = db.exec(select(BookingEvent).where(BookingEvent.booking_id == waiting.id)).all()
-    assert [(e.from_status, e.to_status) for e in events] == [(None, BookingStatus.waitlisted), (BookingStatus.waitlisted, BookingStatus.pending)]
+    assert [(e.from_status, e.to_status) for e in events] == [(None, BookingStatus.waitlisted), (BookingStatus.waitlisted, BookingStatus.offered)]
+    # An offered place is held: a newcomer still finds the session full.
+    with pytest.raises(bookings.SessionFull):
+        book(db, c, session, 10)
 
 
 def test_a_later_waiting_class_that_fits_passes_one_that_does_not(db, world):
@@ -86,8 +91,83 @@ def test_a_later_waiting_class_that_fits_passes_one_that_does_not(db, world):
     bookings.cancel_booking(db, a, first.id, reason="", now=NOW)  # the teacher cancels in good time
     db.refresh(big)
     db.refresh(small)
-    assert big.status == BookingStatus.pending  # 30 fits the 30 freed
+    assert big.status == BookingStatus.offered  # 30 fits the 30 freed
     assert small.status == BookingStatus.waitlisted
+
+
+def test_when_the_offer_forbids_passing_the_list_waits_for_its_head(db, world):
+    offer, session, (a, b, c, d) = world
+    offer.waitlist_may_pass = False
+    db.add(offer)
+    db.commit()
+    first = book(db, a, session, 20)
+    book(db, b, session, 30)  # 50 of 50
+    big = book(db, c, session, 30, waitlist=True)
+    small = book(db, d, session, 15, waitlist=True)
+    bookings.cancel_booking(db, a, first.id, reason="", now=NOW)  # 20 free: the head (30) does not fit
+    db.refresh(big)
+    db.refresh(small)
+    assert (big.status, small.status) == (BookingStatus.waitlisted, BookingStatus.waitlisted)
+
+
+def test_an_offered_place_is_accepted_within_its_hold_and_then_needs_approval(db, world, mailbox, send_outbox):
+    _offer, session, (a, b, _c, _d) = world
+    first = book(db, a, session, 30)
+    book(db, a, session, 20, class_name="7.b")  # 50 of 50
+    waiting = book(db, b, session, 25, waitlist=True)
+    bookings.cancel_booking(db, a, first.id, reason="", now=NOW)
+    db.refresh(waiting)
+    assert waiting.status == BookingStatus.offered
+    with pytest.raises(Forbidden):
+        bookings.accept_offered_place(db, make_user(db, "coordinator"), waiting.id, now=NOW)
+    accepted = bookings.accept_offered_place(db, b, waiting.id, now=NOW + timedelta(hours=47))
+    assert accepted.status == BookingStatus.pending
+    assert accepted.hold_until == NOW + timedelta(hours=47) + bookings.APPROVAL_TIME
+    with pytest.raises(Conflict):
+        bookings.accept_offered_place(db, b, waiting.id, now=NOW + timedelta(hours=47))
+    # The teacher was told of the offer and of the booking, by e-mail with the calendar file.
+    send_outbox(now=NOW + timedelta(hours=48))
+    subjects = [m["Subject"] for m in mailbox.to(b.email)]
+    assert len(subjects) == 3, subjects  # on the list, place offered, booked
+    offered = [m for m in mailbox.to(b.email) if m.is_multipart()]
+    assert offered and all(
+        any(part.get_content_type() == "text/calendar" for part in m.iter_attachments()) for m in offered
+    )
+
+
+def test_an_offer_not_taken_in_time_expires_and_passes_to_the_next_class(db, world):
+    _offer, session, (a, b, c, _d) = world
+    first = book(db, a, session, 30)
+    book(db, a, session, 20, class_name="7.b")
+    second = book(db, b, session, 30, waitlist=True)
+    third = book(db, c, session, 30, waitlist=True)
+    bookings.cancel_booking(db, a, first.id, reason="", now=NOW)
+    db.refresh(second)
+    assert second.status == BookingStatus.offered
+    later = NOW + timedelta(hours=49)
+    with pytest.raises(Conflict):
+        bookings.accept_offered_place(db, b, second.id, now=later)
+    assert bookings.expire_holds(db, now=later) == 1
+    db.refresh(second)
+    db.refresh(third)
+    assert second.status == BookingStatus.expired
+    assert third.status == BookingStatus.offered and third.hold_until == later + timedelta(hours=48)
+
+
+def test_pending_bookings_not_decided_in_time_expire_and_free_their_seats(db, world):
+    _offer, session, (a, b, _c, _d) = world
+    pending = book(db, a, session, 30)
+    book(db, a, session, 20, class_name="7.b")
+    waiting = book(db, b, session, 30, waitlist=True)
+    deadline = pending.hold_until
+    assert bookings.expire_holds(db, now=deadline - timedelta(seconds=1)) == 0
+    assert bookings.expire_holds(db, now=deadline) == 2  # both pending bookings ran out
+    db.refresh(pending)
+    db.refresh(waiting)
+    assert pending.status == BookingStatus.expired
+    assert waiting.status == BookingStatus.offered
+    event = db.exec(select(BookingEvent).where(BookingEvent.booking_id == pending.id, BookingEvent.to_status == BookingStatus.expired)).one()
+    assert event.actor_id is None and event.reason
 
 
 def test_approve_and_decline(db, world):

@@ -1,0 +1,229 @@
+"""What teachers, providers and coordinators are told when a booking changes: a message in their
+inbox and an e-mail (with the activity's calendar file) through the outbox, both written in the
+same transaction as the change and in each recipient's own language."""
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from app.accounts.models import Organisation, Role, User
+from app.bookings.models import Booking, BookingStatus
+from app.catalogue.calendar import sessions_calendar
+from app.catalogue.models import Offer, OfferSession
+from app.config import get_settings
+from app.i18n import _, language, local_datetime
+from app.notifications.models import OutboxMessage
+from app.notifications.service import notify
+
+
+def _greeting() -> str:
+    return _("Kind regards\nThe STEM portal")
+
+
+def _context(db: Session, booking: Booking) -> tuple[OfferSession, Offer]:
+    session = db.get(OfferSession, booking.session_id)
+    return session, db.get(Offer, session.offer_id)
+
+
+def _facts(booking: Booking, session: OfferSession, offer: Offer) -> dict:
+    return {
+        "title": offer.title,
+        "when": local_datetime(session.starts_at, "medium"),
+        "class_name": booking.class_name,
+        "pupils": booking.pupils,
+        "reason": booking.reason,
+        "until": local_datetime(booking.hold_until, "medium") if booking.hold_until else "",
+    }
+
+
+def _teacher_message(kind: str, booking: Booking) -> tuple[str, str]:
+    """Subject and first paragraph for the teacher, in the current language."""
+    match kind:
+        case "booked" if booking.status == BookingStatus.confirmed:
+            return _("Booked: %(title)s"), _(
+                "Class %(class_name)s (%(pupils)d pupils) is booked for %(title)s on %(when)s."
+            )
+        case "booked" if booking.status == BookingStatus.pending:
+            return _("Booking received: %(title)s"), _(
+                "Class %(class_name)s is booked for %(title)s on %(when)s. The places are held for you while "
+                "a coordinator approves the booking, at the latest by %(until)s."
+            )
+        case "booked":
+            return _("On the waiting list: %(title)s"), _(
+                "Class %(class_name)s is on the waiting list for %(title)s on %(when)s. "
+                "We write to you as soon as a place is free."
+            )
+        case "approved":
+            return _("Approved: %(title)s"), _(
+                "The booking of class %(class_name)s for %(title)s on %(when)s is approved."
+            )
+        case "declined":
+            return _("Declined: %(title)s"), _(
+                "The booking of class %(class_name)s for %(title)s on %(when)s was declined. Reason: %(reason)s"
+            )
+        case "offered":
+            return _("A place is free for you: %(title)s"), _(
+                "A place is free for class %(class_name)s on %(title)s on %(when)s. It is held for you until "
+                "%(until)s: accept it on the booking's page, or it passes to the next class on the list."
+            )
+        case "confirmed_from_waitlist":
+            return _("You got a place: %(title)s"), _(
+                "A place became free and class %(class_name)s is now booked for %(title)s on %(when)s."
+            )
+        case "cancelled":
+            return _("Cancelled: %(title)s"), _(
+                "The booking of class %(class_name)s for %(title)s on %(when)s is cancelled. %(reason)s"
+            )
+        case "date_cancelled":
+            return _("Cancelled: %(title)s"), _(
+                "The provider has cancelled %(title)s on %(when)s, which class %(class_name)s was booked for. "
+                "The booking is cancelled. Find another activity in the catalogue."
+            )
+        case "expired_pending":
+            return _("Expired: %(title)s"), _(
+                "The booking of class %(class_name)s for %(title)s on %(when)s was not approved in time and "
+                "has expired. The places went to others."
+            )
+        case "expired_offer":
+            return _("Place passed on: %(title)s"), _(
+                "The place offered to class %(class_name)s for %(title)s on %(when)s was not accepted in time "
+                "and has passed to the next class on the waiting list."
+            )
+        case "reminder_week":
+            return _("In a week: %(title)s"), _(
+                "Class %(class_name)s takes part in %(title)s on %(when)s."
+            )
+        case "reminder_day":
+            return _("Tomorrow: %(title)s"), _(
+                "Class %(class_name)s takes part in %(title)s on %(when)s."
+            )
+        case "evaluation":
+            return _("How was %(title)s?"), _(
+                "Class %(class_name)s took part in %(title)s on %(when)s. Please tell us how it went: "
+                "it takes two minutes and helps the region's STEM barometer."
+            )
+    raise ValueError(kind)
+
+
+def tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
+    """Tell the booking's teacher what happened (kinds: see `_teacher_message`)."""
+    teacher = db.get(User, booking.teacher_id)
+    session, offer = _context(db, booking)
+    with language(teacher.language):
+        subject, first = _teacher_message(kind, booking)
+        facts = _facts(booking, session, offer)
+        body = (
+            _("Hello %(name)s,") % {"name": teacher.name}
+            + "\n\n"
+            + first % facts
+            + "\n\n"
+            + _greeting()
+            + "\n"
+        )
+        notify(
+            db,
+            teacher,
+            kind=kind,
+            subject=subject % facts,
+            body=body,
+            now=now,
+            link=f"/bookings/{booking.id}",
+            booking_id=booking.id,
+            base_url=get_settings().base_url,
+        )
+
+
+def tell_provider(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
+    """Tell the provider's staff about a new booking (inbox only) or a cancellation (also e-mail)."""
+    session, offer = _context(db, booking)
+    school = db.get(Organisation, booking.school_id)
+    staff = db.exec(
+        select(User).where(
+            User.organisation_id == offer.provider_id, User.role == Role.provider, User.is_active
+        )
+    ).all()
+    for user in staff:
+        with language(user.language):
+            facts = {**_facts(booking, session, offer), "school": school.name}
+            if kind == "booked":
+                subject = _("New booking: %(title)s, %(when)s") % facts
+                body = (
+                    _(
+                        "%(school)s has booked %(title)s on %(when)s for class %(class_name)s (%(pupils)d pupils)."
+                    )
+                    % facts
+                )
+            else:
+                subject = _("Cancelled booking: %(title)s, %(when)s") % facts
+                body = (
+                    _(
+                        "%(school)s has cancelled class %(class_name)s's booking of %(title)s on %(when)s. %(reason)s"
+                    )
+                    % facts
+                )
+            notify(
+                db,
+                user,
+                kind=f"provider_{kind}",
+                subject=subject,
+                body=body,
+                now=now,
+                link=f"/provider/sessions/{session.id}/attendees",
+                booking_id=booking.id,
+                base_url=get_settings().base_url,
+                email=kind != "booked",
+            )
+
+
+def tell_coordinator_approvals_due(
+    db: Session, coordinator: User, bookings: list[Booking], *, now: datetime
+) -> None:
+    with language(coordinator.language):
+        count = len(bookings)
+        subject = _("%(num)d bookings await your approval") % {"num": count}
+        lines = []
+        for booking in bookings:
+            session, offer = _context(db, booking)
+            lines.append(
+                f"- {offer.title}, {local_datetime(session.starts_at, 'short')}: {booking.class_name} "
+                f"({_('expires %(until)s') % {'until': local_datetime(booking.hold_until, 'short')}})"
+            )
+        body = (
+            _("Hello %(name)s,") % {"name": coordinator.name}
+            + "\n\n"
+            + _("These bookings expire soon unless they are approved or declined:")
+            + "\n\n"
+            + "\n".join(lines)
+            + "\n\n"
+            + _greeting()
+            + "\n"
+        )
+        notify(
+            db,
+            coordinator,
+            kind="approvals_due",
+            subject=subject,
+            body=body,
+            now=now,
+            link="/bookings",
+            base_url=get_settings().base_url,
+        )
+
+
+def booking_calendar(db: Session, message: OutboxMessage) -> bytes | None:
+    """The calendar file an outgoing booking e-mail carries (made when it is sent)."""
+    if message.booking_id is None:
+        return None
+    booking = db.get(Booking, message.booking_id)
+    if booking is None:
+        return None
+    if booking.status not in (
+        BookingStatus.pending,
+        BookingStatus.confirmed,
+        BookingStatus.offered,
+    ):
+        return None  # no calendar entry for what is not (or no longer) going to happen
+    session, offer = _context(db, booking)
+    return sessions_calendar(
+        offer.title, [(session, offer)], base_url=get_settings().base_url, now=session.created_at
+    )

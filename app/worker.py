@@ -1,0 +1,50 @@
+"""The worker (`python -m app worker`): sends the outbox's e-mail and runs the booking jobs, the
+expiry sweep and the reminders. Production runs it as its own process beside the web server; more
+than one may run."""
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.bookings import reminders
+from app.bookings.notices import booking_calendar
+from app.bookings.service import expire_holds
+from app.config import Settings
+from app.db import utcnow
+from app.notifications.service import send_outbox
+
+log = logging.getLogger(__name__)
+
+
+def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, int]:
+    """One pass of every job; returns what each did. Jobs come before the outbox so what they
+    write goes out in the same pass."""
+    jobs: dict[str, Callable[[Session], int]] = {
+        "expired": lambda db: expire_holds(db, now=now),
+        "approval_reminders": lambda db: reminders.remind_coordinators(db, now=now),
+        "activity_reminders": lambda db: reminders.remind_teachers(db, now=now),
+        "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now),
+        "sent": lambda db: send_outbox(db, settings, now=now, attachment=booking_calendar),
+    }
+    done = {}
+    for name, job in jobs.items():
+        with Session(engine) as db:
+            try:
+                done[name] = job(db)
+            except Exception:  # one failing job must not stop the others or the worker
+                log.exception("Worker job %s failed", name)
+                done[name] = 0
+    return done
+
+
+def run_forever(engine: Engine, settings: Settings, *, interval: float) -> None:
+    log.info("Worker started; a pass every %s seconds", interval)
+    while True:
+        done = run_once(engine, settings, now=utcnow())
+        if any(done.values()):
+            log.info("Worker pass: %s", done)
+        time.sleep(interval)
