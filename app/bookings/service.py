@@ -154,8 +154,10 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     _check_offer_rules(offer, data)
     requires_approval = offer.requires_approval
     open_round = db.exec(
-        select(AllocationRound.id).where(AllocationRound.offer_id == offer.id, AllocationRound.status == RoundStatus.open)
+        select(AllocationRound).where(AllocationRound.offer_id == offer.id, AllocationRound.status == RoundStatus.open)
     ).first()
+    if open_round is not None and open_round.closes_at <= now:
+        raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
 
     session = _lock_session(db, data.session_id)
     if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
@@ -198,7 +200,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
         teacher_id=teacher_id,
         status=status,
         hold_until=_approval_deadline(session, now) if status == BookingStatus.pending else None,
-        round_id=open_round,
+        round_id=open_round.id if open_round else None,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created_at=now,
@@ -436,7 +438,12 @@ def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, no
     offered = []
     queue = db.exec(
         select(Booking)
-        .where(Booking.session_id == session.id, Booking.status == BookingStatus.waitlisted, col(Booking.round_id).is_(None))
+        # Requests of an allocation round wait for its draw (which gives each a queue_rank).
+        .where(
+            Booking.session_id == session.id,
+            Booking.status == BookingStatus.waitlisted,
+            or_(col(Booking.round_id).is_(None), col(Booking.queue_rank).is_not(None)),
+        )
         .order_by(*waiting_order())
     ).all()
     for booking in queue:
