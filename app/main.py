@@ -13,7 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.bookings import allocation_pages as bookings_allocation_pages
 from app.bookings import api as bookings_api
+from app.bookings import attendees as bookings_attendees
+from app.bookings import expert_api, expert_pages
+from app.bookings import limits_pages as bookings_limits_pages
 from app.bookings import pages as bookings_pages
 from app.calendar import pages as calendar_pages
 from app.catalogue import api as catalogue_api
@@ -23,6 +27,8 @@ from app.db import make_engine
 from app.deps import LoginRequired, NotAuthenticated
 from app.errors import DomainError
 from app.i18n import _
+from app.notifications import api as notifications_api
+from app.notifications import pages as notifications_pages
 from app.web import home
 from app.web.csrf import verify_csrf
 from app.web.middleware import LanguageMiddleware, RejectNulMiddleware, SecurityHeadersMiddleware
@@ -118,13 +124,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.include_router(accounts_pages.router)
     pages.include_router(catalogue_pages.router)
     pages.include_router(bookings_pages.router)
+    pages.include_router(bookings_allocation_pages.router)
+    pages.include_router(expert_pages.router)
+    pages.include_router(bookings_attendees.router)
+    pages.include_router(bookings_limits_pages.router)
     pages.include_router(calendar_pages.router)
+    pages.include_router(notifications_pages.router)
     app.include_router(pages)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_api.router)
     api.include_router(catalogue_api.router)
     api.include_router(bookings_api.router)
+    api.include_router(expert_api.router)
+    api.include_router(notifications_api.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

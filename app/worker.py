@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.bookings import reminders
+from app.bookings import allocation, reminders
 from app.bookings.notices import booking_calendar
 from app.bookings.service import expire_holds
 from app.config import Settings
@@ -24,6 +24,7 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
     """One pass of every job; returns what each did. Jobs come before the outbox so what they
     write goes out in the same pass."""
     jobs: dict[str, Callable[[Session], int]] = {
+        "allocated": lambda db: allocation.allocate_due_rounds(db, now=now),
         "expired": lambda db: expire_holds(db, now=now),
         "approval_reminders": lambda db: reminders.remind_coordinators(db, now=now),
         "activity_reminders": lambda db: reminders.remind_teachers(db, now=now),

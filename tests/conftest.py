@@ -50,10 +50,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_portal(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """uvicorn serving the app on its own port and database, in its own process(es); yields the
-    base address once /healthz answers, and stops the server afterwards."""
-    env = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+def running_portal(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """uvicorn serving the app on its own port and database, in its own process(es), with extra
+    environment variables if given; yields the base address once /healthz answers, and stops the
+    server afterwards."""
+    env = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", **(env or {})}
     env.pop("SMTP_HOST", None)
     port = free_port()
     server = subprocess.Popen(

@@ -11,7 +11,7 @@ from starlette.routing import Mount
 
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingStatus, CapacityPool, ExpertProposal, SchoolCap
 from app.calendar import service as calendar_service
 from app.catalogue.models import (
     AvailabilityWindow,
@@ -27,6 +27,7 @@ from app.catalogue.models import (
 )
 from app.db import utcnow
 from app.main import create_app
+from app.notifications.models import Notification
 from tests.factories import api_headers, csrf, log_in, make_provider, make_school, make_user
 
 ROLES = (
@@ -73,9 +74,16 @@ APPROVES_BOOKING = Policy(
     frozenset({"coordinator", "coordinator_aarhus", "admin"}),
     frozenset({"teacher", "provider_other", "coordinator_herning", "mentor"}),
 )
+# Only the school's own teachers take an offered place; the probed booking is another school's.
+TAKES_PLACE = Policy(
+    "the school's teachers",
+    frozenset(),
+    frozenset({"teacher", "provider_other", "coordinator_herning", "mentor"}),
+)
 OWN_RESOURCE = Policy(
     "the resource's own provider", frozenset({"provider"}), frozenset({"provider_other"})
 )
+OWN_POOL = Policy("the pool's own provider", frozenset({"provider"}), frozenset({"provider_other"}))
 # Owned by the probed teacher, so every other user must be told it does not exist.
 NOBODY_ELSE = Policy("its owner only", frozenset(), frozenset(ROLES) - {"anonymous"})
 OWN_OFFER = Policy(
@@ -83,6 +91,22 @@ OWN_OFFER = Policy(
     frozenset({"provider"}),
     frozenset(ROLES) - {"anonymous", "provider"},
 )
+# A session's classes: its provider, and the coordinators (a municipality's sees its own schools' only).
+OWN_OFFER_AND_STAFF = Policy(
+    "the offer's own provider and the coordinators",
+    frozenset({"provider"} | STAFF),
+    frozenset({"teacher", "provider_other", "mentor"}),
+)
+# A proposal for a visit by the probed provider's expert, from another school than the acting teacher's.
+ANSWERS_PROPOSAL = Policy(
+    "the offer's own provider and the proposing school's teachers",
+    frozenset({"provider"}),
+    frozenset(ROLES) - {"anonymous", "provider"},
+)
+WITH_PROPOSALS = Policy("teachers and providers", frozenset({"teacher", "provider", "provider_other"}))
+# Allocation rounds: the probed offer is published, so others are refused rather than kept in the dark.
+RUNS_ROUNDS = Policy("the offer's own provider and the coordinators", frozenset({"provider"} | STAFF))
+PROVIDERS_AND_STAFF = Policy("providers and the coordinators", frozenset({"provider", "provider_other"} | STAFF))
 
 MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/openapi.json"): PUBLIC,
@@ -147,6 +171,8 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/provider/sessions/{session_id}/cancel"): OWN_OFFER,
     ("GET", "/provider/sessions/{session_id}/edit"): OWN_OFFER,
     ("POST", "/provider/sessions/{session_id}/edit"): OWN_OFFER,
+    ("GET", "/provider/sessions/{session_id}/attendees"): OWN_OFFER_AND_STAFF,
+    ("GET", "/provider/sessions/{session_id}/attendees.csv"): OWN_OFFER_AND_STAFF,
     ("GET", "/api/v1/offers"): PUBLIC,
     ("POST", "/api/v1/offers"): PROVIDERS,
     ("GET", "/api/v1/offers/{offer_id}"): PUBLIC,
@@ -170,6 +196,21 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/sessions/{session_id}/book"): TEACHERS,
     ("POST", "/sessions/{session_id}/book"): TEACHERS,
     ("GET", "/bookings"): WITH_BOOKINGS,
+    ("GET", "/bookings/{booking_id}"): SEES_BOOKING,
+    ("GET", "/bookings/{booking_id}.ics"): SEES_BOOKING,
+    ("GET", "/bookings/{booking_id}/allocation"): SEES_BOOKING,
+    ("GET", "/rounds"): PROVIDERS_AND_STAFF,
+    ("GET", "/offers/{offer_id}/rounds"): RUNS_ROUNDS,
+    ("POST", "/offers/{offer_id}/rounds"): RUNS_ROUNDS,
+    ("POST", "/offers/{offer_id}/rounds/allocate"): RUNS_ROUNDS,
+    ("POST", "/bookings/{booking_id}/accept"): TAKES_PLACE,
+    ("POST", "/api/v1/bookings/{booking_id}/accept"): TAKES_PLACE,
+    ("GET", "/inbox"): LOGGED_IN,
+    ("GET", "/inbox/unread"): LOGGED_IN,
+    ("POST", "/inbox/read"): LOGGED_IN,
+    ("POST", "/inbox/{notification_id}/open"): NOBODY_ELSE,
+    ("GET", "/api/v1/notifications"): LOGGED_IN,
+    ("POST", "/api/v1/notifications/{notification_id}/read"): NOBODY_ELSE,
     ("POST", "/bookings/approve"): STAFF_ONLY,
     ("POST", "/bookings/{booking_id}/approve"): APPROVES_BOOKING,
     ("POST", "/bookings/{booking_id}/decline"): SEES_BOOKING,
@@ -183,6 +224,35 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/provider/availability/{window_id}/delete"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/travel-areas"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/resources"): OWN_OFFER,
+    ("GET", "/provider/pools"): PROVIDERS,
+    ("POST", "/provider/pools"): PROVIDERS,
+    ("GET", "/provider/pools/{pool_id}"): OWN_POOL,
+    ("POST", "/provider/pools/{pool_id}"): OWN_POOL,
+    ("POST", "/provider/pools/{pool_id}/sessions"): OWN_POOL,
+    ("POST", "/provider/pools/{pool_id}/delete"): OWN_POOL,
+    ("GET", "/admin/caps"): STAFF_ONLY,
+    ("POST", "/admin/caps"): STAFF_ONLY,
+    # The probed cap is Aarhus's: another municipality's coordinator is told it does not exist.
+    ("POST", "/admin/caps/{cap_id}/delete"): STAFF_OF_AARHUS,
+    # Book an expert: the probed offer has dates, so a teacher's proposal for it is refused (not hidden).
+    ("GET", "/offers/{offer_id}/propose"): TEACHERS,
+    ("POST", "/offers/{offer_id}/propose"): TEACHERS,
+    ("GET", "/proposals"): TEACHERS,
+    ("POST", "/proposals/{proposal_id}/accept"): NOBODY_ELSE,
+    ("POST", "/proposals/{proposal_id}/decline"): NOBODY_ELSE,
+    ("POST", "/proposals/{proposal_id}/withdraw"): NOBODY_ELSE,
+    ("GET", "/provider/proposals"): PROVIDERS,
+    ("GET", "/provider/proposals/{proposal_id}"): OWN_OFFER,
+    ("POST", "/provider/proposals/{proposal_id}/accept"): OWN_OFFER,
+    ("POST", "/provider/proposals/{proposal_id}/decline"): OWN_OFFER,
+    ("POST", "/provider/proposals/{proposal_id}/counter"): OWN_OFFER,
+    ("POST", "/api/v1/offers/{offer_id}/proposals"): TEACHERS,
+    ("GET", "/api/v1/proposals"): WITH_PROPOSALS,
+    ("GET", "/api/v1/proposals/{proposal_id}"): ANSWERS_PROPOSAL,
+    ("POST", "/api/v1/proposals/{proposal_id}/accept"): ANSWERS_PROPOSAL,
+    ("POST", "/api/v1/proposals/{proposal_id}/decline"): ANSWERS_PROPOSAL,
+    ("POST", "/api/v1/proposals/{proposal_id}/counter"): OWN_OFFER,
+    ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): NOBODY_ELSE,
 }
 
 
@@ -254,11 +324,24 @@ def test_access(client, db, settings, method, path, role):
     )
     resource = Resource(provider_id=provider.id, name="Lab", kind=ResourceKind.room)
     window = AvailabilityWindow(offer_id=offer.id, weekday=1, starts=time(9), ends=time(12))
-    db.add_all([saved, holiday, resource, window])
+    pool = CapacityPool(provider_id=provider.id, name="Probe", capacity_classes=4)
+    cap = SchoolCap(offer_type=OfferType.course, school_year=2030, municipality="Aarhus", max_bookings=2)
+    db.add_all([saved, holiday, resource, window, pool, cap])
     db.flush()
     booking = Booking(session_id=session.id, school_id=aarhus_school.id, teacher_id=probed_user.id, status=BookingStatus.pending,
                       class_name="7.a", grade=7, pupils=20)
     db.add(booking)
+    db.flush()
+    expert_offer = Offer(provider_id=provider.id, type=OfferType.expert, status=OfferStatus.published, title="Probe expert",
+                         grade_min=0, grade_max=10, municipality="Aarhus")
+    db.add(expert_offer)
+    db.flush()
+    proposal = ExpertProposal(offer_id=expert_offer.id, school_id=aarhus_school.id, teacher_id=probed_user.id, starts_at=starts,
+                              ends_at=starts + timedelta(hours=2), class_name="8.a", grade=8, pupils=20)
+    db.add(proposal)
+    db.flush()
+    message = Notification(user_id=probed_user.id, kind="approved", subject="Probe", body="Probe", link="/bookings")
+    db.add(message)
     db.commit()
     feed_token = calendar_service.create_feed(db, probed_user, query="", now=utcnow())
     url = (
@@ -274,6 +357,10 @@ def test_access(client, db, settings, method, path, role):
         .replace("{resource_id}", str(resource.id))
         .replace("{window_id}", str(window.id))
         .replace("{booking_id}", str(booking.id))
+        .replace("{proposal_id}", str(proposal.id))
+        .replace("{pool_id}", str(pool.id))
+        .replace("{cap_id}", str(cap.id))
+        .replace("{notification_id}", str(message.id))
     )
 
     headers = {}

@@ -66,3 +66,9 @@ def decline(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now, data: R
 @router.post("/bookings/{booking_id}/cancel")
 def cancel(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now, data: ReasonIn | None = None) -> BookingPublic:
     return booking_public(db, bookings.cancel_booking(db, user, booking_id, reason=(data.reason if data else ""), now=now))
+
+
+@router.post("/bookings/{booking_id}/accept")
+def accept(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now) -> BookingPublic:
+    """Take the waiting-list place offered to the class (state `offered`, within its hold)."""
+    return booking_public(db, bookings.accept_offered_place(db, user, booking_id, now=now))

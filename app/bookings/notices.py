@@ -48,6 +48,11 @@ def _teacher_message(kind: str, booking: Booking) -> tuple[str, str]:
                 "Class %(class_name)s is booked for %(title)s on %(when)s. The places are held for you while "
                 "a coordinator approves the booking, at the latest by %(until)s."
             )
+        case "booked" if booking.round_id is not None and booking.queue_rank is None:
+            return _("Request received: %(title)s"), _(
+                "Class %(class_name)s's request for %(title)s on %(when)s is received. The places are allocated "
+                "by a fair draw after the deadline; we write to you with the result."
+            )
         case "booked":
             return _("On the waiting list: %(title)s"), _(
                 "Class %(class_name)s is on the waiting list for %(title)s on %(when)s. "

@@ -1,20 +1,24 @@
 """HTML pages of the booking engine: book a class, see and cancel bookings, approve them."""
 
 import uuid
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from app.accounts.models import Organisation, Role
+from app.accounts.models import Organisation, Role, User
+from app.bookings import limits
 from app.bookings import service as bookings
 from app.bookings.models import BookingStatus
 from app.bookings.schemas import BookingIn
 from app.catalogue import service as catalogue
-from app.catalogue.models import GRADE_MAX, GRADE_MIN, Offer, OfferSession
-from app.deps import Now, PageUser, PathId, SessionDep
+from app.catalogue.calendar import sessions_calendar
+from app.catalogue.models import GRADE_MAX, GRADE_MIN, Offer, OfferSession, OfferType
+from app.deps import Now, PageUser, PathId, SessionDep, SettingsDep
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
-from app.i18n import _
+from app.geography import MUNICIPALITY_NAMES
+from app.i18n import TIMEZONE, _
 from app.web.forms import PostedForm, as_list, optional_choice, validate
 from app.web.templating import redirect, render
 
@@ -30,6 +34,11 @@ def _book_page(
     full = free == 0 or (
         session.capacity_classes is not None and held_classes >= session.capacity_classes
     )
+    # A pool the date shares with others may have less room than the date itself.
+    pool_pupils, pool_classes = limits.pool_room(db, session.id, now=now)
+    if pool_pupils is not None:
+        free = min(free, pool_pupils)
+    full = full or free == 0 or pool_classes == 0
     defaults = {
         "grade": offer.grade_min,
         "adults": 1,
@@ -85,7 +94,8 @@ def book(
     if data is not None:
         try:
             booking = bookings.book_session(db, user, data, now=now, idempotency_key=key)
-            return redirect(request, f"/bookings?notice=booked_{booking.status.value}")
+            outcome = "request" if booking.round_id and booking.queue_rank is None else booking.status.value
+            return redirect(request, f"/bookings/{booking.id}?notice=booked_{outcome}")
         except (InvalidInput, Conflict) as error:
             db.rollback()
             errors = {error.field or "pupils": error.message}
@@ -109,12 +119,28 @@ def booking_list(
     user: PageUser,
     now: Now,
     status: str | None = None,
+    type: str | None = None,
+    municipality: str | None = None,
+    starts_from: str | None = None,
+    starts_before: str | None = None,
     notice: str | None = None,
 ) -> Response:
     chosen = optional_choice(BookingStatus, status)
     if user.is_staff and status is None:
         chosen = BookingStatus.pending  # the approval queue
-    items, total = bookings.list_bookings(db, user, status=chosen, limit=200)
+    offer_type = optional_choice(OfferType, type)
+    place = municipality if municipality in MUNICIPALITY_NAMES else None
+    first_day, last_day = _day(starts_from), _day(starts_before)
+    items, total = bookings.list_bookings(
+        db,
+        user,
+        status=chosen,
+        offer_type=offer_type,
+        municipality=place,
+        starts_from=_local_midnight(first_day) if first_day else None,
+        starts_before=_local_midnight(last_day + timedelta(days=1)) if last_day else None,
+        limit=200,
+    )
     session_ids = {b.session_id for b in items}
     sessions = {
         s.id: s for s in db.exec(select(OfferSession).where(col(OfferSession.id).in_(session_ids)))
@@ -137,6 +163,14 @@ def booking_list(
             "schools": schools,
             "status": chosen,
             "statuses": list(BookingStatus),
+            "filters": {
+                "type": offer_type.value if offer_type else "",
+                "municipality": place or "",
+                "starts_from": first_day.isoformat() if first_day else "",
+                "starts_before": last_day.isoformat() if last_day else "",
+            },
+            "offer_types": list(OfferType),
+            "municipalities": MUNICIPALITY_NAMES,
             "notice": notice,
             "now": now,
         },
@@ -148,7 +182,7 @@ def cancel(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
 ) -> Response:
     bookings.cancel_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
-    return redirect(request, "/bookings?notice=booking_cancelled")
+    return redirect(request, f"/bookings/{booking_id}?notice=booking_cancelled")
 
 
 @router.post("/bookings/{booking_id}/approve")
@@ -182,3 +216,53 @@ def approve_many(
         except (ValueError, DomainError):
             db.rollback()
     return redirect(request, f"/bookings?notice=bulk_approved&count={approved}")
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), TIMEZONE)
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None  # a hand-edited address: ignore the filter rather than fail
+
+
+@router.get("/bookings/{booking_id}.ics")
+def booking_calendar_file(db: SessionDep, user: PageUser, booking_id: PathId, now: Now, settings: SettingsDep) -> Response:
+    booking = bookings.get_booking(db, user, booking_id)
+    session = db.get(OfferSession, booking.session_id)
+    offer = db.get(Offer, session.offer_id)
+    body = sessions_calendar(offer.title, [(session, offer)], base_url=settings.base_url, now=now)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'})
+
+
+@router.get("/bookings/{booking_id}")
+def booking_page(
+    request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now, notice: str | None = None
+) -> Response:
+    booking = bookings.get_booking(db, user, booking_id)
+    session = db.get(OfferSession, booking.session_id)
+    return render(
+        request,
+        "bookings/detail.html",
+        {
+            "booking": booking,
+            "session": session,
+            "offer": db.get(Offer, session.offer_id),
+            "school": db.get(Organisation, booking.school_id),
+            "teacher": db.get(User, booking.teacher_id),
+            "history": bookings.history(db, booking),
+            "position": bookings.waitlist_position(db, booking),
+            "offer_open": booking.status == BookingStatus.offered and booking.hold_until and booking.hold_until > now,
+            "notice": notice,
+            "now": now,
+        },
+    )
+
+
+@router.post("/bookings/{booking_id}/accept")
+def accept_place(request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now) -> Response:
+    bookings.accept_offered_place(db, user, booking_id, now=now)
+    return redirect(request, f"/bookings/{booking_id}?notice=place_accepted")

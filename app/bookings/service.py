@@ -21,7 +21,7 @@ from app.bookings import limits
 from app.bookings.models import AllocationRound, Booking, BookingEvent, BookingStatus, RoundStatus
 from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
-from app.catalogue.models import Offer, OfferSession, OfferStatus
+from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
 from app.db import begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -164,6 +164,10 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
         db.rollback()  # a twin request booked while we waited for the lock
         db.refresh(existing)
         return existing
+    if open_round is not None:
+        db.refresh(open_round)  # the draw may have run while we waited for the lock
+        if open_round.status != RoundStatus.open:
+            raise Conflict(_("The places have just been allocated. Please try again."))
     if session.cancelled_at is not None:
         raise Conflict(_("The date is cancelled."))
     if session.starts_at <= now:
@@ -281,10 +285,31 @@ def get_booking(db: Session, actor: User, booking_id: int) -> Booking:
 
 
 def list_bookings(
-    db: Session, actor: User, *, status: BookingStatus | None = None, session_id: int | None = None, limit: int = 50, offset: int = 0
+    db: Session,
+    actor: User,
+    *,
+    status: BookingStatus | None = None,
+    session_id: int | None = None,
+    offer_type: OfferType | None = None,
+    municipality: str | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[Sequence[Booking], int]:
-    """The bookings the actor may see, oldest first: the approval queue serves who waited longest."""
+    """The bookings the actor may see, oldest first: the approval queue serves who waited longest.
+    Filters: state, session, the offer's type, the school's municipality, when the activity starts."""
     query = select(Booking)
+    if offer_type or starts_from or starts_before:
+        query = query.join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
+        if offer_type:
+            query = query.join(Offer, col(Offer.id) == col(OfferSession.offer_id)).where(Offer.type == offer_type)
+        if starts_from:
+            query = query.where(OfferSession.starts_at >= starts_from)
+        if starts_before:
+            query = query.where(OfferSession.starts_at < starts_before)
+    if municipality:
+        query = query.where(col(Booking.school_id).in_(select(Organisation.id).where(Organisation.municipality == municipality)))
     if actor.role == Role.teacher:
         query = query.where(Booking.school_id == actor.organisation_id)
     elif actor.role == Role.provider:
@@ -304,17 +329,24 @@ def list_bookings(
     return items, total
 
 
+def history(db: Session, booking: Booking) -> list[tuple[BookingEvent, str | None]]:
+    """The booking's state changes, oldest first, with the name of who made each (None: the system)."""
+    rows = db.exec(
+        select(BookingEvent, User.name)
+        .join(User, col(User.id) == col(BookingEvent.actor_id), isouter=True)
+        .where(BookingEvent.booking_id == booking.id)
+        .order_by(col(BookingEvent.at), col(BookingEvent.id))
+    ).all()
+    return [(event, name) for event, name in rows]
+
+
 def waitlist_position(db: Session, booking: Booking) -> int | None:
     if booking.status != BookingStatus.waitlisted:
         return None
-    ahead = db.exec(
-        select(func.count()).where(
-            Booking.session_id == booking.session_id,
-            Booking.status == BookingStatus.waitlisted,
-            or_(col(Booking.created_at) < booking.created_at, and_(col(Booking.created_at) == booking.created_at, col(Booking.id) < booking.id)),
-        )
-    ).one()
-    return ahead + 1
+    queue = db.exec(
+        select(Booking.id).where(Booking.session_id == booking.session_id, Booking.status == BookingStatus.waitlisted).order_by(*waiting_order())
+    ).all()
+    return queue.index(booking.id) + 1
 
 
 # --- decisions ----------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ def deliver(
     message.set_content(body)
     if calendar:
         message.add_attachment(
-            calendar,
-            maintype="text",
+            calendar.decode(),
             subtype="calendar",
+            charset="utf-8",
             filename="aktivitet.ics",
             params={"method": "PUBLISH"},
         )

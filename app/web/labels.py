@@ -6,6 +6,8 @@ from app.i18n import _
 def label(code: object) -> str:
     """The display name of an enum value; unknown codes are shown as they are."""
     value = getattr(code, "value", code)
+    if isinstance(value, str) and value.startswith("allocation round "):
+        return _("allocation round %(num)s") % {"num": value.removeprefix("allocation round ")}
     names = {
         "teacher": _("Teacher"),
         "provider": _("Provider"),
@@ -52,6 +54,29 @@ def label(code: object) -> str:
         "published": _("Published"),
         "unpublished": _("Not published"),
         "archived": _("Archived"),
+        # booking states
+        "pending": _("Awaiting approval"),
+        "confirmed": _("Confirmed"),
+        "waitlisted": _("On the waiting list"),
+        "offered": _("Place offered"),
+        "declined": _("Declined"),
+        "cancelled": _("Cancelled"),
+        "expired": _("Expired"),
+        "completed": _("Completed"),
+        # expert proposals and allocation rounds
+        "proposed": _("Proposed"),
+        "counter_proposed": _("Another time proposed"),
+        "accepted": _("Accepted"),
+        "withdrawn": _("Withdrawn"),
+        "open": _("Open"),
+        "allocated": _("Allocated"),
+        # why the portal changed a booking (stored in English in the booking's history)
+        "a place became free": _("a place became free"),
+        "accepted the offered place": _("accepted the offered place"),
+        "not approved in time": _("not approved in time"),
+        "not accepted in time": _("not accepted in time"),
+        "the activity took place": _("the activity took place"),
+        "the provider cancelled the date": _("the provider cancelled the date"),
     }
     return names.get(str(value), str(value))
 
@@ -74,7 +99,10 @@ def notice(code: str | None) -> str | None:
         "booked_pending": _("Booked. A coordinator will approve the booking; the places are yours meanwhile."),
         "booked_confirmed": _("Booked and confirmed."),
         "booked_waitlisted": _("You are on the waiting list. We tell you when a place becomes yours."),
+        "booked_request": _("Your request is received. The places are allocated by a fair draw after the deadline."),
         "booking_cancelled": _("The booking is cancelled."),
+        "place_accepted": _("You have taken the place."),
+        "all_read": _("All messages are marked as read."),
         "booking_approved": _("The booking is approved."),
         "booking_declined": _("The booking is declined."),
         "bulk_approved": _("The chosen bookings are approved."),

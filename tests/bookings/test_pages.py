@@ -88,3 +88,56 @@ def test_provider_cancels_a_date_and_the_booked_teacher_is_told(client, db, sett
     assert send_outbox() >= 1
     message = next(m for m in mailbox.to(teacher.email) if m["Subject"].startswith("Aflyst"))
     assert "Vandets kredsløb" in message["Subject"] and "5.a" in message.get_content()
+
+
+def test_a_waiting_teacher_is_offered_a_place_and_takes_it_on_the_booking_page(client, db, settings):
+    offer, session = published_session(db, capacity=20)
+    first = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    second = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    log_in(client, db, first, settings)
+    post_form(client, f"/sessions/{session.id}/book", {"class_name": "5.a", "grade": "5", "pupils": "20", "adults": "1"})
+    log_in(client, db, second, settings)
+    waiting = post_form(client, f"/sessions/{session.id}/book", {"class_name": "5.b", "grade": "5", "pupils": "18", "adults": "1", "waitlist": "on"})
+    assert waiting.status_code == 303 and waiting.headers["location"].endswith("notice=booked_waitlisted")
+    page = client.get(waiting.headers["location"]).text
+    assert "Står på venteliste" in page or "venteliste" in page.lower()
+    assert "nr. 1 på ventelisten" in page
+
+    log_in(client, db, first, settings)
+    (mine,) = db.exec(select(Booking).where(Booking.school_id == first.organisation_id)).all()
+    assert post_form(client, f"/bookings/{mine.id}/cancel", {"reason": ""}).status_code == 303
+
+    log_in(client, db, second, settings)
+    (theirs,) = db.exec(select(Booking).where(Booking.school_id == second.organisation_id)).all()
+    inbox = client.get("/inbox").text
+    assert "Der er en plads til jer" in inbox
+    page = client.get(f"/bookings/{theirs.id}").text
+    assert "Tag pladsen" in page and "Historik" in page
+    taken = post_form(client, f"/bookings/{theirs.id}/accept")
+    assert taken.status_code == 303
+    db.refresh(theirs)
+    assert theirs.status == BookingStatus.pending
+    history = client.get(f"/bookings/{theirs.id}").text.split("Historik", 1)[1]
+    # The whole story, oldest first: waiting, offered by the portal, accepted by the teacher.
+    assert history.index("Står på venteliste") < history.index("Plads tilbudt") < history.rindex(second.name)
+    calendar = client.get(f"/bookings/{theirs.id}.ics")
+    assert calendar.status_code == 200 and b"BEGIN:VEVENT" in calendar.content
+
+
+def test_coordinators_filter_bookings_by_type_municipality_and_date(client, db, settings):
+    offer, session = published_session(db)
+    aarhus = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    herning = make_user(db, "teacher", organisation=make_school(db, municipality="Herning"))
+    for teacher, name in ((aarhus, "4.a"), (herning, "4.h")):
+        log_in(client, db, teacher, settings)
+        post_form(client, f"/sessions/{session.id}/book", {"class_name": name, "grade": "5", "pupils": "5", "adults": "1"})
+    log_in(client, db, make_user(db, "coordinator"), settings)
+    everyone = client.get("/bookings").text
+    assert "4.a" in everyone and "4.h" in everyone
+    only_herning = client.get("/bookings?municipality=Herning").text
+    assert "4.h" in only_herning and "4.a" not in only_herning
+    assert "4.a" not in client.get("/bookings?type=girls_day").text
+    day = session.starts_at.date()
+    assert "4.a" not in client.get(f"/bookings?starts_from={day + timedelta(days=2)}").text
+    assert "4.a" in client.get(f"/bookings?starts_from={day - timedelta(days=1)}&starts_before={day + timedelta(days=1)}").text
+    assert client.get("/bookings?starts_from=not-a-date&municipality=Atlantis").status_code == 200

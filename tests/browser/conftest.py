@@ -20,8 +20,14 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    url = fresh_database(str(tmp_path_factory.mktemp("live") / "portal.db"))
+def live_database_url(tmp_path_factory) -> str:
+    """The live portal's database: tests may add what they need directly, and run the worker on it."""
+    return fresh_database(str(tmp_path_factory.mktemp("live") / "portal.db"))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url) -> Iterator[str]:
+    url = live_database_url
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
     env.pop("SMTP_HOST", None)
     subprocess.run(

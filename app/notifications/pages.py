@@ -1,0 +1,49 @@
+"""The in-portal inbox: messages about bookings and proposals, newest first."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.deps import Now, PageNumber, PageUser, PathId, SessionDep
+from app.errors import NotFound
+from app.i18n import _
+from app.notifications import service as notifications
+from app.notifications.models import Notification
+from app.web.templating import redirect, render
+
+router = APIRouter()
+PER_PAGE = 30
+
+
+@router.get("/inbox")
+def inbox(request: Request, db: SessionDep, user: PageUser, page: PageNumber = 1, notice: str | None = None) -> Response:
+    items, total = notifications.inbox(db, user, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PER_PAGE)), "notice": notice},
+    )
+
+
+@router.get("/inbox/unread")
+def unread(db: SessionDep, user: PageUser) -> Response:
+    """The count next to the menu's inbox link, loaded by htmx after the page (so pages need no
+    extra query); empty when nothing is unread."""
+    count = notifications.unread_count(db, user)
+    text = f'<span class="badge">{count}<span class="visually-hidden"> {_("unread")}</span></span>' if count else ""
+    return HTMLResponse(text)
+
+
+@router.post("/inbox/read")
+def read_all(request: Request, db: SessionDep, user: PageUser, now: Now) -> Response:
+    notifications.mark_read(db, user, now=now)
+    return redirect(request, "/inbox?notice=all_read")
+
+
+@router.post("/inbox/{notification_id}/open")
+def open_message(request: Request, db: SessionDep, user: PageUser, notification_id: PathId, now: Now) -> Response:
+    """Mark the message read and go to what it is about."""
+    message = db.get(Notification, notification_id)
+    if message is None or message.user_id != user.id:
+        raise NotFound(_("No such message."))
+    notifications.mark_read(db, user, now=now, notification_id=notification_id)
+    return redirect(request, message.link or "/inbox")

@@ -1,0 +1,79 @@
+"""The issue's "done when" for bookings, in a real browser: a teacher books a Girls Day slot, a
+coordinator approves it, and the teacher gets the e-mail with the calendar file (sent by the worker
+from the outbox to the test SMTP server)."""
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from playwright.sync_api import expect
+from sqlmodel import Session, select
+
+from app import demo
+from app.accounts.models import User
+from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
+from app.db import make_engine, utcnow
+from tests.browser.conftest import ROOT, assert_accessible
+from tests.browser.test_login import log_in
+
+pytestmark = pytest.mark.browser
+TITLE = "Girls Day hos Vindmøllefabrikken"
+
+
+@pytest.fixture
+def girls_day_session(live_database_url) -> int:
+    engine = make_engine(live_database_url)
+    with Session(engine) as db:
+        provider = db.exec(select(User).where(User.email == demo.ACCOUNTS["provider"])).one()
+        offer = Offer(provider_id=provider.organisation_id, type=OfferType.girls_day, status=OfferStatus.published, title=TITLE,
+                      summary="Byg en vindmølle", grade_min=6, grade_max=10, municipality="Aarhus", girls_only=True,
+                      requires_approval=True, published_at=utcnow())
+        db.add(offer)
+        db.flush()
+        starts = (utcnow() + timedelta(days=60)).replace(hour=8, minute=0, second=0, microsecond=0)
+        session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=4), capacity_pupils=60)
+        db.add(session)
+        db.commit()
+        session_id = session.id
+    engine.dispose()
+    return session_id
+
+
+def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail(
+    page, girls_day_session, live_database_url, smtp_server, mailbox
+):
+    log_in(page, demo.ACCOUNTS["teacher"])
+    page.goto(f"/catalogue?type=girls_day&q={TITLE.split()[-1]}")
+    page.get_by_role("link", name=TITLE).first.click()
+    expect(page.locator("h1")).to_have_text(TITLE)
+    page.locator(f'a[href="/sessions/{girls_day_session}/book"]').click()
+    expect(page.locator("h1")).to_contain_text(TITLE)
+    assert_accessible(page)
+    page.get_by_label("Klasse", exact=True).fill("8.c")
+    page.get_by_label("Klassetrin").select_option("8")
+    page.get_by_label("Antal elever").fill("14")
+    page.get_by_label("Heraf piger").fill("14")
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.get_by_text("Afventer godkendelse").first).to_be_visible()
+    assert_accessible(page)  # the booking's own page, with its history
+    page.get_by_role("button", name="Log ud").click()
+
+    log_in(page, demo.ACCOUNTS["coordinator"])
+    page.goto("/bookings")
+    row = page.get_by_role("row").filter(has_text="8.c").filter(has_text=TITLE)
+    assert_accessible(page)
+    row.get_by_role("button", name="Godkend").click()
+    expect(page.get_by_text("Bookingen er godkendt.")).to_be_visible()
+
+    controller, _box = smtp_server
+    env = {"DATABASE_URL": live_database_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "app", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    approved = [m for m in mailbox.to(demo.ACCOUNTS["teacher"]) if m["Subject"] == f"Godkendt: {TITLE}"]
+    assert len(approved) == 1
+    (attachment,) = [part for part in approved[0].iter_attachments() if part.get_content_type() == "text/calendar"]
+    (event,) = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["summary"]) == TITLE
+    assert "8.c" in approved[0].get_body(preferencelist=("plain",)).get_content()

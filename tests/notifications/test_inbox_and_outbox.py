@@ -1,0 +1,96 @@
+"""Notifications: the inbox in the portal and the e-mail outbox the worker sends from."""
+
+import subprocess
+import sys
+from datetime import timedelta
+
+from sqlmodel import select
+
+from app.config import Settings
+from app.db import utcnow
+from app.notifications import service as notifications
+from app.notifications.models import Notification, OutboxMessage
+from tests.conftest import ROOT, free_port
+from tests.factories import api_headers, log_in, make_user, post_form
+
+
+def _message(db, user, subject="Godkendt: Robotter", link="/bookings"):
+    notifications.notify(db, user, kind="approved", subject=subject, body="Hej", now=utcnow(), link=link, base_url="https://stem.example")
+    db.commit()
+
+
+def test_the_inbox_shows_messages_newest_first_and_marks_them_read(client, db, settings):
+    teacher = make_user(db, "teacher")
+    other = make_user(db, "teacher")
+    _message(db, teacher, "Første")
+    _message(db, teacher, "Anden", link="/catalogue")
+    _message(db, other, "Ikke din")
+    log_in(client, db, teacher, settings)
+    assert "2" in client.get("/inbox/unread").text
+    page = client.get("/inbox").text
+    assert page.index("Anden") < page.index("Første") and "Ikke din" not in page
+    newest = db.exec(select(Notification).where(Notification.user_id == teacher.id, Notification.subject == "Anden")).one()
+    opened = post_form(client, f"/inbox/{newest.id}/open")
+    assert opened.status_code == 303 and opened.headers["location"] == "/catalogue"
+    assert "1" in client.get("/inbox/unread").text
+    post_form(client, "/inbox/read")
+    assert client.get("/inbox/unread").text == ""
+    theirs = db.exec(select(Notification).where(Notification.user_id == other.id)).one()
+    assert post_form(client, f"/inbox/{theirs.id}/open").status_code == 404
+
+
+def test_the_inbox_api(client, db, settings):
+    teacher = make_user(db, "teacher")
+    _message(db, teacher)
+    headers = api_headers(db, teacher, settings)
+    page = client.get("/api/v1/notifications", headers=headers).json()
+    assert page["total"] == 1 and page["items"][0]["read_at"] is None
+    read = client.post(f"/api/v1/notifications/{page['items'][0]['id']}/read", headers=headers).json()
+    assert read["read_at"] is not None
+    assert client.post("/api/v1/notifications/2147483647/read", headers=headers).status_code == 404
+
+
+def test_the_outbox_sends_once_and_keeps_messages_when_the_mail_server_is_down(db, settings, mailbox):
+    teacher = make_user(db, "teacher")
+    _message(db, teacher)
+    now = utcnow()
+    down = settings.model_copy(update={"smtp_port": free_port()})  # nothing listens there
+    assert notifications.send_outbox(db, down, now=now, attachment=lambda db, m: None) == 0
+    message = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == teacher.email)).one()
+    assert message.sent_at is None and message.attempts == 1 and message.last_error
+    # Not retried before its back-off has passed, then delivered exactly once.
+    assert notifications.send_outbox(db, settings, now=now, attachment=lambda db, m: None) == 0
+    later = now + timedelta(minutes=2)
+    assert notifications.send_outbox(db, settings, now=later, attachment=lambda db, m: None) == 1
+    assert notifications.send_outbox(db, settings, now=later, attachment=lambda db, m: None) == 0
+    (mail,) = mailbox.to(teacher.email)
+    assert mail["Subject"] == "Godkendt: Robotter" and "https://stem.example/bookings" in mail.get_content()
+
+
+def test_the_worker_command_sends_the_outbox(tmp_path, mailbox, smtp_server):
+    """`python -m app worker --once` against its own database and the test SMTP server."""
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from tests.conftest import fresh_database
+
+    url = fresh_database(str(tmp_path / "worker.db"))
+    engine = make_engine(url)
+    with Session(engine) as db:
+        teacher = make_user(db, "teacher")
+        _message(db, teacher, "Fra arbejderen")
+        address = teacher.email
+    engine.dispose()
+    controller, _box = smtp_server
+    env = {"DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "app", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "'sent': 1" in done.stdout
+    assert [m["Subject"] for m in mailbox.to(address)] == ["Fra arbejderen"]
+
+
+def test_settings_without_smtp_host_log_instead(db, caplog):
+    teacher = make_user(db, "teacher")
+    _message(db, teacher, "Til loggen")
+    assert notifications.send_outbox(db, Settings(environment="test"), now=utcnow(), attachment=lambda db, m: None) == 1
+    assert "Til loggen" in caplog.text
