@@ -194,6 +194,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/bookings/{booking_id}/decline"): SEES_BOOKING,
     ("POST", "/api/v1/bookings/{booking_id}/cancel"): SEES_BOOKING,
     ("GET", "/sessions/{session_id}/book"): TEACHERS,
+    ("GET", "/sessions/{session_id}/places"): LOGGED_IN,
     ("POST", "/sessions/{session_id}/book"): TEACHERS,
     ("GET", "/bookings"): WITH_BOOKINGS,
     ("GET", "/bookings/{booking_id}"): SEES_BOOKING,

@@ -25,10 +25,9 @@ from app.web.templating import redirect, render
 router = APIRouter()
 
 
-def _book_page(
-    request, db, user, session, now, *, values=None, errors=None, status_code=200
-) -> Response:
-    offer = catalogue.visible_offer(db, user, session.offer_id)
+def _room(db, session, now) -> dict:
+    """Free places and whether the date is full, for the form (the booking itself is decided
+    under the locks): the date's own room, a shared pool's, and the waiting list."""
     held_pupils, held_classes = bookings.held(db, [session.id], now=now).get(session.id, (0, 0))
     free = max(0, session.capacity_pupils - held_pupils)
     full = free == 0 or (
@@ -38,7 +37,15 @@ def _book_page(
     pool_pupils, pool_classes = limits.pool_room(db, session.id, now=now)
     if pool_pupils is not None:
         free = min(free, pool_pupils)
-    full = full or free == 0 or pool_classes == 0
+    waiting = bookings.waiting(db, [session.id]).get(session.id, 0)
+    return {"free": free, "full": full or free == 0 or pool_classes == 0, "waiting": waiting}
+
+
+def _book_page(
+    request, db, user, session, now, *, values=None, errors=None, status_code=200
+) -> Response:
+    offer = catalogue.visible_offer(db, user, session.offer_id)
+    room = _room(db, session, now)
     defaults = {
         "grade": offer.grade_min,
         "adults": 1,
@@ -51,9 +58,8 @@ def _book_page(
         {
             "offer": offer,
             "session": session,
-            "free": free,
-            "full": full,
-            "waiting": bookings.waiting(db, [session.id]).get(session.id, 0),
+            **room,
+            "pupils": _number(values.get("pupils") if values else None),
             "grades": range(max(GRADE_MIN, offer.grade_min), min(GRADE_MAX, offer.grade_max) + 1),
             "values": {**defaults, **(values or {})},
             "errors": errors or {},
@@ -74,6 +80,21 @@ def book_form(
     _teacher(user)
     session = catalogue.visible_session(db, user, session_id)
     return _book_page(request, db, user, session, now)
+
+
+@router.get("/sessions/{session_id}/places")
+def places(request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now, pupils: str | None = None) -> Response:
+    """The free places as they are now, and whether the class being typed in fits; htmx asks for
+    it while the teacher fills in the form and every half minute."""
+    session = catalogue.visible_session(db, user, session_id)
+    return render(request, "bookings/_places.html", {"session": session, **_room(db, session, now), "pupils": _number(pupils)})
+
+
+def _number(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 @router.post("/sessions/{session_id}/book")

@@ -12,8 +12,9 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, text
+from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
@@ -77,15 +78,24 @@ def waiting(db: Session, session_ids: Sequence[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def _lock_session(db: Session, session_id: int) -> OfferSession:
-    """Begin the transaction and take the session's lock (see the module's docstring)."""
+def _lock_session(db: Session, session_id: int, *, keep_reads: bool = False) -> OfferSession:
+    """Begin the transaction and take the session's lock (see the module's docstring).
+
+    `keep_reads`: on PostgreSQL, take the lock in the transaction the caller's reads began instead
+    of committing it first. Under READ COMMITTED every statement reads afresh anyway, and what the
+    caller loaded (its user, the offer) stays loaded instead of being read again under the lock."""
     if not get_settings().booking_locks:  # test only: shows the race tests catch overbooking
         return db.get(OfferSession, session_id) or _no_session()
-    begin_write(db)
-    if db.get_bind().dialect.name == "postgresql":
-        db.exec(text("SET LOCAL lock_timeout = '3s'"))
+    postgres = db.get_bind().dialect.name == "postgresql"
+    if not (keep_reads and postgres):
+        begin_write(db)
+    # populate_existing: the row as it is now that we hold its lock, also when it was read before.
+    query = select(OfferSession).where(OfferSession.id == session_id).with_for_update().execution_options(populate_existing=True)
+    if postgres:
+        # SET LOCAL lock_timeout in the lock's own round trip: the filter runs before the row is locked.
+        query = query.where(func.set_config("lock_timeout", "3s", True) != "")
     try:
-        session = db.exec(select(OfferSession).where(OfferSession.id == session_id).with_for_update()).first()
+        session = db.exec(query).first()
     except OperationalError as error:
         db.rollback()
         if "lock" in str(error).lower() or "busy" in str(error).lower():
@@ -145,21 +155,25 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     request_hash = _request_hash(data)
     if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
         return existing
+    # One read before the lock: the session, its offer and an allocation round open for the offer.
     found = db.exec(
-        select(OfferSession, Offer).join(Offer, col(Offer.id) == col(OfferSession.offer_id)).where(OfferSession.id == data.session_id)
+        select(OfferSession, Offer, AllocationRound)
+        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
+        .outerjoin(AllocationRound, and_(col(AllocationRound.offer_id) == col(Offer.id), col(AllocationRound.status) == RoundStatus.open))
+        .where(OfferSession.id == data.session_id)
     ).first()
     if found is None or found[1].status != OfferStatus.published:
         raise NotFound(_("No such session."))
-    offer = found[1]
+    offer, open_round = found[1], found[2]
+    if offer.on_request:
+        raise Conflict(_("An expert's visit is booked by proposing a time."))
     _check_offer_rules(offer, data)
     requires_approval = offer.requires_approval
-    open_round = db.exec(
-        select(AllocationRound).where(AllocationRound.offer_id == offer.id, AllocationRound.status == RoundStatus.open)
-    ).first()
     if open_round is not None and open_round.closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
 
-    session = _lock_session(db, data.session_id)
+    # While the lock is held others wait, so from here on every round trip to the database counts.
+    session = _lock_session(db, data.session_id, keep_reads=True)
     if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
         db.rollback()  # a twin request booked while we waited for the lock
         db.refresh(existing)
@@ -177,18 +191,24 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     pools = limits.lock_pools(db, session.id)
     # The school's lock (always taken after a session's) keeps one class out of two overlapping
     # activities even when both are booked at the same moment.
+    # The whole school row, kept referenced (the identity map holds rows weakly), so that the
+    # school-cap check and the notices below find it loaded.
     if get_settings().booking_locks:
-        db.exec(select(Organisation.id).where(Organisation.id == school_id).with_for_update())
-    _check_class_is_free(db, school_id, data, session)
-    limits.check_school_cap(db, offer, session, school_id, now=now)
-
-    held_pupils, held_classes, queue = db.exec(
+        query = select(Organisation).where(Organisation.id == school_id).with_for_update()
+        _school = db.exec(query.execution_options(populate_existing=True)).one()
+    # After every lock is taken (a statement reads what was committed when it began): the class's
+    # clashes, the seats and classes held and the waiting list, in one round trip.
+    held_pupils, held_classes, queue, clash = db.exec(
         select(
             func.coalesce(func.sum(case((holds_seats(now), Booking.pupils), else_=0)), 0),
             func.count(case((holds_seats(now), 1))),
             func.count(case((col(Booking.status) == BookingStatus.waitlisted, 1))),
+            _class_clash(school_id, data.class_name, session),
         ).where(Booking.session_id == session.id)
     ).one()
+    if clash:
+        raise _clash_error(data.class_name)
+    limits.check_school_cap(db, offer, session, school_id, now=now)
     if open_round is not None:
         status = BookingStatus.waitlisted  # a request, collected until the round allocates
     elif _fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
@@ -212,12 +232,13 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     )
     db.add(booking)
     try:
-        db.flush()
-        db.add(BookingEvent(booking_id=booking.id, actor_id=teacher_id, to_status=status, at=now))
-        tell_teacher(db, booking, "booked", now=now)
-        if status != BookingStatus.waitlisted:
-            tell_provider(db, booking, "booked", now=now)
-        db.commit()
+        db.flush()  # the booking's id, for its event and notifications
+        with db.no_autoflush:  # written together by the commit's flush, one statement per table
+            db.add(BookingEvent(booking_id=booking.id, actor_id=teacher_id, to_status=status, at=now))
+            tell_teacher(db, booking, "booked", now=now)
+            if status != BookingStatus.waitlisted:
+                tell_provider(db, booking, "booked", now=now)
+        _commit_keeping_values(db)
     except IntegrityError:
         # The same key arrived twice at once: the other request booked; answer with its result.
         db.rollback()
@@ -239,22 +260,39 @@ def _check_offer_rules(offer: Offer, data: BookingIn) -> None:
         raise InvalidInput(_("This activity is for girls only."), field="girls")
 
 
+def _class_clash(school_id: int, class_name: str, session: OfferSession):
+    """SQL: the class has an active booking in an activity that overlaps the session."""
+    other, other_session = aliased(Booking), aliased(OfferSession)
+    return exists().where(
+        col(other_session.id) == col(other.session_id),
+        other.school_id == school_id,
+        func.lower(other.class_name) == class_name.strip().lower(),
+        col(other.status).in_(ACTIVE),
+        col(other_session.cancelled_at).is_(None),
+        other_session.starts_at < session.ends_at,
+        other_session.ends_at > session.starts_at,
+    )
+
+
+def _clash_error(class_name: str) -> Conflict:
+    return Conflict(_("The class %(name)s is already booked for another activity at that time.") % {"name": class_name})
+
+
 def _check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:
     """One class is never booked into two overlapping activities."""
-    clash = db.exec(
-        select(Booking.id)
-        .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
-        .where(
-            Booking.school_id == school_id,
-            func.lower(Booking.class_name) == data.class_name.strip().lower(),
-            col(Booking.status).in_(ACTIVE),
-            col(OfferSession.cancelled_at).is_(None),
-            OfferSession.starts_at < session.ends_at,
-            OfferSession.ends_at > session.starts_at,
-        )
-    ).first()
-    if clash is not None:
-        raise Conflict(_("The class %(name)s is already booked for another activity at that time.") % {"name": data.class_name})
+    if db.exec(select(_class_clash(school_id, data.class_name, session))).one():
+        raise _clash_error(data.class_name)
+
+
+def _commit_keeping_values(db: Session) -> None:
+    """Commit without expiring what the transaction loaded and wrote: the answer is made from the
+    booking just written, and expiring it would cost a round trip to read it back."""
+    expire = db.expire_on_commit
+    db.expire_on_commit = False
+    try:
+        db.commit()
+    finally:
+        db.expire_on_commit = expire
 
 
 # --- who may see and change a booking -----------------------------------------------------------
@@ -462,7 +500,12 @@ def _weekdays_before(moment: datetime, weekdays: int) -> datetime:
 def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, now: datetime) -> list[Booking]:
     """Offer free places to waiting classes in the list's order, each held for the offer's hold
     time. A class that does not fit is passed over when the offer allows it; otherwise the list
-    stops at it. Runs inside the caller's locked transaction."""
+    stops at it. Runs inside the caller's locked transaction.
+
+    An expert's visit is a session made for one class: when its booking ends, the visit is off."""
+    if offer.on_request and session.cancelled_at is None:
+        session.cancelled_at = now
+        db.add(session)
     if session.cancelled_at is not None or session.starts_at <= now:
         return []
     db.flush()

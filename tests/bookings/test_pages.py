@@ -141,3 +141,15 @@ def test_coordinators_filter_bookings_by_type_municipality_and_date(client, db, 
     assert "4.a" not in client.get(f"/bookings?starts_from={day + timedelta(days=2)}").text
     assert "4.a" in client.get(f"/bookings?starts_from={day - timedelta(days=1)}&starts_before={day + timedelta(days=1)}").text
     assert client.get("/bookings?starts_from=not-a-date&municipality=Atlantis").status_code == 200
+
+
+def test_the_form_tells_live_whether_the_class_fits(client, db, settings):
+    _offer, session = published_session(db, capacity=30)
+    teacher = make_user(db, "teacher", organisation=make_school(db))
+    log_in(client, db, teacher, settings)
+    post_form(client, f"/sessions/{session.id}/book", {"class_name": "5.a", "grade": "5", "pupils": "20", "adults": "1"})
+    fits = client.get(f"/sessions/{session.id}/places?pupils=10", headers={"HX-Request": "true"}).text
+    assert "10 elever" in fits and "Der er plads til jeres 10 elever" in fits
+    too_many = client.get(f"/sessions/{session.id}/places?pupils=11").text
+    assert "venteliste" in too_many
+    assert "plads til" not in client.get(f"/sessions/{session.id}/places?pupils=abc").text
