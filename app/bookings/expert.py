@@ -155,7 +155,7 @@ def _check_week(db: Session, offer: Offer, starts_at: datetime, *, now: datetime
     if offer.max_visits_per_week and visits_in_week(db, offer, starts_at, now=now) >= offer.max_visits_per_week:
         week = starts_at.astimezone(TIMEZONE).isocalendar().week
         raise Conflict(
-            _("The expert already has the most visits they take in week %(week)d. Propose a time in another week.")
+            _("The expert already has as many visits as they take in week %(week)d. Propose a time in another week.")
             % {"week": week},
             field="starts_at",
         )
@@ -213,8 +213,7 @@ def _check_windows(db: Session, offer: Offer, starts_at: datetime, ends_at: date
     local_start, local_end = starts_at.astimezone(TIMEZONE), ends_at.astimezone(TIMEZONE)
     if local_start.date() < first:
         raise InvalidInput(
-            _("The expert needs %(num)d days' notice: propose a day from %(day)s on.")
-            % {"num": offer.lead_days or 0, "day": local_date(first, "medium")},
+            _("The earliest day the expert can come is %(day)s.") % {"day": local_date(first, "medium")},
             field="starts_at",
         )
     windows, _areas = availability(db, offer.id)

@@ -172,8 +172,8 @@ def _cap_message(cap: SchoolCap, offer_type: OfferType) -> str:
         return _("Schools cannot book activities of the type “%(type)s” in the school year %(year)s (%(scope)s).") % values
     return (
         ngettext(
-            "Your school has used its %(num)d booking of the type “%(type)s” in the school year %(year)s (%(scope)s).",
-            "Your school has used its %(num)d bookings of the type “%(type)s” in the school year %(year)s (%(scope)s).",
+            "Your school has reached its limit of %(num)d booking of the type “%(type)s” in the school year %(year)s (%(scope)s).",
+            "Your school has reached its limit of %(num)d bookings of the type “%(type)s” in the school year %(year)s (%(scope)s).",
             cap.max_bookings,
         )
         % values
