@@ -1,7 +1,7 @@
 """Booking rules, one request at a time: capacity in pupils and classes, approval, waiting list,
 cancellation with promotion, idempotency, conflicts and bad input."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -10,31 +10,10 @@ from app.accounts.models import Organisation
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingEvent, BookingStatus
 from app.bookings.schemas import BookingIn
-from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
+from app.catalogue.models import OfferSession
 from app.errors import Conflict, Forbidden, InvalidInput
-from tests.factories import make_provider, make_school, make_user
-
-NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(db):
-    provider_org = make_provider(db)
-    offer = Offer(provider_id=provider_org.id, type=OfferType.course, status=OfferStatus.published, title="Robotter",
-                  grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, max_pupils=30)
-    db.add(offer)
-    db.flush()
-    starts = NOW + timedelta(days=30)
-    session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=50, capacity_classes=2)
-    db.add(session)
-    db.commit()
-    teachers = [make_user(db, "teacher", organisation=make_school(db)) for _ in range(4)]
-    return offer, session, teachers
-
-
-def book(db, teacher, session, pupils=20, *, key=None, **extra):
-    data = BookingIn(session_id=session.id, class_name=extra.pop("class_name", "7.a"), grade=extra.pop("grade", 7), pupils=pupils, **extra)
-    return bookings.book_session(db, teacher, data, now=NOW, idempotency_key=key)
+from tests.bookings.conftest import NOW, book
+from tests.factories import make_user
 
 
 def test_pending_bookings_hold_seats_until_their_deadline(db, world):
