@@ -35,6 +35,11 @@ def _pools_of(session_id: int):
     return select(CapacityPoolSession.pool_id).where(CapacityPoolSession.session_id == session_id)
 
 
+def sessions_sharing_pools(session_id: int):
+    """SQL: the ids of the sessions in any pool the given session is in (itself included)."""
+    return select(CapacityPoolSession.session_id).where(col(CapacityPoolSession.pool_id).in_(_pools_of(session_id)))
+
+
 def lock_pools(db: Session, session_id: int) -> list[CapacityPool]:
     """Lock the pools the session is in, in id order; returns them."""
     query = (

@@ -430,6 +430,7 @@ def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, n
     tell_teacher(db, booking, "declined", now=now)
     promote_waiting_list(db, session, offer, now=now)
     db.commit()
+    promote_pool_neighbours(db, session.id, now=now)
     db.refresh(booking)
     return booking
 
@@ -459,6 +460,7 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
         tell_teacher(db, booking, "cancelled", now=now)
     promote_waiting_list(db, session, offer, now=now)
     db.commit()
+    promote_pool_neighbours(db, session.id, now=now)
     db.refresh(booking)
     return booking
 
@@ -535,6 +537,26 @@ def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, no
     return offered
 
 
+def promote_pool_neighbours(db: Session, session_id: int, *, now: datetime) -> None:
+    """Seats freed in a date also free room in the capacity pools it shares with other dates: offer
+    that room to those dates' waiting lists, each date in its own locked transaction (so the lock
+    order, a date before its pools, is kept)."""
+    neighbours = db.exec(
+        select(Booking.session_id)
+        .distinct()
+        .where(
+            Booking.status == BookingStatus.waitlisted,
+            Booking.session_id != session_id,
+            col(Booking.session_id).in_(limits.sessions_sharing_pools(session_id)),
+        )
+    ).all()
+    db.rollback()
+    for neighbour in sorted(neighbours):
+        session = _lock_session(db, neighbour)
+        promote_waiting_list(db, session, db.get(Offer, session.offer_id), now=now)
+        db.commit()
+
+
 def cancel_session_bookings(db: Session, actor: User, session_id: int, *, now: datetime) -> list[Booking]:
     """The provider cancels a date: the date closes and every active booking in it is cancelled
     and its teacher told, under the session's lock so that no booking slips in meanwhile."""
@@ -571,4 +593,5 @@ def expire_holds(db: Session, *, now: datetime) -> int:
             expired += 1
         promote_waiting_list(db, session, offer, now=now)
         db.commit()
+        promote_pool_neighbours(db, session_id, now=now)
     return expired

@@ -125,6 +125,18 @@ def test_the_waiting_list_is_promoted_only_as_far_as_the_pool_allows(db, shared)
     assert limits.pool_holdings(db, [pool.id], now=NOW) == {pool.id: (55, 2)}
 
 
+def test_seats_freed_in_one_date_are_offered_to_the_waiting_list_of_another_date_in_the_pool(db, shared):
+    provider, _offer, (first, second, _outside), (a, b, c, _d, _e) = shared
+    make_pool(db, provider, [first, second], pupils=50)
+    freed = book(db, a, first, 30)
+    book(db, b, second, 20)
+    waiting_elsewhere = book(db, c, second, 25, waitlist=True)  # the second date has room, the pool has not
+    assert waiting_elsewhere.status == BookingStatus.waitlisted
+    bookings.cancel_booking(db, a, freed.id, reason="", now=NOW)
+    db.refresh(waiting_elsewhere)
+    assert waiting_elsewhere.status == BookingStatus.offered
+
+
 # --- pools managed by their provider --------------------------------------------------------------
 
 
