@@ -1653,4 +1653,53 @@ def seed(db: Session, *, now: datetime | None = None) -> bool:
             )
         )
     db.commit()
+    _bookings(db, rng, schools, by_name["Grundfos Lab"].id, now)
     return True
+
+
+def _bookings(db: Session, rng: random.Random, schools: list[Organisation], provider_id: int, now: datetime) -> None:
+    """Bookings made through the booking rules, so every demo account has something to look at: the
+    demo teacher's school has bookings, the demo provider has classes coming and a full date with a
+    waiting list, and the coordinator has an approval queue. The other teachers cannot log in."""
+    from app.bookings.models import BookingStatus
+    from app.bookings.schemas import BookingIn
+    from app.bookings.service import book_session
+    from app.errors import DomainError
+
+    teachers = [db.exec(select(User).where(User.email == ACCOUNTS["teacher"])).one()]
+    for number, school in enumerate(rng.sample([s for s in schools if s.name != "Frederiksbjerg Skole"], 14)):
+        teacher = User(email=f"laerer{number + 1}@demo.stem.dk", name=f"Lærer {number + 1}", role=Role.teacher,
+                       organisation_id=school.id, password_hash=None)
+        db.add(teacher)
+        teachers.append(teacher)
+    db.commit()
+
+    upcoming = db.exec(
+        select(OfferSession, Offer)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(Offer.status == OfferStatus.published, Offer.type != OfferType.expert, OfferSession.starts_at > now + timedelta(days=14))
+        .order_by(OfferSession.starts_at, OfferSession.id)
+    ).all()
+    own = [(s, o) for s, o in upcoming if o.provider_id == provider_id][:3]
+    others = rng.sample([(s, o) for s, o in upcoming if o.provider_id != provider_id], 12)
+    for index, (session, offer) in enumerate(own + others):
+        # The demo provider's first date is booked full, with two classes waiting; the demo teacher
+        # has booked a few of the others.
+        if index == 0:
+            classes = teachers[1:]
+        elif index in (len(own), len(own) + 1, len(own) + 2):
+            classes = [teachers[0], *rng.sample(teachers[1:], 2)]
+        else:
+            classes = rng.sample(teachers[1:], 3)
+        waiting = 0
+        for number, teacher in enumerate(classes):
+            if waiting == 2:
+                break
+            grade = rng.randint(offer.grade_min, offer.grade_max)
+            pupils = max(offer.min_pupils or 1, min(offer.max_pupils or 28, rng.randint(18, 28)))
+            data = BookingIn(session_id=session.id, class_name=f"{grade}.{'abcdefghijklmnop'[number]}", grade=grade, pupils=pupils,
+                             girls=pupils if offer.girls_only else rng.randint(pupils // 3, pupils // 2 + 1), waitlist=index == 0)
+            try:
+                waiting += book_session(db, teacher, data, now=now).status == BookingStatus.waitlisted
+            except DomainError:
+                db.rollback()  # e.g. the class is busy at that time: the demo simply has one booking fewer

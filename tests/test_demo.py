@@ -92,6 +92,20 @@ def test_seed_makes_a_living_portal(db):
     assert len(girls_days) == 1
 
 
+def test_every_demo_account_has_bookings_to_look_at(db):
+    from app.bookings.models import Booking, BookingStatus
+
+    demo.seed(db)
+    teacher = db.exec(select(User).where(User.email == demo.ACCOUNTS["teacher"])).one()
+    provider = db.exec(select(User).where(User.email == demo.ACCOUNTS["provider"])).one()
+    bookings = db.exec(select(Booking)).all()
+    assert any(b.teacher_id == teacher.id for b in bookings)
+    assert sum(b.status == BookingStatus.pending for b in bookings) >= 5  # the coordinator's queue
+    own_sessions = select(OfferSession.id).join(Offer).where(Offer.provider_id == provider.organisation_id)
+    waiting = db.exec(select(Booking).where(col(Booking.session_id).in_(own_sessions), Booking.status == BookingStatus.waitlisted)).all()
+    assert len(waiting) == 2
+
+
 def test_seeding_twice_adds_nothing(db):
     assert demo.seed(db) is True
     after_first = counts(db)
