@@ -28,8 +28,8 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_now() -> datetime:
-    """The clock, as a dependency, so tests can fix time."""
+async def get_now() -> datetime:
+    """The clock, as a dependency, so tests can fix time (async: no trip to the thread pool)."""
     return utcnow()
 
 

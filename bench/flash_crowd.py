@@ -247,14 +247,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """uvicorn with several workers, in its own process group so that all of it can be stopped."""
+# One uvicorn worker on a listening socket it inherits (see Server's reuse_port).
+REUSE_PORT_WORKER = (
+    "import socket, sys, uvicorn; "
+    "config = uvicorn.Config('app.main:app', log_level='warning'); "
+    "uvicorn.Server(config).run(sockets=[socket.socket(fileno=int(sys.argv[1]))])"
+)
 
-    def __init__(self, url: str, workers: int) -> None:
+
+class Server:
+    """uvicorn with several workers, in its own process group so that all of it can be stopped.
+
+    `reuse_port`: instead of `uvicorn --workers N`, whose workers share one listening socket (a burst
+    of new connections mostly goes to whichever worker wakes first), start N single uvicorn
+    processes, each on its own socket bound to the same port with SO_REUSEPORT: the kernel then
+    spreads new connections evenly over them."""
+
+    def __init__(self, url: str, workers: int, *, reuse_port: bool = False) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
         env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "production"}
+        self.workers: list[subprocess.Popen] = []  # with reuse_port: every worker process
+        if reuse_port:
+            self.process = self._start_reuse_port(workers, env)
+            return
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -276,6 +293,36 @@ class Server:
             stderr=self.log,
             start_new_session=True,
         )
+
+    def _start_reuse_port(self, workers: int, env: dict) -> subprocess.Popen:
+        first = None
+        try:
+            for _ in range(workers):
+                first = self._start_reuse_port_worker(env, first)
+        except BaseException:
+            if first is not None:  # stop those already started
+                os.killpg(first.pid, signal.SIGKILL)
+            raise
+        return first
+
+    def _start_reuse_port_worker(self, env: dict, first: subprocess.Popen | None) -> subprocess.Popen:
+        """Start one more worker on its own socket; returns the first worker (the group's leader)."""
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(("127.0.0.1", self.port))
+            sock.listen(2048)
+            process = subprocess.Popen(
+                [sys.executable, "-c", REUSE_PORT_WORKER, str(sock.fileno())],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=self.log,
+                pass_fds=[sock.fileno()],
+                # All in the first one's process group, so that stop() stops them all.
+                process_group=0 if first is None else first.pid,
+            )
+        self.workers.append(process)
+        return first or process
 
     def wait_ready(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
@@ -326,6 +373,8 @@ class Server:
         # Workers left behind by a hard stop would keep database connections open.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for worker in self.workers:  # reaped now, or their CPU time would count as pgbench's
+            worker.wait(timeout=5)
         self.log.close()
 
 
@@ -346,7 +395,7 @@ def _stat(pid: str) -> list[str] | None:
 def processes_in_group(group: int) -> list[str]:
     pids = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(entry.name)) and int(fields[4]) == group:
+        if entry.name.isdigit() and (fields := _stat(entry.name)) and int(fields[3]) == group:
             pids.append(entry.name)
     return pids
 
@@ -1032,6 +1081,12 @@ def main() -> None:
         " clients' connections open; the kernel then spreads requests, not connections, over the"
         " uvicorn workers",
     )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="one uvicorn process per worker, each on its own SO_REUSEPORT socket, instead of"
+        " `uvicorn --workers`: the kernel spreads the connections evenly over the workers",
+    )
     parser.add_argument("--pgbench-clients", type=int, default=TARGET_CLIENTS)
     parser.add_argument("--pgbench-seconds", type=int, default=15)
     parser.add_argument("--pgbench-threads", type=int, default=2)
@@ -1059,7 +1114,8 @@ def main() -> None:
     print(
         f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} cores ({cpu_model()}),"
         f" Python {platform.python_version()}, PostgreSQL {server_version(engine)},"
-        f" uvicorn --workers {args.workers}, {args.clients} clients; {load()}",
+        f" uvicorn --workers {args.workers}{' (SO_REUSEPORT)' if args.reuse_port else ''},"
+        f" {args.clients} clients; {load()}",
         flush=True,
     )
     tokens = seed_teachers(engine, most)
@@ -1069,7 +1125,7 @@ def main() -> None:
         flush=True,
     )
 
-    server = Server(args.database_url, args.workers)
+    server = Server(args.database_url, args.workers, reuse_port=args.reuse_port)
     tps = latency = None
     rounds: list[Round] = []
     try:

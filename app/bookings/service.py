@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, bindparam, case, exists, func, or_
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -24,7 +24,7 @@ from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
-from app.db import begin_write
+from app.db import UTCDateTime, begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import _
 
@@ -89,13 +89,8 @@ def _lock_session(db: Session, session_id: int, *, keep_reads: bool = False) -> 
     postgres = db.get_bind().dialect.name == "postgresql"
     if not (keep_reads and postgres):
         begin_write(db)
-    # populate_existing: the row as it is now that we hold its lock, also when it was read before.
-    query = select(OfferSession).where(OfferSession.id == session_id).with_for_update().execution_options(populate_existing=True)
-    if postgres:
-        # SET LOCAL lock_timeout in the lock's own round trip: the filter runs before the row is locked.
-        query = query.where(func.set_config("lock_timeout", "3s", True) != "")
     try:
-        session = db.exec(query).first()
+        session = db.exec(_LOCK_SESSION_PG if postgres else _LOCK_SESSION, params={"session_id": session_id}).first()
     except OperationalError as error:
         db.rollback()
         if "lock" in str(error).lower() or "busy" in str(error).lower():
@@ -156,12 +151,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
         return existing
     # One read before the lock: the session, its offer and an allocation round open for the offer.
-    found = db.exec(
-        select(OfferSession, Offer, AllocationRound)
-        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
-        .outerjoin(AllocationRound, and_(col(AllocationRound.offer_id) == col(Offer.id), col(AllocationRound.status) == RoundStatus.open))
-        .where(OfferSession.id == data.session_id)
-    ).first()
+    found = db.exec(_SESSION_OFFER_ROUND, params={"session_id": data.session_id}).first()
     if found is None or found[1].status != OfferStatus.published:
         raise NotFound(_("No such session."))
     offer, open_round = found[1], found[2]
@@ -190,21 +180,22 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
         raise Conflict(_("The booking deadline has passed."))
     pools = limits.lock_pools(db, session.id)
     # The school's lock (always taken after a session's) keeps one class out of two overlapping
-    # activities even when both are booked at the same moment.
-    # The whole school row, kept referenced (the identity map holds rows weakly), so that the
-    # school-cap check and the notices below find it loaded.
+    # activities even when both are booked at the same moment. The whole row, kept referenced (the
+    # identity map holds rows weakly), so that the school-cap check and the notices find it loaded.
     if get_settings().booking_locks:
-        query = select(Organisation).where(Organisation.id == school_id).with_for_update()
-        _school = db.exec(query.execution_options(populate_existing=True)).one()
+        _school = db.exec(_LOCK_SCHOOL, params={"school_id": school_id}).one()
     # After every lock is taken (a statement reads what was committed when it began): the class's
     # clashes, the seats and classes held and the waiting list, in one round trip.
     held_pupils, held_classes, queue, clash = db.exec(
-        select(
-            func.coalesce(func.sum(case((holds_seats(now), Booking.pupils), else_=0)), 0),
-            func.count(case((holds_seats(now), 1))),
-            func.count(case((col(Booking.status) == BookingStatus.waitlisted, 1))),
-            _class_clash(school_id, data.class_name, session),
-        ).where(Booking.session_id == session.id)
+        _SEATS_AND_CLASH,
+        params={
+            "session_id": session.id,
+            "now": now,
+            "school_id": school_id,
+            "class_name": data.class_name.strip().lower(),
+            "starts_at": session.starts_at,
+            "ends_at": session.ends_at,
+        },
     ).one()
     if clash:
         raise _clash_error(data.class_name)
@@ -260,17 +251,20 @@ def _check_offer_rules(offer: Offer, data: BookingIn) -> None:
         raise InvalidInput(_("This activity is for girls only."), field="girls")
 
 
-def _class_clash(school_id: int, class_name: str, session: OfferSession):
-    """SQL: the class has an active booking in an activity that overlaps the session."""
-    other, other_session = aliased(Booking), aliased(OfferSession)
+_other, _other_session = aliased(Booking), aliased(OfferSession)
+
+
+def _class_clash(school_id, class_name, starts_at, ends_at):
+    """SQL: the class (its name stripped and in lower case) has an active booking in an activity
+    that overlaps the time from `starts_at` to `ends_at` (values or bound parameters)."""
     return exists().where(
-        col(other_session.id) == col(other.session_id),
-        other.school_id == school_id,
-        func.lower(other.class_name) == class_name.strip().lower(),
-        col(other.status).in_(ACTIVE),
-        col(other_session.cancelled_at).is_(None),
-        other_session.starts_at < session.ends_at,
-        other_session.ends_at > session.starts_at,
+        col(_other_session.id) == col(_other.session_id),
+        _other.school_id == school_id,
+        func.lower(_other.class_name) == class_name,
+        col(_other.status).in_(ACTIVE),
+        col(_other_session.cancelled_at).is_(None),
+        _other_session.starts_at < ends_at,
+        _other_session.ends_at > starts_at,
     )
 
 
@@ -280,8 +274,36 @@ def _clash_error(class_name: str) -> Conflict:
 
 def _check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:
     """One class is never booked into two overlapping activities."""
-    if db.exec(select(_class_clash(school_id, data.class_name, session))).one():
+    if db.exec(select(_class_clash(school_id, data.class_name.strip().lower(), session.starts_at, session.ends_at))).one():
         raise _clash_error(data.class_name)
+
+
+# The statements of a booking, built once: building a SQLAlchemy statement takes more CPU than
+# PostgreSQL needs to run it, and book_session runs them while others wait for the session's lock.
+_SESSION_OFFER_ROUND = (
+    select(OfferSession, Offer, AllocationRound)
+    .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
+    .outerjoin(AllocationRound, and_(col(AllocationRound.offer_id) == col(Offer.id), col(AllocationRound.status) == RoundStatus.open))
+    .where(OfferSession.id == bindparam("session_id"))
+)
+# populate_existing: the row as it is now that we hold its lock, also when it was read before.
+_LOCK_SESSION = (
+    select(OfferSession).where(OfferSession.id == bindparam("session_id")).with_for_update().execution_options(populate_existing=True)
+)
+# PostgreSQL: SET LOCAL lock_timeout in the lock's own round trip (the filter runs before the row is locked).
+_LOCK_SESSION_PG = _LOCK_SESSION.where(func.set_config("lock_timeout", "3s", True) != "")
+_LOCK_SCHOOL = (
+    select(Organisation).where(Organisation.id == bindparam("school_id")).with_for_update().execution_options(populate_existing=True)
+)
+_NOW = bindparam("now", type_=UTCDateTime())
+_SEATS_AND_CLASH = select(
+    func.coalesce(func.sum(case((holds_seats(_NOW), Booking.pupils), else_=0)), 0),
+    func.count(case((holds_seats(_NOW), 1))),
+    func.count(case((col(Booking.status) == BookingStatus.waitlisted, 1))),
+    _class_clash(
+        bindparam("school_id"), bindparam("class_name"), bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
+    ),
+).where(Booking.session_id == bindparam("session_id"))
 
 
 def _commit_keeping_values(db: Session) -> None:
