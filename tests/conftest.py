@@ -3,6 +3,7 @@ transaction that is rolled back, the app wired to it, and a real SMTP server tha
 
 import email
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def running_portal(
         ],
         env=env,
         cwd=ROOT,
+        start_new_session=True,  # its own process group: the workers can be stopped with it
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -91,7 +93,12 @@ def running_portal(
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A server stuck on requests that never finish does not stop gracefully.
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
 
 
 def recreate_postgres_database(url: str) -> None:

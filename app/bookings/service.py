@@ -87,9 +87,9 @@ def _lock_session(db: Session, session_id: int, *, keep_reads: bool = False) -> 
     if not get_settings().booking_locks:  # test only: shows the race tests catch overbooking
         return db.get(OfferSession, session_id) or _no_session()
     postgres = db.get_bind().dialect.name == "postgresql"
-    if not (keep_reads and postgres):
-        begin_write(db)
     try:
+        if not (keep_reads and postgres):
+            begin_write(db)  # on SQLite this waits for the write lock, up to the busy timeout
         session = db.exec(_LOCK_SESSION_PG if postgres else _LOCK_SESSION, params={"session_id": session_id}).first()
     except OperationalError as error:
         db.rollback()
@@ -97,6 +97,11 @@ def _lock_session(db: Session, session_id: int, *, keep_reads: bool = False) -> 
             raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
         raise
     return session or _no_session()
+
+
+def lock_session(db: Session, session_id: int) -> OfferSession:
+    """For other domains that change what a session holds (its capacity): the same lock bookings take."""
+    return _lock_session(db, session_id)
 
 
 def _no_session():

@@ -18,7 +18,13 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking
-from app.bookings.service import cancel_session_bookings, held, holds_seats
+from app.bookings.service import (
+    cancel_session_bookings,
+    held,
+    holds_seats,
+    lock_session,
+    promote_waiting_list,
+)
 from app.catalogue.models import (
     Offer,
     OfferFormat,
@@ -361,8 +367,11 @@ def update_session(
     if session.cancelled_at is not None:
         raise Conflict(_("The date is cancelled."))
     _check_session(db, offer, data, now)
+    # Under the date's lock, like a booking: places the change adds go to the waiting list first.
+    session = lock_session(db, session.id)
     session.sqlmodel_update(data.model_dump(exclude={"open_on_holiday"}))
     db.add(session)
+    promote_waiting_list(db, session, offer, now=now)
     db.commit()
     db.refresh(session)
     return session
