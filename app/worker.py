@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.bookings import allocation, reminders
+from app.bookings import allocation, expert, reminders
 from app.bookings.notices import booking_calendar
 from app.bookings.service import expire_holds
 from app.config import Settings
@@ -26,6 +26,7 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
     jobs: dict[str, Callable[[Session], int]] = {
         "allocated": lambda db: allocation.allocate_due_rounds(db, now=now),
         "expired": lambda db: expire_holds(db, now=now),
+        "proposals_passed": lambda db: expert.close_passed_proposals(db, now=now),
         "approval_reminders": lambda db: reminders.remind_coordinators(db, now=now),
         "activity_reminders": lambda db: reminders.remind_teachers(db, now=now),
         "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now),

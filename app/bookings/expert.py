@@ -59,7 +59,7 @@ from app.catalogue.resources import availability
 from app.catalogue.service import blackout_reason
 from app.db import begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from app.i18n import TIMEZONE, _, local_date, local_datetime
+from app.i18n import TIMEZONE, _, language, local_date, local_datetime
 from app.web.labels import weekday_name
 
 WAITING = (ProposalStatus.proposed, ProposalStatus.counter_proposed)
@@ -588,3 +588,20 @@ def withdraw(db: Session, teacher: User, proposal_id: int, *, now: datetime) -> 
     db.commit()
     db.refresh(proposal)
     return proposal
+
+
+def close_passed_proposals(db: Session, *, now: datetime) -> int:
+    """A proposal still waiting for an answer when its time has come can no longer happen: it is
+    declined, and the teacher told so, rather than left waiting for ever (run by the worker)."""
+    passed = db.exec(
+        select(ExpertProposal).where(col(ExpertProposal.status).in_(WAITING), ExpertProposal.starts_at <= now)
+    ).all()
+    for proposal in passed:
+        teacher = db.get(User, proposal.teacher_id)
+        with language(teacher.language):
+            proposal.reason = _("Nobody answered before the proposed time.")
+        proposal.status, proposal.updated_at = ProposalStatus.declined, now
+        db.add(proposal)
+        tell_proposer(db, proposal, "declined", now=now)
+    db.commit()
+    return len(passed)

@@ -364,6 +364,19 @@ def test_a_teacher_accepting_another_time_when_the_expert_got_busy_is_told_so(db
     assert count(db, Booking, Booking.school_id == teacher.organisation_id) == 0
 
 
+def test_a_proposal_nobody_answered_in_time_is_closed_and_the_teacher_told(db, world):
+    offer, staff, _anna, teacher = world
+    waiting = propose(db, teacher, offer)
+    answered = propose(db, teacher, offer, class_name="8.b", day=THURSDAY, starts=(12, 0), ends=(14, 0))
+    expert.accept(db, staff[0], answered.id, now=NOW)
+    assert expert.close_passed_proposals(db, now=waiting.starts_at - timedelta(minutes=1)) == 0
+    assert expert.close_passed_proposals(db, now=waiting.starts_at) == 1
+    db.refresh(waiting)
+    assert waiting.status == ProposalStatus.declined and "Ingen svarede" in waiting.reason
+    assert count(db, Notification, Notification.user_id == teacher.id, Notification.kind == "expert_declined") == 1
+    assert expert.close_passed_proposals(db, now=waiting.starts_at + timedelta(days=3)) == 0  # the accepted one stays
+
+
 def test_the_teacher_declines_the_other_time_or_withdraws(db, world):
     offer, staff, _anna, teacher = world
     proposal = propose(db, teacher, offer)
