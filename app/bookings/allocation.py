@@ -376,14 +376,14 @@ def allocate(db: Session, round_id: int, *, now: datetime) -> AllocationRound:
         date = dates[request.session_id]
         if _closed(date, now):
             return CLOSED
-        if not bookings._fits(date, bookings.held(db, [date.id], now=now).get(date.id, (0, 0)), request.pupils):
+        if not bookings.fits(date, bookings.held(db, [date.id], now=now).get(date.id, (0, 0)), request.pupils):
             return FULL
         if not limits.pools_fit(db, pools[date.id], request.pupils, now=now):
             return POOL
         booking = by_id[request.booking_id]
         to = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
-        bookings._set_status(db, booking, None, to, now, reason)
-        booking.hold_until = bookings._approval_deadline(date, now) if to == BookingStatus.pending else None
+        bookings.set_status(db, booking, None, to, now, reason)
+        booking.hold_until = bookings.approval_deadline(date, now) if to == BookingStatus.pending else None
         db.flush()  # the next turn counts this place
         return GRANTED
 

@@ -11,9 +11,8 @@ from sqlmodel import Session
 from app.accounts.schemas import Page
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus
+from app.bookings.notices import calendar_file
 from app.bookings.schemas import BookingIn, BookingPublic, ReasonIn
-from app.catalogue.calendar import sessions_calendar
-from app.catalogue.models import Offer, OfferSession
 from app.config import get_settings
 from app.deps import (
     ApiUser,
@@ -22,7 +21,6 @@ from app.deps import (
     Offset,
     PathId,
     SessionDep,
-    SettingsDep,
     api_user,
     oauth2_scheme,
 )
@@ -78,12 +76,9 @@ def list_bookings(
 
 
 @router.get("/bookings/{booking_id}.ics")
-def booking_calendar(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now, settings: SettingsDep) -> Response:
+def booking_calendar(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now) -> Response:
     booking = bookings.get_booking(db, user, booking_id)
-    session = db.get(OfferSession, booking.session_id)
-    offer = db.get(Offer, session.offer_id)
-    body = sessions_calendar(offer.title, [(session, offer)], base_url=settings.base_url, now=now)
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    return Response(calendar_file(db, booking, now=now), media_type="text/calendar; charset=utf-8")
 
 
 @router.get("/bookings/{booking_id}")

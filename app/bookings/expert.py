@@ -38,9 +38,9 @@ from app.bookings.models import Booking, BookingEvent, BookingStatus, ExpertProp
 from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.service import (
     Busy,
-    _approval_deadline,
-    _check_class_is_free,
-    _check_offer_rules,
+    approval_deadline,
+    check_class_is_free,
+    check_offer_rules,
     holds_seats,
 )
 from app.catalogue.models import (
@@ -262,7 +262,7 @@ def propose(db: Session, teacher: User, offer_id: int, data: ProposalIn, *, now:
     offer = _expert_offer(db, offer_id)
     school = db.get(Organisation, teacher.organisation_id)
     starts_at, ends_at = data.starts_at.astimezone(UTC), data.ends_at.astimezone(UTC)
-    _check_offer_rules(offer, data)
+    check_offer_rules(offer, data)
     _check_area(db, offer, school)
     _check_day(db, starts_at, ends_at, school.municipality, now=now)
     _check_windows(db, offer, starts_at, ends_at, now=now)
@@ -464,7 +464,7 @@ def _book_visit(db: Session, actor: User, proposal: ExpertProposal, *, now: date
             capacity_classes=1,
             created_at=now,
         )
-        _check_class_is_free(db, proposal.school_id, proposal, session)
+        check_class_is_free(db, proposal.school_id, proposal, session)
         limits.check_school_cap(db, offer, session, proposal.school_id, now=now)
 
         db.add(session)
@@ -483,7 +483,7 @@ def _book_visit(db: Session, actor: User, proposal: ExpertProposal, *, now: date
             adults=proposal.adults,
             needs=proposal.needs,
             contact_phone=proposal.contact_phone,
-            hold_until=_approval_deadline(session, now) if status == BookingStatus.pending else None,
+            hold_until=approval_deadline(session, now) if status == BookingStatus.pending else None,
             created_at=now,
             updated_at=now,
         )

@@ -215,20 +215,17 @@ def tell_coordinator_approvals_due(
         )
 
 
+def calendar_file(db: Session, booking: Booking, *, now: datetime) -> bytes:
+    """The booking's activity as an iCalendar file (the pages, the API and e-mail use the same)."""
+    session, offer = _context(db, booking)
+    return sessions_calendar(offer.title, [(session, offer)], base_url=get_settings().base_url, now=now)
+
+
 def booking_calendar(db: Session, message: OutboxMessage) -> bytes | None:
     """The calendar file an outgoing booking e-mail carries (made when it is sent)."""
     if message.booking_id is None:
         return None
     booking = db.get(Booking, message.booking_id)
-    if booking is None:
-        return None
-    if booking.status not in (
-        BookingStatus.pending,
-        BookingStatus.confirmed,
-        BookingStatus.offered,
-    ):
+    if booking is None or booking.status not in (BookingStatus.pending, BookingStatus.confirmed, BookingStatus.offered):
         return None  # no calendar entry for what is not (or no longer) going to happen
-    session, offer = _context(db, booking)
-    return sessions_calendar(
-        offer.title, [(session, offer)], base_url=get_settings().base_url, now=session.created_at
-    )
+    return calendar_file(db, booking, now=message.created_at)

@@ -11,11 +11,11 @@ from app.accounts.models import Organisation, Role, User
 from app.bookings import limits
 from app.bookings import service as bookings
 from app.bookings.models import BookingStatus
+from app.bookings.notices import calendar_file
 from app.bookings.schemas import BookingIn
 from app.catalogue import service as catalogue
-from app.catalogue.calendar import sessions_calendar
 from app.catalogue.models import GRADE_MAX, GRADE_MIN, Offer, OfferSession, OfferType
-from app.deps import Now, PageUser, PathId, SessionDep, SettingsDep
+from app.deps import Now, PageUser, PathId, SessionDep
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.geography import MUNICIPALITY_NAMES
 from app.i18n import TIMEZONE, _
@@ -251,11 +251,9 @@ def _day(value: str | None) -> date | None:
 
 
 @router.get("/bookings/{booking_id}.ics")
-def booking_calendar_file(db: SessionDep, user: PageUser, booking_id: PathId, now: Now, settings: SettingsDep) -> Response:
+def booking_calendar_file(db: SessionDep, user: PageUser, booking_id: PathId, now: Now) -> Response:
     booking = bookings.get_booking(db, user, booking_id)
-    session = db.get(OfferSession, booking.session_id)
-    offer = db.get(Offer, session.offer_id)
-    body = sessions_calendar(offer.title, [(session, offer)], base_url=settings.base_url, now=now)
+    body = calendar_file(db, booking, now=now)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'})
 
 

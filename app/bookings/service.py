@@ -119,14 +119,14 @@ def _log(
     db.add(BookingEvent(booking_id=booking.id, actor_id=actor.id if actor else None, from_status=from_status, to_status=to, reason=reason, at=now))
 
 
-def _set_status(db: Session, booking: Booking, actor: User | None, to: BookingStatus, now: datetime, reason: str = "") -> None:
+def set_status(db: Session, booking: Booking, actor: User | None, to: BookingStatus, now: datetime, reason: str = "") -> None:
     _log(db, booking, actor, booking.status, to, now, reason)
     booking.status = to
     booking.updated_at = now
     db.add(booking)
 
 
-def _fits(session: OfferSession, held_now: tuple[int, int], pupils: int) -> bool:
+def fits(session: OfferSession, held_now: tuple[int, int], pupils: int) -> bool:
     held_pupils, held_classes = held_now
     if held_pupils + pupils > session.capacity_pupils:
         return False
@@ -162,7 +162,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     offer, open_round = found[1], found[2]
     if offer.on_request:
         raise Conflict(_("An expert's visit is booked by proposing a time."))
-    _check_offer_rules(offer, data)
+    check_offer_rules(offer, data)
     requires_approval = offer.requires_approval
     if open_round is not None and open_round.closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
@@ -207,7 +207,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     limits.check_school_cap(db, offer, session, school_id, now=now)
     if open_round is not None:
         status = BookingStatus.waitlisted  # a request, collected until the round allocates
-    elif _fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
+    elif fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
         status = BookingStatus.pending if requires_approval else BookingStatus.confirmed  # nobody jumps the queue
     elif data.waitlist:
         status = BookingStatus.waitlisted
@@ -219,7 +219,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
         school_id=school_id,
         teacher_id=teacher_id,
         status=status,
-        hold_until=_approval_deadline(session, now) if status == BookingStatus.pending else None,
+        hold_until=approval_deadline(session, now) if status == BookingStatus.pending else None,
         round_id=open_round.id if open_round else None,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
@@ -245,7 +245,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     return booking
 
 
-def _check_offer_rules(offer: Offer, data: BookingIn) -> None:
+def check_offer_rules(offer: Offer, data: BookingIn) -> None:
     if not offer.grade_min <= data.grade <= offer.grade_max:
         raise InvalidInput(_("The activity is not for this grade."), field="grade")
     if offer.max_pupils and data.pupils > offer.max_pupils:
@@ -277,7 +277,7 @@ def _clash_error(class_name: str) -> Conflict:
     return Conflict(_("The class %(name)s is already booked for another activity at that time.") % {"name": class_name})
 
 
-def _check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:
+def check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:
     """One class is never booked into two overlapping activities."""
     if db.exec(select(_class_clash(school_id, data.class_name.strip().lower(), session.starts_at, session.ends_at))).one():
         raise _clash_error(data.class_name)
@@ -436,7 +436,7 @@ def approve_booking(db: Session, actor: User, booking_id: int, *, now: datetime)
         raise Conflict(_("Only a booking that awaits approval can be approved."))
     if booking.hold_until and booking.hold_until <= now:
         raise Conflict(_("The booking waited too long and has expired."))
-    _set_status(db, booking, actor, BookingStatus.confirmed, now)
+    set_status(db, booking, actor, BookingStatus.confirmed, now)
     booking.hold_until = None
     tell_teacher(db, booking, "approved", now=now)
     db.commit()
@@ -452,7 +452,7 @@ def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, n
         raise Forbidden(_("Only coordinators and the provider can decline bookings."))
     if booking.status not in (BookingStatus.pending, BookingStatus.waitlisted):
         raise Conflict(_("Only a booking that awaits approval or waits for a place can be declined."))
-    _set_status(db, booking, actor, BookingStatus.declined, now, reason)
+    set_status(db, booking, actor, BookingStatus.declined, now, reason)
     booking.reason = reason
     tell_teacher(db, booking, "declined", now=now)
     promote_waiting_list(db, session, offer, now=now)
@@ -478,7 +478,7 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
                 raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
             booking.late_cancellation = True
     was_holding = booking.status in HOLDING
-    _set_status(db, booking, actor, BookingStatus.cancelled, now, reason)
+    set_status(db, booking, actor, BookingStatus.cancelled, now, reason)
     booking.reason = reason
     if actor.role == Role.teacher:
         if was_holding:
@@ -504,8 +504,8 @@ def accept_offered_place(db: Session, actor: User, booking_id: int, *, now: date
         raise Conflict(_("The offer has run out and the place has passed to the next class."))
     offer = db.get(Offer, session.offer_id)
     to = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
-    _set_status(db, booking, actor, to, now, "accepted the offered place")
-    booking.hold_until = _approval_deadline(session, now) if to == BookingStatus.pending else None
+    set_status(db, booking, actor, to, now, "accepted the offered place")
+    booking.hold_until = approval_deadline(session, now) if to == BookingStatus.pending else None
     tell_teacher(db, booking, "booked", now=now)
     tell_provider(db, booking, "booked", now=now)
     db.commit()
@@ -513,7 +513,7 @@ def accept_offered_place(db: Session, actor: User, booking_id: int, *, now: date
     return booking
 
 
-def _approval_deadline(session: OfferSession, now: datetime) -> datetime:
+def approval_deadline(session: OfferSession, now: datetime) -> datetime:
     return min(now + APPROVAL_TIME, session.starts_at)
 
 
@@ -552,11 +552,11 @@ def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, no
     ).all()
     for booking in queue:
         held_now = held(db, [session.id], now=now).get(session.id, (0, 0))
-        if not (_fits(session, held_now, booking.pupils) and limits.pools_fit(db, pools, booking.pupils, now=now)):
+        if not (fits(session, held_now, booking.pupils) and limits.pools_fit(db, pools, booking.pupils, now=now)):
             if offer.waitlist_may_pass:
                 continue
             break
-        _set_status(db, booking, None, BookingStatus.offered, now, "a place became free")
+        set_status(db, booking, None, BookingStatus.offered, now, "a place became free")
         booking.hold_until = min(now + timedelta(hours=offer.waitlist_offer_hours), session.starts_at)
         tell_teacher(db, booking, "offered", now=now)
         db.flush()
@@ -595,7 +595,7 @@ def cancel_session_bookings(db: Session, actor: User, session_id: int, *, now: d
         select(Booking).where(Booking.session_id == session.id, col(Booking.status).in_(ACTIVE))
     ).all()
     for booking in cancelled:
-        _set_status(db, booking, actor, BookingStatus.cancelled, now, "the provider cancelled the date")
+        set_status(db, booking, actor, BookingStatus.cancelled, now, "the provider cancelled the date")
         tell_teacher(db, booking, "date_cancelled", now=now)
     db.commit()
     return list(cancelled)
@@ -615,7 +615,7 @@ def expire_holds(db: Session, *, now: datetime) -> int:
         offer = db.get(Offer, session.offer_id)
         for booking in db.exec(select(Booking).where(is_stale, Booking.session_id == session_id)).all():
             kind = "expired_pending" if booking.status == BookingStatus.pending else "expired_offer"
-            _set_status(db, booking, None, BookingStatus.expired, now, "not approved in time" if kind == "expired_pending" else "not accepted in time")
+            set_status(db, booking, None, BookingStatus.expired, now, "not approved in time" if kind == "expired_pending" else "not accepted in time")
             tell_teacher(db, booking, kind, now=now)
             expired += 1
         promote_waiting_list(db, session, offer, now=now)
