@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed-demo", help="add the demo organisations and one account per role")
     worker = commands.add_parser("worker", help="send e-mail from the outbox; expire holds; remind")
     worker.add_argument("--once", action="store_true", help="run every job once and stop")
-    worker.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
+    worker.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
     args = parser.parse_args(argv)
 
     settings = get_settings()

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.bookings import allocation, expert, reminders
-from app.bookings.notices import booking_calendar
+from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.bookings.service import expire_holds
 from app.config import Settings
 from app.db import utcnow
@@ -24,6 +24,7 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
     """One pass of every job; returns what each did. Jobs come before the outbox so what they
     write goes out in the same pass."""
     jobs: dict[str, Callable[[Session], int]] = {
+        "told": lambda db: tell_about_new_bookings(db, now=now),
         "allocated": lambda db: allocation.allocate_due_rounds(db, now=now),
         "expired": lambda db: expire_holds(db, now=now),
         "proposals_passed": lambda db: expert.close_passed_proposals(db, now=now),

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
-from app.bookings.notices import booking_calendar
+from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.config import Settings
 from app.db import get_db, make_engine, utcnow
 from app.main import create_app
@@ -187,9 +187,11 @@ def mailbox(smtp_server) -> Mailbox:
 
 @pytest.fixture
 def send_outbox(db, settings, mailbox):
-    """Run the worker's e-mail job now, into the test SMTP server; returns how many went out."""
+    """Run the worker's e-mail jobs now, into the test SMTP server: tell of new bookings, then
+    send the outbox. Returns how many went out."""
 
     def run(now: datetime | None = None) -> int:
+        tell_about_new_bookings(db, now=now or utcnow())
         return notifications.send_outbox(db, settings, now=now or utcnow(), attachment=booking_calendar)
 
     return run

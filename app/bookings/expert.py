@@ -489,7 +489,7 @@ def _book_visit(db: Session, actor: User, proposal: ExpertProposal, *, now: date
         )
         db.add(booking)
         db.flush()
-        db.add(BookingEvent(booking_id=booking.id, actor_id=actor.id, to_status=status, reason="expert visit accepted", at=now))
+        db.add(BookingEvent(booking_id=booking.id, actor_id=actor.id, to_status=status, reason="expert visit accepted", at=now, told_at=now))
         proposal.status, proposal.booking_id, proposal.updated_at = ProposalStatus.accepted, booking.id, now
         db.add(proposal)
         tell_teacher(db, booking, "booked", now=now)

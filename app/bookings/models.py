@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -78,9 +79,16 @@ class Booking(SQLModel, table=True):
 
 
 class BookingEvent(SQLModel, table=True):
-    """Every change of a booking's state: who, when, why."""
+    """Every change of a booking's state: who, when, why.
+
+    A new booking's first event is also the record that its teacher and provider are still to be
+    told (`told_at` empty): the worker writes those messages, so a booking's transaction, which
+    runs while others wait for the session's lock, writes no more than the booking and its event."""
 
     __tablename__ = "booking_events"
+    __table_args__ = (
+        Index("ix_booking_events_untold", "id", sqlite_where=text("told_at IS NULL"), postgresql_where=text("told_at IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     booking_id: int = Field(sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True))
@@ -89,6 +97,7 @@ class BookingEvent(SQLModel, table=True):
     to_status: BookingStatus = Field(sa_type=StrEnumType(BookingStatus))
     reason: str = Field(default="", sa_type=String(1000))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    told_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class BookingReminder(SQLModel, table=True):

@@ -4,10 +4,10 @@ same transaction as the change and in each recipient's own language."""
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingEvent, BookingStatus
 from app.catalogue.calendar import sessions_calendar
 from app.catalogue.models import Offer, OfferSession
 from app.config import get_settings
@@ -36,19 +36,20 @@ def _facts(booking: Booking, session: OfferSession, offer: Offer) -> dict:
     }
 
 
-def _teacher_message(kind: str, booking: Booking) -> tuple[str, str]:
-    """Subject and first paragraph for the teacher, in the current language."""
+def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tuple[str, str]:
+    """Subject and first paragraph for the teacher, in the current language (`status`: the state
+    the booking came into by what we tell of)."""
     match kind:
-        case "booked" if booking.status == BookingStatus.confirmed:
+        case "booked" if status == BookingStatus.confirmed:
             return _("Booked: %(title)s"), _(
                 "Class %(class_name)s (%(pupils)d pupils) is booked for %(title)s on %(when)s."
             )
-        case "booked" if booking.status == BookingStatus.pending:
+        case "booked" if status == BookingStatus.pending:
             return _("Booking received: %(title)s"), _(
                 "Class %(class_name)s is booked for %(title)s on %(when)s. The places are held for you while "
                 "a coordinator approves the booking, at the latest by %(until)s."
             )
-        case "booked" if booking.round_id is not None and booking.queue_rank is None:
+        case "booked" if booking.round_id is not None:
             return _("Request received: %(title)s"), _(
                 "Class %(class_name)s's request for %(title)s on %(when)s is received. The places are allocated "
                 "by a fair draw after the deadline; we write to you with the result."
@@ -110,12 +111,13 @@ def _teacher_message(kind: str, booking: Booking) -> tuple[str, str]:
     raise ValueError(kind)
 
 
-def tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
-    """Tell the booking's teacher what happened (kinds: see `_teacher_message`)."""
+def tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime, status: BookingStatus | None = None) -> None:
+    """Tell the booking's teacher what happened (kinds: see `_teacher_message`); `status` is the
+    state it came into when that is no longer its state now."""
     teacher = db.get(User, booking.teacher_id)
     session, offer = _context(db, booking)
     with language(teacher.language):
-        subject, first = _teacher_message(kind, booking)
+        subject, first = _teacher_message(kind, booking, status or booking.status)
         facts = _facts(booking, session, offer)
         body = (
             _("Hello %(name)s,") % {"name": teacher.name}
@@ -178,6 +180,28 @@ def tell_provider(db: Session, booking: Booking, kind: str, *, now: datetime) ->
                 base_url=get_settings().base_url,
                 email=kind != "booked",
             )
+
+
+def tell_about_new_bookings(db: Session, *, now: datetime, batch: int = 500) -> int:
+    """The worker's job: tell the teacher (inbox and e-mail) and the provider's staff (inbox) of
+    each new booking whose first event is not yet told. Events are claimed with SKIP LOCKED, so
+    two workers never tell the same booking twice. Returns how many bookings were told of."""
+    events = db.exec(
+        select(BookingEvent)
+        .where(col(BookingEvent.told_at).is_(None))
+        .order_by(col(BookingEvent.id))
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for event in events:
+        booking = db.get(Booking, event.booking_id)
+        tell_teacher(db, booking, "booked", now=now, status=event.to_status)
+        if event.to_status != BookingStatus.waitlisted:
+            tell_provider(db, booking, "booked", now=now)
+        event.told_at = now
+        db.add(event)
+    db.commit()
+    return len(events)
 
 
 def tell_coordinator_approvals_due(

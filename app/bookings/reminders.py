@@ -115,6 +115,7 @@ def complete_and_ask_for_evaluation(db: Session, *, now: datetime) -> int:
                 to_status=BookingStatus.completed,
                 reason="the activity took place",
                 at=now,
+                told_at=now,
             )
         )
         booking.status = BookingStatus.completed

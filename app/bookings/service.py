@@ -12,13 +12,14 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import psycopg
 from sqlalchemy import and_, bindparam, case, exists, func, or_
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
-from app.bookings import limits
+from app.bookings import limits, pipeline
 from app.bookings.models import AllocationRound, Booking, BookingEvent, BookingStatus, RoundStatus
 from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
@@ -116,7 +117,11 @@ def waiting_order():
 def _log(
     db: Session, booking: Booking, actor: User | None, from_status: BookingStatus | None, to: BookingStatus, now: datetime, reason: str = ""
 ) -> None:
-    db.add(BookingEvent(booking_id=booking.id, actor_id=actor.id if actor else None, from_status=from_status, to_status=to, reason=reason, at=now))
+    db.add(
+        BookingEvent(
+            booking_id=booking.id, actor_id=actor.id if actor else None, from_status=from_status, to_status=to, reason=reason, at=now, told_at=now
+        )
+    )
 
 
 def set_status(db: Session, booking: Booking, actor: User | None, to: BookingStatus, now: datetime, reason: str = "") -> None:
@@ -151,9 +156,8 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     the lock only what must be: the session's state, the class's other bookings, the seats."""
     if teacher.role != Role.teacher or teacher.organisation_id is None:
         raise Forbidden(_("Only teachers can book."))
-    teacher_id, school_id = teacher.id, teacher.organisation_id
     request_hash = _request_hash(data)
-    if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
+    if idempotency_key and (existing := _replay(db, teacher.id, idempotency_key, request_hash)):
         return existing
     # One read before the lock: the session, its offer and an allocation round open for the offer.
     found = db.exec(_SESSION_OFFER_ROUND, params={"session_id": data.session_id}).first()
@@ -163,10 +167,96 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     if offer.on_request:
         raise Conflict(_("An expert's visit is booked by proposing a time."))
     check_offer_rules(offer, data)
-    requires_approval = offer.requires_approval
     if open_round is not None and open_round.closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
+    status = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
+    if open_round is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
+        booking = _book_in_one_round_trip(db, teacher, data, found[0], status, now=now, key=idempotency_key, request_hash=request_hash)
+        if booking is not None:
+            return booking
+    return _book_under_locks(db, teacher, data, offer, open_round, status, now=now, key=idempotency_key, request_hash=request_hash)
 
+
+def _book_in_one_round_trip(
+    db: Session, teacher: User, data: BookingIn, session: OfferSession, status: BookingStatus, *, now: datetime, key: str | None, request_hash: str
+) -> Booking | None:
+    """PostgreSQL: the locked part of the booking in one round trip (app.bookings.pipeline), with
+    the same rules as `_book_under_locks`. None: a pool, allocation round or school cap applies,
+    which only the general path checks."""
+    booking = Booking(
+        **data.model_dump(exclude={"waitlist"}),
+        school_id=teacher.organisation_id,
+        teacher_id=teacher.id,
+        status=status,
+        idempotency_key=key,
+        request_hash=request_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    params = {
+        **data.model_dump(exclude={"waitlist"}),
+        "school_id": teacher.organisation_id,
+        "teacher_id": teacher.id,
+        "class_key": data.class_name.strip().lower(),
+        "admitted": status.value,
+        "waitlist": data.waitlist,
+        "hold_until": approval_deadline(session, now),
+        "key": key,
+        "request_hash": request_hash,
+        "now": now,
+    }
+    try:
+        outcome = pipeline.book(db, params)
+    except psycopg.errors.LockNotAvailable:
+        raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
+    except psycopg.errors.UniqueViolation:
+        # The same key, booked at the same moment for another date: answer with that booking.
+        if key and (existing := _replay(db, teacher.id, key, request_hash)):
+            return existing
+        raise
+    if outcome is None:
+        raise NotFound(_("No such session."))
+    if outcome.id is not None:
+        booking.id, booking.status, booking.hold_until = outcome.id, BookingStatus(outcome.status), outcome.hold_until
+        make_transient_to_detached(booking)  # the row as written, known to the session without reading it back
+        db.add(booking)
+        _commit_keeping_values(db)  # committed already; this only ends the ORM's view of the transaction
+        return booking
+    if outcome.twin is not None:
+        return _replay(db, teacher.id, key, request_hash)
+    if outcome.limited:
+        return None
+    _refuse(data, cancelled=outcome.cancelled, begun=outcome.begun, too_late=outcome.too_late, clash=outcome.clash)
+    raise SessionFull(_("There are not enough free places. You can join the waiting list."))
+
+
+def _refuse(data: BookingIn, *, cancelled: bool, begun: bool, too_late: bool, clash: bool) -> None:
+    """Raise the reason a session cannot take the class, if it has one besides its free places."""
+    if cancelled:
+        raise Conflict(_("The date is cancelled."))
+    if begun:
+        raise Conflict(_("The date has already begun."))
+    if too_late:
+        raise Conflict(_("The booking deadline has passed."))
+    if clash:
+        raise _clash_error(data.class_name)
+
+
+def _book_under_locks(
+    db: Session,
+    teacher: User,
+    data: BookingIn,
+    offer: Offer,
+    open_round: AllocationRound | None,
+    admitted: BookingStatus,
+    *,
+    now: datetime,
+    key: str | None,
+    request_hash: str,
+) -> Booking:
+    """The general path, statement by statement under the locks: SQLite, and pools, school caps
+    and allocation rounds on PostgreSQL."""
+    teacher_id, school_id, idempotency_key = teacher.id, teacher.organisation_id, key
     # While the lock is held others wait, so from here on every round trip to the database counts.
     session = _lock_session(db, data.session_id, keep_reads=True)
     if idempotency_key and (existing := _replay(db, teacher_id, idempotency_key, request_hash)):
@@ -177,12 +267,13 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
         db.refresh(open_round)  # the draw may have run while we waited for the lock
         if open_round.status != RoundStatus.open:
             raise Conflict(_("The places have just been allocated. Please try again."))
-    if session.cancelled_at is not None:
-        raise Conflict(_("The date is cancelled."))
-    if session.starts_at <= now:
-        raise Conflict(_("The date has already begun."))
-    if session.booking_deadline and session.booking_deadline < now:
-        raise Conflict(_("The booking deadline has passed."))
+    _refuse(
+        data,
+        cancelled=session.cancelled_at is not None,
+        begun=session.starts_at <= now,
+        too_late=session.booking_deadline is not None and session.booking_deadline < now,
+        clash=False,
+    )
     pools = limits.lock_pools(db, session.id)
     # The school's lock (always taken after a session's) keeps one class out of two overlapping
     # activities even when both are booked at the same moment. The whole row, kept referenced (the
@@ -208,7 +299,7 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     if open_round is not None:
         status = BookingStatus.waitlisted  # a request, collected until the round allocates
     elif fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
-        status = BookingStatus.pending if requires_approval else BookingStatus.confirmed  # nobody jumps the queue
+        status = admitted  # nobody jumps the queue
     elif data.waitlist:
         status = BookingStatus.waitlisted
     else:
@@ -228,12 +319,9 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     )
     db.add(booking)
     try:
-        db.flush()  # the booking's id, for its event and notifications
-        with db.no_autoflush:  # written together by the commit's flush, one statement per table
-            db.add(BookingEvent(booking_id=booking.id, actor_id=teacher_id, to_status=status, at=now))
-            tell_teacher(db, booking, "booked", now=now)
-            if status != BookingStatus.waitlisted:
-                tell_provider(db, booking, "booked", now=now)
+        db.flush()  # the booking's id, for its event
+        # Not yet told (told_at empty): the worker tells the teacher and the provider.
+        db.add(BookingEvent(booking_id=booking.id, actor_id=teacher_id, to_status=status, at=now))
         _commit_keeping_values(db)
     except IntegrityError:
         # The same key arrived twice at once: the other request booked; answer with its result.

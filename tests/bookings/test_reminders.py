@@ -8,6 +8,7 @@ from sqlmodel import select
 from app.bookings import reminders
 from app.bookings import service as bookings
 from app.bookings.models import BookingEvent, BookingStatus
+from app.bookings.notices import tell_about_new_bookings
 from app.notifications.models import Notification
 from tests.bookings.conftest import NOW, book
 from tests.factories import make_school, make_user
@@ -42,6 +43,7 @@ def test_teachers_are_reminded_a_week_and_a_day_before_and_asked_afterwards(db, 
     db.commit()
     booking = book(db, a, session, 10)
     assert booking.status == BookingStatus.confirmed
+    assert tell_about_new_bookings(db, now=NOW) == 1  # the worker tells of the booking
     starts = session.starts_at
     assert reminders.remind_teachers(db, now=starts - timedelta(days=8)) == 0
     assert reminders.remind_teachers(db, now=starts - timedelta(days=6)) == 1

@@ -1,0 +1,145 @@
+"""PostgreSQL: the locked part of a booking in one round trip.
+
+While one booking holds its session's lock, every other booking of that session waits. If the
+transaction went back to Python between its statements, the lock would be held for as long as a
+busy worker process takes to come back to it (most of the time, under a flash crowd). psycopg's
+pipeline mode instead sends the whole locked part at once, and PostgreSQL runs it without waiting
+for us:
+
+    SET LOCAL lock_timeout          -- "busy, try again" rather than a long wait
+    SELECT ... FOR UPDATE           -- the session's lock, then the school's (always in this order)
+    WITH facts ..., new AS (INSERT INTO bookings ...), event AS (INSERT INTO booking_events ...)
+    SELECT facts, new               -- counts afresh: it starts after the locks are taken
+    COMMIT
+
+The third statement is `service.book_session`'s decision in SQL: the seats and classes held
+(`service.holds_seats`), the waiting list nobody jumps, the class's overlapping bookings
+(`service.check_class_is_free`). It books nothing when the date is cancelled, has begun or is past
+its deadline, when the class clashes, when a twin request with the same key has booked, and when
+a capacity pool, an open allocation round or a school cap applies: those take the general path.
+It returns the facts it decided on, so the service can say why.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from sqlmodel import Session
+
+LOCK_TIMEOUT = "3s"
+
+_BOOK = """
+WITH facts AS (
+    SELECT
+        s.cancelled_at IS NOT NULL AS cancelled,
+        s.starts_at <= %(now)s AS begun,
+        coalesce(s.booking_deadline < %(now)s, false) AS too_late,
+        s.capacity_pupils,
+        s.capacity_classes,
+        held.pupils AS held_pupils,
+        held.classes AS held_classes,
+        held.waiting > 0 AS queue,
+        EXISTS (
+            SELECT FROM bookings b JOIN offer_sessions o ON o.id = b.session_id
+            WHERE b.school_id = %(school_id)s AND lower(b.class_name) = %(class_key)s
+              AND b.status IN ('pending', 'confirmed', 'offered', 'waitlisted')
+              AND o.cancelled_at IS NULL AND o.starts_at < s.ends_at AND o.ends_at > s.starts_at
+        ) AS clash,
+        EXISTS (SELECT FROM capacity_pool_sessions p WHERE p.session_id = s.id)
+            OR EXISTS (SELECT FROM allocation_rounds r WHERE r.offer_id = s.offer_id AND r.status = 'open')
+            OR EXISTS (SELECT FROM school_caps c JOIN offers f ON f.type = c.offer_type WHERE f.id = s.offer_id)
+            AS limited,
+        (SELECT b.id FROM bookings b WHERE b.teacher_id = %(teacher_id)s AND b.idempotency_key = %(key)s::varchar) AS twin
+    FROM offer_sessions s
+    CROSS JOIN LATERAL (
+        SELECT
+            coalesce(sum(b.pupils) FILTER (WHERE holds), 0) AS pupils,
+            count(*) FILTER (WHERE holds) AS classes,
+            count(*) FILTER (WHERE b.status = 'waitlisted') AS waiting
+        FROM bookings b
+        CROSS JOIN LATERAL (
+            SELECT b.status = 'confirmed'
+                OR (b.status IN ('pending', 'offered') AND (b.hold_until IS NULL OR b.hold_until > %(now)s)) AS holds
+        ) h
+        WHERE b.session_id = s.id
+    ) held
+    WHERE s.id = %(session_id)s
+),
+decision AS (
+    SELECT CASE
+        WHEN held_pupils + %(pupils)s <= capacity_pupils
+            AND (capacity_classes IS NULL OR held_classes + 1 <= capacity_classes)
+            AND NOT queue
+            THEN %(admitted)s::varchar
+        WHEN %(waitlist)s THEN 'waitlisted'
+    END AS status
+    FROM facts
+    WHERE NOT (cancelled OR begun OR too_late OR clash OR limited) AND twin IS NULL
+),
+new AS (
+    INSERT INTO bookings (
+        session_id, school_id, teacher_id, status, class_name, grade, pupils, girls, adults, needs,
+        contact_phone, hold_until, late_cancellation, reason, allocation_note, idempotency_key,
+        request_hash, created_at, updated_at
+    )
+    SELECT
+        %(session_id)s, %(school_id)s, %(teacher_id)s, status, %(class_name)s::varchar, %(grade)s,
+        %(pupils)s, %(girls)s::integer, %(adults)s, %(needs)s::varchar, %(contact_phone)s::varchar,
+        CASE WHEN status = 'pending' THEN %(hold_until)s::timestamptz END, false, '', '',
+        %(key)s::varchar, %(request_hash)s::varchar, %(now)s, %(now)s
+    FROM decision
+    WHERE status IS NOT NULL
+    RETURNING id, status, hold_until
+),
+event AS (
+    INSERT INTO booking_events (booking_id, actor_id, to_status, reason, at)
+    SELECT id, %(teacher_id)s, status, '', %(now)s FROM new
+)
+SELECT facts.*, new.id, new.status, new.hold_until FROM facts LEFT JOIN new ON true
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the locked statement saw, and what it booked (`id` is None when it booked nothing)."""
+
+    cancelled: bool
+    begun: bool
+    too_late: bool
+    capacity_pupils: int
+    capacity_classes: int | None
+    held_pupils: int
+    held_classes: int
+    queue: bool
+    clash: bool
+    limited: bool
+    twin: int | None
+    id: int | None
+    status: str | None
+    hold_until: datetime | None
+
+
+def book(db: Session, params: dict) -> Outcome | None:
+    """Run the locked part (see the module's docstring) in the transaction the caller's reads began,
+    and commit it. None: the session does not exist. After an error (psycopg.errors.LockNotAvailable
+    when the lock was not had in time, UniqueViolation when a twin request for another date took
+    the key) the transaction is rolled back and the error raised."""
+    connection = db.connection()
+    # Inside a savepoint (tests keep each test in one transaction) the ORM releases it instead.
+    commit_here = not connection.in_nested_transaction()
+    conn: psycopg.Connection = connection.connection.driver_connection
+    try:
+        with conn.pipeline():
+            conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.execute("SELECT FROM offer_sessions WHERE id = %(session_id)s FOR UPDATE", params)
+            conn.execute("SELECT FROM organisations WHERE id = %(school_id)s FOR UPDATE", params)
+            cursor = conn.execute(_BOOK, params)
+            if commit_here:
+                conn.commit()  # queued behind the rest; the pipeline's one round trip begins here
+            row = cursor.fetchone()
+        if not commit_here:
+            db.commit()
+    except psycopg.Error:
+        db.rollback()
+        raise
+    return Outcome(*row) if row else None
