@@ -7,17 +7,17 @@ pipeline mode instead sends the whole locked part at once, and PostgreSQL runs i
 for us:
 
     SET LOCAL lock_timeout          -- "busy, try again" rather than a long wait
-    SELECT ... FOR UPDATE           -- the session's lock, then the school's (always in this order)
+    SELECT ... FOR UPDATE           -- the session's lock, its pools', the school's (in this order)
     WITH facts ..., new AS (INSERT INTO bookings ...), event AS (INSERT INTO booking_events ...)
     SELECT facts, new               -- counts afresh: it starts after the locks are taken
     COMMIT
 
-The third statement is `service.book_session`'s decision in SQL: the seats and classes held
-(`service.holds_seats`), the waiting list nobody jumps, the class's overlapping bookings
-(`service.check_class_is_free`). It books nothing when the date is cancelled, has begun or is past
-its deadline, when the class clashes, when a twin request with the same key has booked, and when
-a capacity pool, an open allocation round or a school cap applies: those take the general path.
-It returns the facts it decided on, so the service can say why.
+The insert is `service.book_session`'s decision in SQL: the seats and classes held in the session
+and in each capacity pool it is in (`service.holds_seats`, `limits.pools_fit`), the waiting list
+nobody jumps, the class's overlapping bookings (`service.check_class_is_free`). It books nothing
+when the date is cancelled, has begun or is past its deadline, when the class clashes, when a twin
+request with the same key has booked, and when an open allocation round or a school cap applies:
+those take the general path. It returns the facts it decided on, so the service can say why.
 """
 
 from dataclasses import dataclass
@@ -45,8 +45,19 @@ WITH facts AS (
               AND b.status IN ('pending', 'confirmed', 'offered', 'waitlisted')
               AND o.cancelled_at IS NULL AND o.starts_at < s.ends_at AND o.ends_at > s.starts_at
         ) AS clash,
-        EXISTS (SELECT FROM capacity_pool_sessions p WHERE p.session_id = s.id)
-            OR EXISTS (SELECT FROM allocation_rounds r WHERE r.offer_id = s.offer_id AND r.status = 'open')
+        EXISTS (
+            SELECT FROM capacity_pool_sessions mine
+            JOIN capacity_pools p ON p.id = mine.pool_id
+            CROSS JOIN LATERAL (
+                SELECT coalesce(sum(b.pupils), 0) AS pupils, count(*) AS classes
+                FROM capacity_pool_sessions other JOIN bookings b ON b.session_id = other.session_id
+                WHERE other.pool_id = p.id AND (b.status = 'confirmed'
+                    OR (b.status IN ('pending', 'offered') AND (b.hold_until IS NULL OR b.hold_until > %(now)s)))
+            ) pool_held
+            WHERE mine.session_id = s.id
+              AND (pool_held.pupils + %(pupils)s > p.capacity_pupils OR pool_held.classes + 1 > p.capacity_classes)
+        ) AS pool_full,
+        EXISTS (SELECT FROM allocation_rounds r WHERE r.offer_id = s.offer_id AND r.status = 'open')
             OR EXISTS (SELECT FROM school_caps c JOIN offers f ON f.type = c.offer_type WHERE f.id = s.offer_id)
             AS limited,
         (SELECT b.id FROM bookings b WHERE b.teacher_id = %(teacher_id)s AND b.idempotency_key = %(key)s::varchar) AS twin
@@ -70,6 +81,7 @@ decision AS (
         WHEN held_pupils + %(pupils)s <= capacity_pupils
             AND (capacity_classes IS NULL OR held_classes + 1 <= capacity_classes)
             AND NOT queue
+            AND NOT pool_full
             THEN %(admitted)s::varchar
         WHEN %(waitlist)s THEN 'waitlisted'
     END AS status
@@ -99,6 +111,15 @@ SELECT facts.*, new.id, new.status, new.hold_until FROM facts LEFT JOIN new ON t
 """
 
 
+# The pools the session is in, in id order, after the session and before the school: the order of
+# `service._book_under_locks` and of every other change that locks them.
+_LOCK_POOLS = """
+SELECT FROM capacity_pools
+WHERE id IN (SELECT pool_id FROM capacity_pool_sessions WHERE session_id = %(session_id)s)
+ORDER BY id FOR UPDATE
+"""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the locked statement saw, and what it booked (`id` is None when it booked nothing)."""
@@ -112,6 +133,7 @@ class Outcome:
     held_classes: int
     queue: bool
     clash: bool
+    pool_full: bool
     limited: bool
     twin: int | None
     id: int | None
@@ -132,6 +154,7 @@ def book(db: Session, params: dict) -> Outcome | None:
         with conn.pipeline():
             conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             conn.execute("SELECT FROM offer_sessions WHERE id = %(session_id)s FOR UPDATE", params)
+            conn.execute(_LOCK_POOLS, params)
             conn.execute("SELECT FROM organisations WHERE id = %(school_id)s FOR UPDATE", params)
             cursor = conn.execute(_BOOK, params)
             if commit_here:

@@ -181,7 +181,7 @@ def _book_in_one_round_trip(
     db: Session, teacher: User, data: BookingIn, session: OfferSession, status: BookingStatus, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking | None:
     """PostgreSQL: the locked part of the booking in one round trip (app.bookings.pipeline), with
-    the same rules as `_book_under_locks`. None: a pool, allocation round or school cap applies,
+    the same rules as `_book_under_locks`. None: an allocation round or a school cap applies,
     which only the general path checks."""
     booking = Booking(
         **data.model_dump(exclude={"waitlist"}),
@@ -254,8 +254,8 @@ def _book_under_locks(
     key: str | None,
     request_hash: str,
 ) -> Booking:
-    """The general path, statement by statement under the locks: SQLite, and pools, school caps
-    and allocation rounds on PostgreSQL."""
+    """The general path, statement by statement under the locks: SQLite, and school caps and
+    allocation rounds on PostgreSQL."""
     teacher_id, school_id, idempotency_key = teacher.id, teacher.organisation_id, key
     # While the lock is held others wait, so from here on every round trip to the database counts.
     session = _lock_session(db, data.session_id, keep_reads=True)

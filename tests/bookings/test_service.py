@@ -4,14 +4,16 @@ cancellation with promotion, idempotency, conflicts and bad input."""
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.accounts.models import Organisation
 from app.bookings import service as bookings
-from app.bookings.models import Booking, BookingEvent, BookingStatus
+from app.bookings.models import Booking, BookingEvent, BookingStatus, SchoolCap
+from app.bookings.notices import tell_about_new_bookings
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import OfferSession
 from app.errors import Conflict, Forbidden, InvalidInput
+from app.notifications.models import Notification, OutboxMessage
 from tests.bookings.conftest import NOW, book
 from tests.factories import make_user
 
@@ -248,3 +250,51 @@ def test_the_catalogue_shows_free_places_after_bookings(db, world):
     (hit,), _total = search_offers(db, CatalogueFilters(q="Robotter"), now=NOW)
     assert hit.free_pupils[session.id] == 0
     assert search_offers(db, CatalogueFilters(q="Robotter", free_places=True), now=NOW)[1] == 0
+
+
+def test_the_worker_tells_teacher_and_provider_of_a_new_booking_once(db, world):
+    """A booking's transaction writes only the booking and its event; the worker's pass turns the
+    event into the teacher's message (inbox and e-mail) and the provider staff's (inbox)."""
+    offer, session, (a, b, c, _d) = world
+    staff = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    pending = book(db, a, session, 30)
+    book(db, b, session, 20)  # 50 of 50
+    waiting = book(db, c, session, 10, waitlist=True)
+    kinds = lambda user: [n.kind for n in db.exec(select(Notification).where(Notification.user_id == user.id))]  # noqa: E731
+    assert kinds(a) == [] and kinds(staff) == []  # nothing written under the lock
+    assert tell_about_new_bookings(db, now=NOW) == 3
+    assert tell_about_new_bookings(db, now=NOW) == 0  # told once
+    assert kinds(a) == ["booked"] and kinds(c) == ["booked"]
+    assert kinds(staff) == ["provider_booked", "provider_booked"]  # the waiting class is not coming yet
+    mails = {m.booking_id: m.subject for m in db.exec(select(OutboxMessage).where(col(OutboxMessage.booking_id).in_([pending.id, waiting.id])))}
+    assert mails[pending.id].startswith("Booking modtaget") and mails[waiting.id].startswith("På venteliste")
+    events = db.exec(select(BookingEvent).where(BookingEvent.booking_id == pending.id)).all()
+    assert [e.told_at for e in events] == [NOW]
+
+
+def test_the_worker_tells_of_the_state_a_booking_came_into_also_when_it_changed_since(db, world):
+    _offer, session, (a, *_rest) = world
+    booking = book(db, a, session, 30)  # pending
+    bookings.approve_booking(db, make_user(db, "coordinator"), booking.id, now=NOW)
+    tell_about_new_bookings(db, now=NOW)
+    subjects = [n.subject for n in db.exec(select(Notification).where(Notification.user_id == a.id).order_by(Notification.id))]
+    assert subjects[0].startswith("Godkendt") and subjects[1].startswith("Booking modtaget")
+
+
+def test_on_postgresql_a_booking_takes_the_one_round_trip_path_unless_a_round_or_cap_applies(db, world, monkeypatch):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the pipelined path is PostgreSQL's; SQLite always takes the general one")
+    from app.bookings import pipeline
+
+    outcomes = []
+    real_book = pipeline.book
+    monkeypatch.setattr(pipeline, "book", lambda db, params: outcomes.append(real_book(db, params)) or outcomes[-1])
+    offer, session, (a, b, *_rest) = world
+    first = book(db, a, session, 30)
+    assert outcomes[-1].id == first.id and first.status == BookingStatus.pending
+    # A school cap for the offer's type: the pipeline books nothing and says so; the general path does.
+    db.add(SchoolCap(offer_type=offer.type, school_year=2026, max_bookings=5))
+    db.commit()
+    second = book(db, b, session, 20)
+    assert outcomes[-1].limited and outcomes[-1].id is None
+    assert second.status == BookingStatus.pending and len(outcomes) == 2
