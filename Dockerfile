@@ -27,8 +27,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
-    ENVIRONMENT=production \
-    WEB_CONCURRENCY=4
+    ENVIRONMENT=production
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
     --shell /usr/sbin/nologin portal
 COPY --from=builder /opt/venv /opt/venv

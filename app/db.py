@@ -1,6 +1,6 @@
 """Database engine, sessions and the column types every domain shares."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy import DateTime, Engine, String, create_engine, event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
+from starlette.concurrency import run_in_threadpool
 
 # Stable constraint names, so Alembic can find and drop them on every database.
 SQLModel.metadata.naming_convention = {
@@ -108,6 +109,15 @@ def begin_write(db: Session) -> None:
     db.connection(execution_options={"sqlite_immediate": True})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's database session. Made in the event loop (making one does no I/O); closed in
+    a worker thread only when it still holds a connection (closing one rolls back), so a handler
+    that closes it itself, in the thread it ran in, costs no extra trip to the thread pool."""
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()

@@ -350,12 +350,12 @@ def test_the_entry_point_script_is_executable_posix_shell():
     subprocess.run(["sh", "-n", str(ENTRYPOINT_SCRIPT)], check=True)
 
 
-def test_the_entry_point_migrates_then_serves_with_four_workers_by_default(fake_commands):
+def test_the_entry_point_migrates_then_serves_with_one_worker_per_core_by_default(fake_commands):
     code, log = fake_commands()
     assert code == 0
     assert log == [
         "alembic upgrade head",
-        "uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers 4",
+        f"uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers {len(os.sched_getaffinity(0))}",
     ]
 
 

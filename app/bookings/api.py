@@ -58,9 +58,15 @@ async def book(
     """Book a class into a session. The same `Idempotency-Key` from the same teacher returns the
     first booking and books nothing more; with another body it is a 409."""
 
-    def run() -> BookingPublic:  # the caller's token is looked up in the same slot, in one thread call
-        user = api_user(token, db, now)
-        return booking_public(db, bookings.book_session(db, user, data, now=now, idempotency_key=idempotency_key))
+    def run() -> BookingPublic:
+        # The token's look-up, the booking and the end of the session's transaction (so that the
+        # session needs no thread of its own to close: see get_db) in one trip to a thread.
+        try:
+            user = api_user(token, db, now)
+            return booking_public(db, bookings.book_session(db, user, data, now=now, idempotency_key=idempotency_key))
+        finally:
+            if db.in_transaction():
+                db.rollback()
 
     # Test only: without the booking locks the bookings race side by side in all the threads, as
     # the control run that must catch an overbooking needs.
