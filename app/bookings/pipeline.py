@@ -6,8 +6,8 @@ busy worker process takes to come back to it (most of the time, under a flash cr
 pipeline mode instead sends the whole locked part at once, and PostgreSQL runs it without waiting
 for us:
 
-    SET LOCAL lock_timeout          -- "busy, try again" rather than a long wait
-    SELECT ... FOR UPDATE           -- the session's lock, its pools', the school's (in this order)
+    SELECT ... FOR UPDATE           -- the session's lock (with SET LOCAL lock_timeout: "busy, try
+                                    -- again" rather than a long wait), its pools', the school's
     WITH facts ..., new AS (INSERT INTO bookings ...), event AS (INSERT INTO booking_events ...)
     SELECT facts, new               -- counts afresh: it starts after the locks are taken
     COMMIT
@@ -111,6 +111,12 @@ SELECT facts.*, new.id, new.status, new.hold_until FROM facts LEFT JOIN new ON t
 """
 
 
+# SET LOCAL lock_timeout in the same statement (the filter runs before the row is locked).
+_LOCK_SESSION = f"""
+SELECT FROM offer_sessions
+WHERE id = %(session_id)s AND set_config('lock_timeout', '{LOCK_TIMEOUT}', true) <> ''
+FOR UPDATE
+"""
 # The pools the session is in, in id order, after the session and before the school: the order of
 # `service._book_under_locks` and of every other change that locks them.
 _LOCK_POOLS = """
@@ -152,8 +158,7 @@ def book(db: Session, params: dict) -> Outcome | None:
     conn: psycopg.Connection = connection.connection.driver_connection
     try:
         with conn.pipeline():
-            conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            conn.execute("SELECT FROM offer_sessions WHERE id = %(session_id)s FOR UPDATE", params)
+            conn.execute(_LOCK_SESSION, params)
             conn.execute(_LOCK_POOLS, params)
             conn.execute("SELECT FROM organisations WHERE id = %(school_id)s FOR UPDATE", params)
             cursor = conn.execute(_BOOK, params)

@@ -160,47 +160,39 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     if idempotency_key and (existing := _replay(db, teacher.id, idempotency_key, request_hash)):
         return existing
     # One read before the lock: the session, its offer and an allocation round open for the offer.
+    # (Plain columns, not the ORM's objects: this runs for every request of a flash crowd.)
     found = db.exec(_SESSION_OFFER_ROUND, params={"session_id": data.session_id}).first()
-    if found is None or found[1].status != OfferStatus.published:
+    if found is None or found.status != OfferStatus.published:
         raise NotFound(_("No such session."))
-    offer, open_round = found[1], found[2]
-    if offer.on_request:
+    if found.type == OfferType.expert:  # Offer.on_request
         raise Conflict(_("An expert's visit is booked by proposing a time."))
-    check_offer_rules(offer, data)
-    if open_round is not None and open_round.closes_at <= now:
+    check_offer_rules(found, data)
+    if found.round_id is not None and found.round_closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
-    status = BookingStatus.pending if offer.requires_approval else BookingStatus.confirmed
-    if open_round is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
-        booking = _book_in_one_round_trip(db, teacher, data, found[0], status, now=now, key=idempotency_key, request_hash=request_hash)
+    status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
+    if found.round_id is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
+        hold_until = approval_deadline(found, now)
+        booking = _book_in_one_round_trip(db, teacher, data, status, hold_until, now=now, key=idempotency_key, request_hash=request_hash)
         if booking is not None:
             return booking
+    offer = db.get(Offer, found.offer_id)
+    open_round = db.get(AllocationRound, found.round_id) if found.round_id is not None else None
     return _book_under_locks(db, teacher, data, offer, open_round, status, now=now, key=idempotency_key, request_hash=request_hash)
 
 
 def _book_in_one_round_trip(
-    db: Session, teacher: User, data: BookingIn, session: OfferSession, status: BookingStatus, *, now: datetime, key: str | None, request_hash: str
+    db: Session, teacher: User, data: BookingIn, status: BookingStatus, hold_until: datetime, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking | None:
     """PostgreSQL: the locked part of the booking in one round trip (app.bookings.pipeline), with
     the same rules as `_book_under_locks`. None: an allocation round or a school cap applies,
     which only the general path checks."""
-    booking = Booking(
-        **data.model_dump(exclude={"waitlist"}),
-        school_id=teacher.organisation_id,
-        teacher_id=teacher.id,
-        status=status,
-        idempotency_key=key,
-        request_hash=request_hash,
-        created_at=now,
-        updated_at=now,
-    )
+    fields = {**data.model_dump(exclude={"waitlist"}), "school_id": teacher.organisation_id, "teacher_id": teacher.id}
     params = {
-        **data.model_dump(exclude={"waitlist"}),
-        "school_id": teacher.organisation_id,
-        "teacher_id": teacher.id,
+        **fields,
         "class_key": data.class_name.strip().lower(),
         "admitted": status.value,
         "waitlist": data.waitlist,
-        "hold_until": approval_deadline(session, now),
+        "hold_until": hold_until,
         "key": key,
         "request_hash": request_hash,
         "now": now,
@@ -217,7 +209,16 @@ def _book_in_one_round_trip(
     if outcome is None:
         raise NotFound(_("No such session."))
     if outcome.id is not None:
-        booking.id, booking.status, booking.hold_until = outcome.id, BookingStatus(outcome.status), outcome.hold_until
+        booking = Booking(
+            **fields,
+            id=outcome.id,
+            status=BookingStatus(outcome.status),
+            hold_until=outcome.hold_until,
+            idempotency_key=key,
+            request_hash=request_hash,
+            created_at=now,
+            updated_at=now,
+        )
         make_transient_to_detached(booking)  # the row as written, known to the session without reading it back
         db.add(booking)
         _commit_keeping_values(db)  # committed already; this only ends the ORM's view of the transaction
@@ -333,7 +334,12 @@ def _book_under_locks(
     return booking
 
 
+# What check_offer_rules reads of an offer.
+OFFER_RULES = ("grade_min", "grade_max", "max_pupils", "min_pupils", "girls_only")
+
+
 def check_offer_rules(offer: Offer, data: BookingIn) -> None:
+    """The offer's rules for one booking (`offer`: an Offer, or a row with the OFFER_RULES columns)."""
     if not offer.grade_min <= data.grade <= offer.grade_max:
         raise InvalidInput(_("The activity is not for this grade."), field="grade")
     if offer.max_pupils and data.pupils > offer.max_pupils:
@@ -374,7 +380,13 @@ def check_class_is_free(db: Session, school_id: int, data: BookingIn, session: O
 # The statements of a booking, built once: building a SQLAlchemy statement takes more CPU than
 # PostgreSQL needs to run it, and book_session runs them while others wait for the session's lock.
 _SESSION_OFFER_ROUND = (
-    select(OfferSession, Offer, AllocationRound)
+    select(
+        OfferSession.starts_at,
+        OfferSession.offer_id,
+        *(getattr(Offer, name) for name in ("status", "type", "requires_approval", *OFFER_RULES)),
+        col(AllocationRound.id).label("round_id"),
+        col(AllocationRound.closes_at).label("round_closes_at"),
+    )
     .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
     .outerjoin(AllocationRound, and_(col(AllocationRound.offer_id) == col(Offer.id), col(AllocationRound.status) == RoundStatus.open))
     .where(OfferSession.id == bindparam("session_id"))

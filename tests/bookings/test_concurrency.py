@@ -566,3 +566,22 @@ def test_retries_with_one_key_at_once_book_once_and_answer_alike(live, crowd, ht
             assert [(b.id, b.pupils) for b in rows] == [(first[0]["id"], winner)]
             assert history(db, rows[0].id) == [(None, BookingStatus.confirmed)]
     assert len(rows_of(engine, session_id)) == 3
+
+
+def test_a_booking_that_cannot_have_the_lock_in_time_is_told_to_try_again(live, crowd, http):
+    """Someone holds the session's lock longer than the lock timeout: the booking answers 503
+    "busy, try again" and writes nothing; once the lock is free the same request books."""
+    _base, engine = live
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks and their timeout are PostgreSQL's; SQLite waits for its write lock")
+    session_id = new_session(engine, capacity=100)
+    body = class_body(session_id, 20)
+    with engine.connect() as holder:
+        holder.execute(select(OfferSession.id).where(OfferSession.id == session_id).with_for_update())
+        answer = http.post("/api/v1/bookings", json=body, headers=auth(crowd.teachers[0], **{"Accept-Language": "en"}))
+        holder.rollback()
+    assert answer.status_code == 503, answer.text
+    assert "try again" in answer.json()["detail"].lower()
+    assert rows_of(engine, session_id) == []
+    assert http.post("/api/v1/bookings", json=body, headers=auth(crowd.teachers[0])).status_code == 201
+    assert held_by(engine, session_id) == (20, 1)
