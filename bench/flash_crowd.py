@@ -1053,7 +1053,9 @@ def main() -> None:
         default="postgresql+psycopg://postgres@127.0.0.1:5432/stem_bench_flash",
         help="a PostgreSQL database on a loopback address; it is dropped and created again",
     )
-    parser.add_argument("--workers", type=int, default=4, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=len(os.sched_getaffinity(0)), help="uvicorn worker processes (default: one per core)"
+    )
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP connections")
     parser.add_argument(
         "--teachers", default="50,200,1000", help="teachers per round, comma-separated"
