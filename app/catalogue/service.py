@@ -369,12 +369,29 @@ def update_session(
     _check_session(db, offer, data, now)
     # Under the date's lock, like a booking: places the change adds go to the waiting list first.
     session = lock_session(db, session.id)
+    _check_capacity_covers_bookings(db, session, data, now=now)
     session.sqlmodel_update(data.model_dump(exclude={"open_on_holiday"}))
     db.add(session)
     promote_waiting_list(db, session, offer, now=now)
     db.commit()
     db.refresh(session)
     return session
+
+
+def _check_capacity_covers_bookings(db: Session, session: OfferSession, data: SessionIn, *, now: datetime) -> None:
+    """A date's capacity never drops below the places its bookings hold: nobody loses a place
+    they were given (the provider cancels bookings, or the date, first)."""
+    pupils, classes = held(db, [session.id], now=now).get(session.id, (0, 0))
+    if data.capacity_pupils < pupils:
+        raise InvalidInput(
+            _("%(num)d pupils already have a place on this date; the capacity cannot be lower.") % {"num": pupils},
+            field="capacity_pupils",
+        )
+    if data.capacity_classes is not None and data.capacity_classes < classes:
+        raise InvalidInput(
+            _("%(num)d classes already have a place on this date; the capacity cannot be lower.") % {"num": classes},
+            field="capacity_classes",
+        )
 
 
 def own_session(db: Session, actor: User, session_id: int) -> tuple[OfferSession, Offer]:

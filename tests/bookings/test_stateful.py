@@ -14,10 +14,9 @@ TEST_DATABASE_URL), and after every step checks what must always be true:
 Each step also predicts the service's answer (a new booking's state, or which refusal) from the
 rows, so a wrong answer fails at the step that gave it.
 
-Changing capacity: a provider may raise or lower a session's pupil capacity, but here never below
-what is held at that moment, so the capacity invariant holds at every step. (Lowering it below
-what is held is a product question: the catalogue's update_session allows it today, and nobody
-loses a seat; the invariant would then hold only for what is booked afterwards.)
+Changing capacity: a provider may raise or lower a session's pupil capacity, but never below what
+is held at that moment (the catalogue's update_session refuses that, see the test at the end), so
+the capacity invariant holds at every step.
 
 The people are made once per test, in a transaction rolled back at its end; each example builds
 its offer and dates in a savepoint of that transaction and rolls it back."""
@@ -25,6 +24,7 @@ its offer and dates in a savepoint of that transaction and rolls it back."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -499,3 +499,35 @@ def test_raising_the_capacity_offers_the_new_places_to_the_waiting_list(db):
     )
     db.refresh(waiting)
     assert waiting.status == S.offered
+
+
+def test_the_capacity_cannot_drop_below_the_places_already_held(db):
+    """Nobody loses a place they were given: lowering a date below what its bookings hold is
+    refused, naming the field; down to exactly what is held is fine."""
+    provider = make_provider(db)
+    offer = Offer(provider_id=provider.id, type=OfferType.course, status=OfferStatus.published, title="Robotter",
+                  grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=False)
+    db.add(offer)
+    db.flush()
+    session = OfferSession(offer_id=offer.id, starts_at=START, ends_at=START + timedelta(hours=4), capacity_pupils=60, capacity_classes=3)
+    db.add(session)
+    db.commit()
+    for pupils in (20, 15):
+        teacher = make_user(db, "teacher", organisation=make_school(db))
+        service.book_session(db, teacher, BookingIn(session_id=session.id, class_name="7.a", grade=7, pupils=pupils), now=NOW)
+    owner = make_user(db, "provider", organisation=provider)
+
+    def change(pupils, classes=None):
+        data = SessionIn(starts_at=session.starts_at, ends_at=session.ends_at, capacity_pupils=pupils, capacity_classes=classes)
+        return catalogue.update_session(db, owner, session.id, data, now=NOW)
+
+    with pytest.raises(InvalidInput) as too_few:
+        change(34)
+    assert too_few.value.field == "capacity_pupils" and "35" in too_few.value.message
+    with pytest.raises(InvalidInput) as too_few_classes:
+        change(60, 1)
+    assert too_few_classes.value.field == "capacity_classes"
+    db.rollback()
+    db.refresh(session)
+    assert (session.capacity_pupils, session.capacity_classes) == (60, 3)  # nothing half-saved
+    assert (change(35, 2).capacity_pupils, session.capacity_classes) == (35, 2)
