@@ -63,6 +63,13 @@ def lock_pools(db: Session, session_id: int) -> list[CapacityPool]:
         raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
 
 
+def lock_pools_of(db: Session, session_ids: Sequence[int]) -> None:
+    """Lock every pool any of the sessions is in, in id order (the sessions are locked already)."""
+    if session_ids:
+        in_pools = select(CapacityPoolSession.pool_id).where(col(CapacityPoolSession.session_id).in_(session_ids))
+        db.exec(select(CapacityPool.id).where(col(CapacityPool.id).in_(in_pools)).order_by(col(CapacityPool.id)).with_for_update()).all()
+
+
 def pool_holdings(db: Session, pool_ids: Sequence[int], *, now: datetime) -> dict[int, tuple[int, int]]:
     """Pupils and classes held now per pool, over all of its sessions."""
     from app.bookings.service import holds_seats  # the service imports this module
@@ -123,7 +130,8 @@ def bookings_toward_cap(db: Session, school_id: int, offer_type: OfferType, year
 
     start, end = school_year_bounds(year)
     return db.exec(
-        select(func.count())
+        # A long course's dates count as one booking.
+        select(func.count(func.distinct(func.coalesce(col(Booking.course_id), col(Booking.id)))))
         .select_from(Booking)
         .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
         .join(Offer, col(Offer.id) == col(OfferSession.offer_id))

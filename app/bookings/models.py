@@ -72,6 +72,12 @@ class Booking(SQLModel, table=True):
     )
     queue_rank: int | None = None
     allocation_note: str = Field(default="", sa_type=String(500))
+    # A long course given as several dates (a weekly series) is booked as one: a row per date, each
+    # pointing at the first date's row (which points at itself). They are booked in one
+    # transaction or not at all, and decided and cancelled together.
+    course_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    )
     idempotency_key: str | None = Field(default=None, sa_type=String(100))
     request_hash: str | None = Field(default=None, sa_type=String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

@@ -58,6 +58,7 @@ def _book_page(
         {
             "offer": offer,
             "session": session,
+            "course": bookings.course_dates(db, session, offer, now=now),
             **room,
             "pupils": _number(values.get("pupils") if values else None),
             "grades": range(max(GRADE_MIN, offer.grade_min), min(GRADE_MAX, offer.grade_max) + 1),
@@ -273,6 +274,7 @@ def booking_page(
             "school": db.get(Organisation, booking.school_id),
             "teacher": db.get(User, booking.teacher_id),
             "history": bookings.history(db, booking),
+            "course": bookings.booked_course(db, booking),
             "position": bookings.waitlist_position(db, booking),
             "offer_open": booking.status == BookingStatus.offered and booking.hold_until and booking.hold_until > now,
             "notice": notice,

@@ -53,4 +53,6 @@ class BookingPublic(BaseModel):
     late_cancellation: bool
     reason: str
     created_at: datetime
+    # A long course's booking: the id of its first date's booking (the same for all its dates).
+    course_id: int | None = None
     waitlist_position: int | None = None

@@ -27,7 +27,7 @@ from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
 from app.db import UTCDateTime, begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from app.i18n import _
+from app.i18n import _, local_datetime
 
 # How long a pending booking holds its seats while it waits for a coordinator.
 APPROVAL_TIME = timedelta(days=7)
@@ -100,6 +100,29 @@ def _lock_session(db: Session, session_id: int, *, keep_reads: bool = False) -> 
     return session or _no_session()
 
 
+def _lock_sessions(db: Session, session_ids) -> dict[int, OfferSession]:
+    """Begin the transaction and lock several sessions (`session_ids`: a SELECT of their ids),
+    then every pool they are in, each in id order: the order every other change keeps, so that
+    none waits for another in a circle."""
+    postgres = db.get_bind().dialect.name == "postgresql"
+    query = select(OfferSession).where(col(OfferSession.id).in_(session_ids)).order_by(col(OfferSession.id))
+    query = query.execution_options(populate_existing=True)
+    if not get_settings().booking_locks:  # test only, as in _lock_session
+        return {s.id: s for s in db.exec(query).all()}
+    try:
+        begin_write(db)
+        if postgres:
+            query = query.where(func.set_config("lock_timeout", "3s", True) != "")
+        sessions = db.exec(query.with_for_update()).all()
+        limits.lock_pools_of(db, [s.id for s in sessions])
+    except OperationalError as error:
+        db.rollback()
+        if "lock" in str(error).lower() or "busy" in str(error).lower():
+            raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
+        raise
+    return {s.id: s for s in sessions}
+
+
 def lock_session(db: Session, session_id: int) -> OfferSession:
     """For other domains that change what a session holds (its capacity): the same lock bookings take."""
     return _lock_session(db, session_id)
@@ -170,6 +193,8 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     if found.round_id is not None and found.round_closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
     status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
+    if found.is_long and found.series is not None and found.round_id is None:
+        return _book_course(db, teacher, data, found.series, status, now=now, key=idempotency_key, request_hash=request_hash)
     if found.round_id is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
         hold_until = approval_deadline(found, now)
         booking = _book_in_one_round_trip(db, teacher, data, status, hold_until, now=now, key=idempotency_key, request_hash=request_hash)
@@ -229,6 +254,85 @@ def _book_in_one_round_trip(
         return None
     _refuse(data, cancelled=outcome.cancelled, begun=outcome.begun, too_late=outcome.too_late, clash=outcome.clash)
     raise SessionFull(_("There are not enough free places. You can join the waiting list."))
+
+
+def _book_course(
+    db: Session, teacher: User, data: BookingIn, series: str, admitted: BookingStatus, *, now: datetime, key: str | None, request_hash: str
+) -> Booking:
+    """A long course given as a weekly series of dates: the class is booked for every date still
+    to come, in one transaction under all their locks, or for none. Returns the first date's
+    booking, which stands for the course (it carries the request's key). A course has no waiting
+    list: a class cannot wait for some of its dates and have the others."""
+    ahead = select(OfferSession.id).where(OfferSession.series == series, col(OfferSession.cancelled_at).is_(None), OfferSession.starts_at > now)
+    dates = _lock_sessions(db, ahead)
+    try:
+        if key and (existing := _replay(db, teacher.id, key, request_hash)):
+            db.rollback()  # a twin request booked while we waited for the locks
+            db.refresh(existing)
+            return existing
+        if data.session_id not in dates:  # the date asked for is cancelled or has begun
+            asked = db.get(OfferSession, data.session_id)
+            _refuse(data, cancelled=asked.cancelled_at is not None, begun=True, too_late=False, clash=False)
+        course = sorted(dates.values(), key=lambda d: (d.starts_at, d.id))
+        first = course[0]
+        _refuse(data, cancelled=False, begun=False, too_late=first.booking_deadline is not None and first.booking_deadline < now, clash=False)
+        if get_settings().booking_locks:
+            db.exec(_LOCK_SCHOOL, params={"school_id": teacher.organisation_id}).one()
+        limits.check_school_cap(db, db.get(Offer, first.offer_id), first, teacher.organisation_id, now=now)
+        bookings: list[Booking] = []
+        for date in course:  # each date counted with the course's dates booked before it in this transaction
+            params = {"session_id": date.id, "now": now, "school_id": teacher.organisation_id, "class_name": data.class_name.strip().lower()}
+            held_pupils, held_classes, queue, clash = db.exec(_SEATS_AND_CLASH, params={**params, "starts_at": date.starts_at, "ends_at": date.ends_at}).one()
+            if clash:
+                raise _clash_error(data.class_name)
+            if queue or not fits(date, (held_pupils, held_classes), data.pupils) or not limits.pools_fit(db, limits.lock_pools(db, date.id), data.pupils, now=now):
+                raise SessionFull(
+                    _("There are not enough free places on every date of the course: %(when)s is full.") % {"when": local_datetime(date.starts_at, "medium")}
+                )
+            lead = not bookings
+            booking = Booking(
+                **data.model_dump(exclude={"waitlist", "session_id"}),
+                session_id=date.id,
+                school_id=teacher.organisation_id,
+                teacher_id=teacher.id,
+                status=admitted,
+                hold_until=approval_deadline(first, now) if admitted == BookingStatus.pending else None,
+                course_id=bookings[0].id if bookings else None,
+                idempotency_key=key if lead else None,
+                request_hash=request_hash if lead else None,
+                created_at=now,
+                updated_at=now,
+            )
+            db.add(booking)
+            db.flush()
+            # The first date's event is the one the worker tells of; the others are told with it.
+            db.add(BookingEvent(booking_id=booking.id, actor_id=teacher.id, to_status=admitted, at=now, told_at=None if lead else now))
+            bookings.append(booking)
+        bookings[0].course_id = bookings[0].id
+        _commit_keeping_values(db)
+    except DomainError:
+        db.rollback()  # none of the course's dates
+        raise
+    return bookings[0]
+
+
+def course_dates(db: Session, session: OfferSession, offer: Offer, *, now: datetime) -> list[OfferSession]:
+    """The dates a booking of this session books: every date still to come of a long course given
+    as a weekly series, else the session alone."""
+    if not (offer.is_long and session.series):
+        return [session]
+    ahead = and_(OfferSession.series == session.series, col(OfferSession.cancelled_at).is_(None), OfferSession.starts_at > now)
+    return list(db.exec(select(OfferSession).where(ahead).order_by(col(OfferSession.starts_at))).all())
+
+
+def booked_course(db: Session, booking: Booking) -> list[tuple[Booking, OfferSession]]:
+    """A long course's booking: each of its dates' bookings with the date, in date order."""
+    if booking.course_id is None:
+        return []
+    rows = db.exec(
+        select(Booking, OfferSession).join(OfferSession, col(OfferSession.id) == col(Booking.session_id)).where(Booking.course_id == booking.course_id)
+    ).all()
+    return sorted(((row, date) for row, date in rows), key=lambda pair: pair[1].starts_at)
 
 
 def _refuse(data: BookingIn, *, cancelled: bool, begun: bool, too_late: bool, clash: bool) -> None:
@@ -383,7 +487,8 @@ _SESSION_OFFER_ROUND = (
     select(
         OfferSession.starts_at,
         OfferSession.offer_id,
-        *(getattr(Offer, name) for name in ("status", "type", "requires_approval", *OFFER_RULES)),
+        OfferSession.series,
+        *(getattr(Offer, name) for name in ("status", "type", "requires_approval", "is_long", *OFFER_RULES)),
         col(AllocationRound.id).label("round_id"),
         col(AllocationRound.closes_at).label("round_closes_at"),
     )
@@ -524,20 +629,37 @@ def _locked_booking(db: Session, actor: User, booking_id: int) -> tuple[Booking,
     return booking, session
 
 
+def _locked_with_course(db: Session, actor: User, booking_id: int) -> tuple[Booking, list[tuple[Booking, OfferSession]]]:
+    """The booking under its session's lock and, for a long course's booking, every date of the
+    course under theirs: (the booking, [(a date's booking, its session), ...] in date order)."""
+    booking = get_booking(db, actor, booking_id)
+    if booking.course_id is None:
+        booking, session = _locked_booking(db, actor, booking_id)
+        return booking, [(booking, session)]
+    of_course = col(Booking.course_id) == booking.course_id
+    sessions = _lock_sessions(db, select(Booking.session_id).where(of_course))
+    rows = db.exec(select(Booking).where(of_course).execution_options(populate_existing=True)).all()
+    dates = sorted(((row, sessions[row.session_id]) for row in rows), key=lambda pair: (pair[1].starts_at, pair[0].id))
+    return next(row for row, _ in dates if row.id == booking_id), dates
+
+
 def _may_decide(db: Session, actor: User, booking: Booking) -> bool:
     return actor.role in (Role.coordinator, Role.admin) and _can_see(db, actor, booking)
 
 
 def approve_booking(db: Session, actor: User, booking_id: int, *, now: datetime) -> Booking:
-    booking, _session = _locked_booking(db, actor, booking_id)
+    """Approve a pending booking (all the dates of a long course's booking)."""
+    booking, dates = _locked_with_course(db, actor, booking_id)
     if not _may_decide(db, actor, booking):
         raise Forbidden(_("Only coordinators can approve bookings."))
     if booking.status != BookingStatus.pending:
         raise Conflict(_("Only a booking that awaits approval can be approved."))
     if booking.hold_until and booking.hold_until <= now:
         raise Conflict(_("The booking waited too long and has expired."))
-    set_status(db, booking, actor, BookingStatus.confirmed, now)
-    booking.hold_until = None
+    for row, _session in dates:
+        if row.status == BookingStatus.pending:
+            set_status(db, row, actor, BookingStatus.confirmed, now)
+            row.hold_until = None
     tell_teacher(db, booking, "approved", now=now)
     db.commit()
     db.refresh(booking)
@@ -545,19 +667,23 @@ def approve_booking(db: Session, actor: User, booking_id: int, *, now: datetime)
 
 
 def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
-    booking, session = _locked_booking(db, actor, booking_id)
-    offer = db.get(Offer, session.offer_id)
+    """Decline a booking that waits for approval or for a place (all the dates of a long course's)."""
+    booking, dates = _locked_with_course(db, actor, booking_id)
+    offer = db.get(Offer, dates[0][1].offer_id)
     own_provider = actor.role == Role.provider and offer is not None and offer.provider_id == actor.organisation_id
     if not (_may_decide(db, actor, booking) or own_provider):
         raise Forbidden(_("Only coordinators and the provider can decline bookings."))
     if booking.status not in (BookingStatus.pending, BookingStatus.waitlisted):
         raise Conflict(_("Only a booking that awaits approval or waits for a place can be declined."))
-    set_status(db, booking, actor, BookingStatus.declined, now, reason)
-    booking.reason = reason
+    for row, session in dates:
+        if row.status in (BookingStatus.pending, BookingStatus.waitlisted):
+            set_status(db, row, actor, BookingStatus.declined, now, reason)
+            row.reason = reason
+            promote_waiting_list(db, session, offer, now=now)
     tell_teacher(db, booking, "declined", now=now)
-    promote_waiting_list(db, session, offer, now=now)
     db.commit()
-    promote_pool_neighbours(db, session.id, now=now)
+    for _row, session in dates:
+        promote_pool_neighbours(db, session.id, now=now)
     db.refresh(booking)
     return booking
 
@@ -565,29 +691,34 @@ def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, n
 def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
     """Cancel (or leave the waiting list, or turn down an offered place) and, in the same
     transaction, offer the freed seats to the waiting list."""
-    booking, session = _locked_booking(db, actor, booking_id)
-    offer = db.get(Offer, session.offer_id)
+    booking, dates = _locked_with_course(db, actor, booking_id)
+    offer = db.get(Offer, dates[0][1].offer_id)
     if actor.role == Role.mentor:
         raise Forbidden(_("You cannot cancel this booking."))
     if booking.status not in ACTIVE:
         raise Conflict(_("The booking is no longer active."))
-    if actor.role == Role.teacher and booking.status in (BookingStatus.pending, BookingStatus.confirmed):
-        deadline = _weekdays_before(session.starts_at, offer.cancellation_weekdays)
-        if now > deadline:
-            if not reason.strip():
-                raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
-            booking.late_cancellation = True
+    active = [(row, session) for row, session in dates if row.status in ACTIVE]
+    # The teacher's deadline (a long course's: its next date's); after it, only with a reason.
+    late = (
+        actor.role == Role.teacher
+        and booking.status in (BookingStatus.pending, BookingStatus.confirmed)
+        and now > _weekdays_before(active[0][1].starts_at, offer.cancellation_weekdays)
+    )
+    if late and not reason.strip():
+        raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
     was_holding = booking.status in HOLDING
-    set_status(db, booking, actor, BookingStatus.cancelled, now, reason)
-    booking.reason = reason
+    for row, session in active:
+        set_status(db, row, actor, BookingStatus.cancelled, now, reason)
+        row.reason, row.late_cancellation = reason, late
+        promote_waiting_list(db, session, offer, now=now)
     if actor.role == Role.teacher:
         if was_holding:
             tell_provider(db, booking, "cancelled", now=now)
     else:
         tell_teacher(db, booking, "cancelled", now=now)
-    promote_waiting_list(db, session, offer, now=now)
     db.commit()
-    promote_pool_neighbours(db, session.id, now=now)
+    for _row, session in active:
+        promote_pool_neighbours(db, session.id, now=now)
     db.refresh(booking)
     return booking
 
@@ -716,7 +847,8 @@ def expire_holds(db: Session, *, now: datetime) -> int:
         for booking in db.exec(select(Booking).where(is_stale, Booking.session_id == session_id)).all():
             kind = "expired_pending" if booking.status == BookingStatus.pending else "expired_offer"
             set_status(db, booking, None, BookingStatus.expired, now, "not approved in time" if kind == "expired_pending" else "not accepted in time")
-            tell_teacher(db, booking, kind, now=now)
+            if booking.course_id in (None, booking.id):  # a long course's dates expire together: told once
+                tell_teacher(db, booking, kind, now=now)
             expired += 1
         promote_waiting_list(db, session, offer, now=now)
         db.commit()
