@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
@@ -115,7 +115,11 @@ def open_round(db: Session, actor: User, offer_id: int, closes_at: datetime, *, 
         offer_id=offer.id, opened_by=actor.id, closes_at=closes_at, seed=secrets.token_hex(16), created_at=now
     )
     db.add(allocation_round)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:  # the unique index: another round was opened at the same moment
+        db.rollback()
+        raise Conflict(_("The offer already has an open allocation round.")) from None
     db.refresh(allocation_round)
     return allocation_round
 
@@ -441,7 +445,11 @@ def allocate(db: Session, round_id: int, *, now: datetime) -> AllocationRound:
         }
     )
     db.add(allocation_round)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:  # the unique index: another round was opened at the same moment
+        db.rollback()
+        raise Conflict(_("The offer already has an open allocation round.")) from None
     db.refresh(allocation_round)
     return allocation_round
 

@@ -173,7 +173,17 @@ class AllocationRound(SQLModel, table=True):
     seats are allocated in one seeded, reproducible, logged run."""
 
     __tablename__ = "allocation_rounds"
-    __table_args__ = (CheckConstraint(_in("status", RoundStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", RoundStatus), name="status"),
+        # At most one open round per offer, whatever the application does.
+        Index(
+            "uq_allocation_rounds_one_open",
+            "offer_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     offer_id: int = Field(sa_column=Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True))

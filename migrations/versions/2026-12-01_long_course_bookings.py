@@ -1,4 +1,4 @@
-"""bookings.course_id: a long course's dates booked as one
+"""bookings.course_id: a long course's dates booked as one; one open allocation round per offer
 
 Revision ID: 6d2e8a4c1f07
 Revises: 3b1f0c9d7e42
@@ -25,7 +25,23 @@ def upgrade() -> None:
         )
 
 
+    op.create_index(
+        "uq_allocation_rounds_one_open",
+        "allocation_rounds",
+        ["offer_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'open'"),
+        postgresql_where=sa.text("status = 'open'"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_index(
+        "uq_allocation_rounds_one_open",
+        table_name="allocation_rounds",
+        sqlite_where=sa.text("status = 'open'"),
+        postgresql_where=sa.text("status = 'open'"),
+    )
     with op.batch_alter_table("bookings") as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_bookings_course_id_bookings"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_bookings_course_id"))

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation
@@ -368,3 +369,17 @@ def test_pages_open_collect_allocate_and_explain(app, client, db, settings):
         log_in(client, db, teacher, settings)
         why = client.get(f"/bookings/{booking.id}/allocation").text
         assert "Your request was drawn as no." in why and "How the draw works" in why
+
+
+def test_the_database_itself_keeps_one_open_round_per_offer(db):
+    offer, _dates, provider = girls_day(db)
+    first = opened(db, offer, provider)
+    db.add(AllocationRound(offer_id=offer.id, closes_at=first.closes_at, seed="x"))
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+    first.status = RoundStatus.allocated
+    db.add(first)
+    db.commit()
+    db.add(AllocationRound(offer_id=offer.id, closes_at=first.closes_at, seed="y"))
+    db.commit()  # a new round once the last one is done
