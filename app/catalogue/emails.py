@@ -1,4 +1,6 @@
-"""E-mails of the catalogue: telling teachers about new offers that match their saved searches."""
+"""Telling teachers about new offers that match their saved searches: a message in their inbox
+and an e-mail through the outbox, which the worker sends (publishing never waits for a mail
+server, however many searches match)."""
 
 from datetime import datetime
 
@@ -8,17 +10,21 @@ from app.catalogue import saved_searches
 from app.catalogue.models import Offer
 from app.config import Settings
 from app.i18n import _, language
-from app.notifications.mail import send_mail
+from app.notifications.service import notify
 
 
 def tell_saved_searches(db: Session, settings: Settings, offer: Offer, *, now: datetime) -> int:
-    """E-mail each teacher whose saved search the newly published offer answers; returns how many."""
-    sent = 0
+    """Tell each teacher whose saved search the newly published offer answers; returns how many."""
+    told = 0
     for user, saved in saved_searches.searches_matching(db, offer, now=now):
         with language(user.language):
-            sent += send_mail(
-                settings,
-                to=user.email,
+            notify(
+                db,
+                user,
+                kind="saved_search",
+                now=now,
+                link=f"/offers/{offer.id}",
+                base_url=settings.base_url,
                 subject=_("New activity for your search “%(name)s”") % {"name": saved.name},
                 body=_(
                     "Hello %(name)s,\n\nA new activity matches your saved search “%(search)s”:\n\n"
@@ -34,4 +40,6 @@ def tell_saved_searches(db: Session, settings: Settings, offer: Offer, *, now: d
                     "saved_link": f"{settings.base_url}/catalogue/saved",
                 },
             )
-    return sent
+        told += 1
+    db.commit()
+    return told

@@ -6,11 +6,12 @@ from sqlmodel import select
 
 from app.catalogue import holidays as school_holidays
 from app.catalogue.models import SavedSearch, SchoolHoliday
+from app.notifications.models import Notification
 from tests.factories import api_headers, log_in, make_provider, make_school, make_user, post_form
 
 
 def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
-    client, db, settings, mailbox
+    client, db, settings, mailbox, send_outbox
 ):
     teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Randers"))
     log_in(client, db, teacher, settings)
@@ -31,6 +32,7 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
         headers=headers,
         json={"type": "course", "title": "Andet", "status": "published"},
     )
+    send_outbox()
     assert mailbox.messages == []
     client.post(
         "/api/v1/offers",
@@ -43,6 +45,7 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
             "status": "published",
         },
     )
+    send_outbox()
     assert mailbox.messages == []
     created = client.post(
         "/api/v1/offers",
@@ -55,6 +58,9 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
             "status": "published",
         },
     ).json()
+    told = db.exec(select(Notification).where(Notification.user_id == teacher.id)).one()
+    assert told.kind == "saved_search" and told.link == f"/offers/{created['id']}"  # in the inbox at once
+    send_outbox()  # the worker sends it
     (message,) = mailbox.to(teacher.email)
     assert "Girls Day for 8." in message["Subject"]
     assert f"/offers/{created['id']}" in message.get_content()
@@ -70,6 +76,7 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
     post_form(client, f"/provider/offers/{draft['id']}/status", {"status": "published"})
     post_form(client, f"/provider/offers/{draft['id']}/status", {"status": "unpublished"})
     post_form(client, f"/provider/offers/{draft['id']}/status", {"status": "published"})
+    send_outbox()
     assert len(mailbox.to(teacher.email)) == 1
 
 
