@@ -1,13 +1,15 @@
-"""The in-portal inbox: messages about bookings and proposals, newest first."""
+"""The in-portal inbox (messages about bookings and proposals, newest first), and for the
+secretariat the e-mails the worker could not deliver."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.deps import Now, PageNumber, PageUser, PathId, SessionDep
+from app.deps import Now, PageNumber, PageUser, PathId, SessionDep, StaffPageUser
 from app.errors import NotFound
 from app.i18n import _
 from app.notifications import service as notifications
 from app.notifications.models import Notification
+from app.notifications.service import MAX_ATTEMPTS
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -47,3 +49,26 @@ def open_message(request: Request, db: SessionDep, user: PageUser, notification_
         raise NotFound(_("No such message."))
     notifications.mark_read(db, user, now=now, notification_id=notification_id)
     return redirect(request, message.link or "/inbox")
+
+
+@router.get("/admin/outbox")
+def outbox(request: Request, db: SessionDep, user: StaffPageUser, notice: str | None = None) -> Response:
+    """E-mails not delivered yet after an attempt, with the mail server's last answer."""
+    return render(
+        request,
+        "notifications/outbox.html",
+        {"messages": notifications.undelivered(db), "max_attempts": MAX_ATTEMPTS, "notice": notice},
+    )
+
+
+@router.post("/admin/outbox/retry")
+def retry_all(request: Request, db: SessionDep, user: StaffPageUser, now: Now) -> Response:
+    notifications.send_again(db, now=now)
+    return redirect(request, "/admin/outbox?notice=mail_retry")
+
+
+@router.post("/admin/outbox/{message_id}/retry")
+def retry_one(request: Request, db: SessionDep, user: StaffPageUser, message_id: PathId, now: Now) -> Response:
+    if not notifications.send_again(db, now=now, message_id=message_id):
+        raise NotFound(_("No such message."))
+    return redirect(request, "/admin/outbox?notice=mail_retry")

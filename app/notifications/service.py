@@ -146,3 +146,27 @@ def send_outbox(
         db.add(message)
     db.commit()
     return sent
+
+
+def undelivered(db: Session, *, limit: int = 200) -> list[OutboxMessage]:
+    """E-mails not sent after at least one attempt, oldest first: those waiting for their next
+    attempt and those the worker gave up on (MAX_ATTEMPTS)."""
+    return list(
+        db.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts > 0)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def send_again(db: Session, *, now: datetime, message_id: int | None = None) -> int:
+    """Give one undelivered e-mail (or all of them) a fresh round of attempts from now, e.g. after
+    the mail server or an address was mended; returns how many."""
+    query = update(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts > 0)
+    if message_id is not None:
+        query = query.where(OutboxMessage.id == message_id)
+    count = db.exec(query.values(attempts=0, send_after=now)).rowcount
+    db.commit()
+    return count

@@ -103,6 +103,7 @@ def notice(code: str | None) -> str | None:
         "booking_cancelled": _("The booking is cancelled."),
         "place_accepted": _("You have taken the place."),
         "all_read": _("All messages are marked as read."),
+        "mail_retry": _("The worker tries to send the e-mail again within a minute."),
         "booking_approved": _("The booking is approved."),
         "booking_declined": _("The booking is declined."),
         "bulk_approved": _("The chosen bookings are approved."),

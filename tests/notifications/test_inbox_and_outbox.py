@@ -94,3 +94,26 @@ def test_settings_without_smtp_host_log_instead(db, caplog):
     _message(db, teacher, "Til loggen")
     assert notifications.send_outbox(db, Settings(environment="test"), now=utcnow(), attachment=lambda db, m: None) == 1
     assert "Til loggen" in caplog.text
+
+
+def test_the_secretariat_sees_undelivered_e_mail_and_sends_it_again(client, db, settings, mailbox):
+    teacher, admin = make_user(db, "teacher"), make_user(db, "admin")
+    _message(db, teacher)
+    now = utcnow()
+    down = settings.model_copy(update={"smtp_port": free_port()})
+    for attempt in range(notifications.MAX_ATTEMPTS):  # the worker gives up at last
+        notifications.send_outbox(db, down, now=now + timedelta(days=attempt), attachment=lambda db, m: None)
+    message = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == teacher.email)).one()
+    assert message.attempts == notifications.MAX_ATTEMPTS
+    assert notifications.send_outbox(db, settings, now=now + timedelta(days=99), attachment=lambda db, m: None) == 0
+
+    log_in(client, db, teacher, settings)
+    assert client.get("/admin/outbox").status_code == 403
+    log_in(client, db, admin, settings)
+    page = client.get("/admin/outbox").text
+    assert teacher.email in page and "Opgivet" in page and message.last_error[:20] in page
+    assert post_form(client, f"/admin/outbox/{message.id}/retry").status_code == 303
+    assert notifications.send_outbox(db, settings, now=utcnow(), attachment=lambda db, m: None) == 1
+    assert len(mailbox.to(teacher.email)) == 1
+    assert "Alle e-mails er leveret" in client.get("/admin/outbox").text
+    assert post_form(client, f"/admin/outbox/{message.id}/retry").status_code == 404  # sent: nothing to retry
