@@ -72,7 +72,7 @@ class Booking(SQLModel, table=True):
     )
     queue_rank: int | None = None
     allocation_note: str = Field(default="", sa_type=String(500))
-    # A long course given as several dates (a weekly series) is booked as one: a row per date, each
+    # A long course whose dates go together (Offer.all_dates_together) is booked as one: a row per date, each
     # pointing at the first date's row (which points at itself). They are booked in one
     # transaction or not at all, and decided and cancelled together.
     course_id: int | None = Field(

@@ -193,8 +193,8 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
     if found.round_id is not None and found.round_closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
     status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
-    if found.is_long and found.series is not None and found.round_id is None:
-        return _book_course(db, teacher, data, found.series, status, now=now, key=idempotency_key, request_hash=request_hash)
+    if found.all_dates_together and found.round_id is None:
+        return _book_course(db, teacher, data, found.offer_id, status, now=now, key=idempotency_key, request_hash=request_hash)
     if found.round_id is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
         hold_until = approval_deadline(found, now)
         booking = _book_in_one_round_trip(db, teacher, data, status, hold_until, now=now, key=idempotency_key, request_hash=request_hash)
@@ -257,14 +257,13 @@ def _book_in_one_round_trip(
 
 
 def _book_course(
-    db: Session, teacher: User, data: BookingIn, series: str, admitted: BookingStatus, *, now: datetime, key: str | None, request_hash: str
+    db: Session, teacher: User, data: BookingIn, offer_id: int, admitted: BookingStatus, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking:
-    """A long course given as a weekly series of dates: the class is booked for every date still
-    to come, in one transaction under all their locks, or for none. Returns the first date's
+    """A long course whose dates are one course (Offer.all_dates_together): the class is booked
+    for every date still to come, in one transaction under all their locks, or for none. Returns the first date's
     booking, which stands for the course (it carries the request's key). A course has no waiting
     list: a class cannot wait for some of its dates and have the others."""
-    ahead = select(OfferSession.id).where(OfferSession.series == series, col(OfferSession.cancelled_at).is_(None), OfferSession.starts_at > now)
-    dates = _lock_sessions(db, ahead)
+    dates = _lock_sessions(db, select(OfferSession.id).where(_dates_ahead(offer_id, now)))
     try:
         if key and (existing := _replay(db, teacher.id, key, request_hash)):
             db.rollback()  # a twin request booked while we waited for the locks
@@ -317,12 +316,16 @@ def _book_course(
 
 
 def course_dates(db: Session, session: OfferSession, offer: Offer, *, now: datetime) -> list[OfferSession]:
-    """The dates a booking of this session books: every date still to come of a long course given
-    as a weekly series, else the session alone."""
-    if not (offer.is_long and session.series):
+    """The dates a booking of this session books: every date still to come of a course whose dates
+    go together, else the session alone."""
+    if not offer.all_dates_together:
         return [session]
-    ahead = and_(OfferSession.series == session.series, col(OfferSession.cancelled_at).is_(None), OfferSession.starts_at > now)
-    return list(db.exec(select(OfferSession).where(ahead).order_by(col(OfferSession.starts_at))).all())
+    return list(db.exec(select(OfferSession).where(_dates_ahead(offer.id, now)).order_by(col(OfferSession.starts_at))).all())
+
+
+def _dates_ahead(offer_id: int, now: datetime):
+    """SQL: the offer's dates that are neither cancelled nor begun."""
+    return and_(OfferSession.offer_id == offer_id, col(OfferSession.cancelled_at).is_(None), OfferSession.starts_at > now)
 
 
 def booked_course(db: Session, booking: Booking) -> list[tuple[Booking, OfferSession]]:
@@ -487,8 +490,7 @@ _SESSION_OFFER_ROUND = (
     select(
         OfferSession.starts_at,
         OfferSession.offer_id,
-        OfferSession.series,
-        *(getattr(Offer, name) for name in ("status", "type", "requires_approval", "is_long", *OFFER_RULES)),
+        *(getattr(Offer, name) for name in ("status", "type", "requires_approval", "all_dates_together", *OFFER_RULES)),
         col(AllocationRound.id).label("round_id"),
         col(AllocationRound.closes_at).label("round_closes_at"),
     )

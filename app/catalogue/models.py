@@ -96,6 +96,8 @@ class Offer(SQLModel, table=True):
     grade_max: int
     format: OfferFormat = Field(default=OfferFormat.at_provider, sa_type=StrEnumType(OfferFormat))
     is_long: bool = False  # a long course: several days or sessions
+    # The offer's dates are one course: a class books all of them (those still to come), never one.
+    all_dates_together: bool = False
     girls_only: bool = False
     address: str = Field(default="", sa_type=String(300))
     municipality: str = Field(sa_type=String(40))

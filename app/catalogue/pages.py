@@ -161,7 +161,7 @@ def _offer_data(form: dict[str, Any]) -> dict[str, Any]:
         "themes": as_list(form.get("themes")),
         "subjects": as_list(form.get("subjects")),
     }
-    for box in ("is_long", "girls_only", "requires_approval"):
+    for box in ("is_long", "all_dates_together", "girls_only", "requires_approval"):
         data[box] = box in form
     return data
 

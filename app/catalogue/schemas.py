@@ -37,6 +37,8 @@ class OfferIn(Form):
     grade_max: Grade = GRADE_MAX
     format: OfferFormat = OfferFormat.at_provider
     is_long: bool = False
+    # The dates are one course (a class takes them all); only for a long course.
+    all_dates_together: bool = False
     girls_only: bool = False
     address: Annotated[str, Field(max_length=300)] = ""
     # Defaults to the provider's municipality.
@@ -64,6 +66,8 @@ class OfferIn(Form):
             self.girls_only = True
         if self.type == OfferType.company_week:
             self.is_long = True
+        if not self.is_long:
+            self.all_dates_together = False
         self.themes = sorted(set(self.themes))
         self.subjects = sorted(set(self.subjects))
         return self
@@ -138,6 +142,7 @@ class OfferPublic(BaseModel):
     grade_max: int
     format: OfferFormat
     is_long: bool
+    all_dates_together: bool
     girls_only: bool
     address: str
     municipality: str

@@ -1,4 +1,4 @@
-"""bookings.course_id: a long course's dates booked as one; one open allocation round per offer
+"""offers.all_dates_together and bookings.course_id: a long course's dates booked as one; one open allocation round per offer
 
 Revision ID: 6d2e8a4c1f07
 Revises: 3b1f0c9d7e42
@@ -17,6 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("offers") as batch_op:
+        batch_op.add_column(sa.Column("all_dates_together", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("bookings") as batch_op:
         batch_op.add_column(sa.Column("course_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_bookings_course_id"), ["course_id"], unique=False)
@@ -46,3 +48,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_bookings_course_id_bookings"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_bookings_course_id"))
         batch_op.drop_column("course_id")
+    with op.batch_alter_table("offers") as batch_op:
+        batch_op.drop_column("all_dates_together")

@@ -1,5 +1,5 @@
-"""A long course given as a weekly series of dates is booked as one: every date still to come, in
-one transaction or none, and decided, cancelled and told of together."""
+"""A long course whose dates are one course (Offer.all_dates_together) is booked as one: every
+date still to come, in one transaction or none, and decided, cancelled and told of together."""
 
 import re
 from datetime import timedelta
@@ -16,23 +16,23 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.notifications.models import Notification
 from tests.bookings.conftest import NOW
-from tests.factories import log_in, make_provider, make_school, make_user, post_form
+from tests.factories import api_headers, log_in, make_provider, make_school, make_user, post_form
 
 FIRST = NOW + timedelta(days=30)
 
 
 @pytest.fixture
 def course(db):
-    """A long course of three Tuesdays (50 pupils, 2 classes each; the last date 30 pupils), and
-    one short workshop repeated on the same days (each date its own activity)."""
+    """A long course of three Tuesdays (50 pupils, 2 classes each; the last date 30 pupils), and a
+    long course run three times (each date a run of its own)."""
 
-    def offer_with_dates(title: str, is_long: bool, capacities: list[int]) -> list[OfferSession]:
+    def offer_with_dates(title: str, together: bool, capacities: list[int]) -> list[OfferSession]:
         offer = Offer(provider_id=make_provider(db).id, type=OfferType.course, status=OfferStatus.published, title=title,
-                      grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=is_long)
+                      grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=True, all_dates_together=together)
         db.add(offer)
         db.flush()
         dates = [
-            OfferSession(offer_id=offer.id, starts_at=FIRST + timedelta(weeks=n, hours=2 * is_long), ends_at=FIRST + timedelta(weeks=n, hours=2 * is_long + 2),
+            OfferSession(offer_id=offer.id, starts_at=FIRST + timedelta(weeks=n, hours=2 * together), ends_at=FIRST + timedelta(weeks=n, hours=2 * together + 2),
                          capacity_pupils=capacity, capacity_classes=2, series=f"series-{title}")
             for n, capacity in enumerate(capacities)
         ]
@@ -83,7 +83,7 @@ def test_all_dates_or_none(db, course):
     assert len(db.exec(select(Booking)).all()) == 3
 
 
-def test_a_short_offer_repeated_weekly_is_booked_date_by_date(db, course):
+def test_a_course_run_several_times_is_booked_date_by_date(db, course):
     _dates, workshop = course
     booking = book(db, teacher(db), workshop[1], 20)
     assert booking.course_id is None and booking.session_id == workshop[1].id
@@ -144,7 +144,7 @@ def test_a_course_not_approved_in_time_expires_on_every_date_and_is_told_once(db
 
 def test_the_pages_show_the_course_dates_when_booking_and_afterwards(client, db, settings):
     offer = Offer(provider_id=make_provider(db).id, type=OfferType.course, status=OfferStatus.published, title="Ingeniør i skolen",
-                  grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=True)
+                  grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=True, all_dates_together=True)
     db.add(offer)
     db.flush()
     starts = utcnow() + timedelta(days=30)
@@ -164,3 +164,14 @@ def test_the_pages_show_the_course_dates_when_booking_and_afterwards(client, db,
     assert "Forløbets datoer" in page and page.count('href="/bookings/') >= 2  # the other dates' bookings
     too_many = post_form(client, f"/sessions/{dates[0].id}/book", {"class_name": "8.a", "grade": "8", "pupils": "15", "adults": "1", "idempotency_key": "x-2"})
     assert too_many.status_code == 422 and "alle forløbets datoer" in too_many.text
+
+
+def test_the_provider_says_whether_the_dates_go_together_and_only_a_long_course_can(client, db, settings):
+    provider = make_user(db, "provider", organisation=make_provider(db))
+    headers = api_headers(db, provider, settings)
+    body = {"type": "course", "title": "Ingeniør i skolen", "grade_min": 5, "grade_max": 9, "all_dates_together": True}
+    long_course = client.post("/api/v1/offers", headers=headers, json={**body, "is_long": True})
+    short = client.post("/api/v1/offers", headers=headers, json=body)
+    assert long_course.status_code == short.status_code == 201
+    assert long_course.json()["all_dates_together"] is True and short.json()["all_dates_together"] is False
+    assert db.get(Offer, long_course.json()["id"]).all_dates_together
