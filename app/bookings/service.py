@@ -112,7 +112,7 @@ def _lock_sessions(db: Session, session_ids) -> dict[int, OfferSession]:
     try:
         begin_write(db)
         if postgres:
-            query = query.where(func.set_config("lock_timeout", "3s", True) != "")
+            query = query.where(func.set_config("lock_timeout", pipeline.LOCK_TIMEOUT, True) != "")
         sessions = db.exec(query.with_for_update()).all()
         limits.lock_pools_of(db, [s.id for s in sessions])
     except OperationalError as error:
@@ -260,9 +260,9 @@ def _book_course(
     db: Session, teacher: User, data: BookingIn, offer_id: int, admitted: BookingStatus, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking:
     """A long course whose dates are one course (Offer.all_dates_together): the class is booked
-    for every date still to come, in one transaction under all their locks, or for none. Returns the first date's
-    booking, which stands for the course (it carries the request's key). A course has no waiting
-    list: a class cannot wait for some of its dates and have the others."""
+    for every date still to come, in one transaction under all their locks, or for none. Returns
+    the first date's booking, which stands for the course (it carries the request's key). A course
+    has no waiting list: a class cannot wait for some of its dates and have the others."""
     dates = _lock_sessions(db, select(OfferSession.id).where(_dates_ahead(offer_id, now)))
     try:
         if key and (existing := _replay(db, teacher.id, key, request_hash)):
@@ -280,8 +280,15 @@ def _book_course(
         limits.check_school_cap(db, db.get(Offer, first.offer_id), first, teacher.organisation_id, now=now)
         bookings: list[Booking] = []
         for date in course:  # each date counted with the course's dates booked before it in this transaction
-            params = {"session_id": date.id, "now": now, "school_id": teacher.organisation_id, "class_name": data.class_name.strip().lower()}
-            held_pupils, held_classes, queue, clash = db.exec(_SEATS_AND_CLASH, params={**params, "starts_at": date.starts_at, "ends_at": date.ends_at}).one()
+            params = {
+                "session_id": date.id,
+                "now": now,
+                "school_id": teacher.organisation_id,
+                "class_name": data.class_name.strip().lower(),
+                "starts_at": date.starts_at,
+                "ends_at": date.ends_at,
+            }
+            held_pupils, held_classes, queue, clash = db.exec(_SEATS_AND_CLASH, params=params).one()
             if clash:
                 raise _clash_error(data.class_name)
             if queue or not fits(date, (held_pupils, held_classes), data.pupils) or not limits.pools_fit(db, limits.lock_pools(db, date.id), data.pupils, now=now):
@@ -503,7 +510,7 @@ _LOCK_SESSION = (
     select(OfferSession).where(OfferSession.id == bindparam("session_id")).with_for_update().execution_options(populate_existing=True)
 )
 # PostgreSQL: SET LOCAL lock_timeout in the lock's own round trip (the filter runs before the row is locked).
-_LOCK_SESSION_PG = _LOCK_SESSION.where(func.set_config("lock_timeout", "3s", True) != "")
+_LOCK_SESSION_PG = _LOCK_SESSION.where(func.set_config("lock_timeout", pipeline.LOCK_TIMEOUT, True) != "")
 _LOCK_SCHOOL = (
     select(Organisation).where(Organisation.id == bindparam("school_id")).with_for_update().execution_options(populate_existing=True)
 )
