@@ -585,3 +585,33 @@ def test_a_booking_that_cannot_have_the_lock_in_time_is_told_to_try_again(live, 
     assert rows_of(engine, session_id) == []
     assert http.post("/api/v1/bookings", json=body, headers=auth(crowd.teachers[0])).status_code == 201
     assert held_by(engine, session_id) == (20, 1)
+
+
+def test_sixty_classes_race_for_a_long_course_and_get_all_its_dates_or_none(live, crowd, http):
+    """A long course of three dates that go together, each with room for 100 pupils: 60 classes
+    of 20 ask at once, each from one of the dates. Exactly five classes get the course, each on
+    every date, and nothing else is written."""
+    _base, engine = live
+    with Session(engine) as db:
+        offer = Offer(provider_id=make_provider(db).id, type=OfferType.course, status=OfferStatus.published, title="Forløbet",
+                      grade_min=0, grade_max=13, municipality="Aarhus", requires_approval=False, is_long=True, all_dates_together=True)
+        db.add(offer)
+        db.flush()
+        starts = utcnow() + timedelta(days=next(_days))
+        dates = [OfferSession(offer_id=offer.id, starts_at=starts + timedelta(weeks=n), ends_at=starts + timedelta(weeks=n, hours=4),
+                              capacity_pupils=100) for n in range(3)]
+        db.add_all(dates)
+        db.commit()
+        date_ids = [d.id for d in dates]
+    answers = all_at_once([post(http, "/api/v1/bookings", t, class_body(date_ids[n % 3], 20, class_name="Forløbsklassen")) for n, t in enumerate(crowd.teachers[:60])])
+    assert_no_server_errors(answers)
+    codes = [r.status_code for r in answers]
+    assert (codes.count(201), codes.count(409)) == (5, 55)
+    for date_id in date_ids:
+        assert held_by(engine, date_id) == (100, 5)
+    with Session(engine) as db:
+        booked = db.exec(select(Booking).where(col(Booking.session_id).in_(date_ids))).all()
+    courses = {}
+    for row in booked:
+        courses.setdefault(row.course_id, set()).add(row.session_id)
+    assert len(booked) == 15 and len(courses) == 5 and all(dates == set(date_ids) for dates in courses.values())
