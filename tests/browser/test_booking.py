@@ -77,3 +77,38 @@ def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail
     (event,) = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
     assert str(event["summary"]) == TITLE
     assert "8.c" in approved[0].get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.fixture
+def long_course_dates(live_database_url) -> list[int]:
+    """A long course of three Tuesdays that go together, of the demo provider."""
+    engine = make_engine(live_database_url)
+    with Session(engine) as db:
+        provider = db.exec(select(User).where(User.email == demo.ACCOUNTS["provider"])).one()
+        offer = Offer(provider_id=provider.organisation_id, type=OfferType.course, status=OfferStatus.published, title="Ingeniør i skolen",
+                      grade_min=6, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=True, all_dates_together=True,
+                      published_at=utcnow())
+        db.add(offer)
+        db.flush()
+        first = (utcnow() + timedelta(days=70)).replace(hour=8, minute=0, second=0, microsecond=0)
+        dates = [OfferSession(offer_id=offer.id, starts_at=first + timedelta(weeks=n), ends_at=first + timedelta(weeks=n, hours=3),
+                              capacity_pupils=56) for n in range(3)]
+        db.add_all(dates)
+        db.commit()
+        ids = [d.id for d in dates]
+    engine.dispose()
+    return ids
+
+
+def test_teacher_books_a_long_course_and_gets_all_its_dates(page, long_course_dates):
+    log_in(page, demo.ACCOUNTS["teacher"])
+    page.goto(f"/sessions/{long_course_dates[1]}/book")
+    expect(page.get_by_text("Et forløb med 3 datoer")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Klasse", exact=True).fill("7.k")
+    page.get_by_label("Klassetrin").select_option("7")
+    page.get_by_label("Antal elever").fill("22")
+    page.get_by_label("Antal elever").press("Enter")  # the keyboard sends the form
+    expect(page.get_by_text("Forløbets datoer")).to_be_visible()
+    expect(page.locator("dd ul li")).to_have_count(3)
+    assert_accessible(page)

@@ -67,7 +67,7 @@ def test_provider_pages(page, demo_offers):
 
 def test_coordinator_pages(page, demo_offers):
     log_in(page, demo.ACCOUNTS["coordinator"])
-    for path in ("/admin/caps", "/rounds", f"/offers/{demo_offers['girls_day']}/rounds", "/bookings?status=confirmed&type=course"):
+    for path in ("/admin/caps", "/admin/outbox", "/rounds", f"/offers/{demo_offers['girls_day']}/rounds", "/bookings?status=confirmed&type=course"):
         page.goto(path)
         expect(page.locator("h1")).to_be_visible()
         assert_accessible(page)
