@@ -643,7 +643,8 @@ def _locked_with_course(db: Session, actor: User, booking_id: int) -> tuple[Book
     course under theirs: (the booking, [(a date's booking, its session), ...] in date order)."""
     booking = get_booking(db, actor, booking_id)
     if booking.course_id is None:
-        booking, session = _locked_booking(db, actor, booking_id)
+        session = _lock_session(db, booking.session_id)
+        db.refresh(booking)  # re-read under the lock
         return booking, [(booking, session)]
     of_course = col(Booking.course_id) == booking.course_id
     sessions = _lock_sessions(db, select(Booking.session_id).where(of_course))
