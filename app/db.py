@@ -111,8 +111,8 @@ def begin_write(db: Session) -> None:
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's database session. Made in the event loop (making one does no I/O); closed in
-    a worker thread only when it still holds a connection (closing one rolls back), so a handler
-    that closes it itself, in the thread it ran in, costs no extra trip to the thread pool."""
+    a worker thread only when it is still in a transaction (closing one rolls back), so a handler
+    that ends its transaction itself, in the thread it ran in, costs no extra trip to the pool."""
     session = Session(request.app.state.engine)
     try:
         yield session

@@ -1,6 +1,8 @@
 """What teachers, providers and coordinators are told when a booking changes: a message in their
-inbox and an e-mail (with the activity's calendar file) through the outbox, both written in the
-same transaction as the change and in each recipient's own language."""
+inbox and an e-mail (with the activity's calendar file) through the outbox, in each recipient's
+own language. Written in the same transaction as the change, except for a new booking: its
+transaction runs while others wait for the date's lock, so the worker tells of it afterwards,
+from the booking's first event (`tell_about_new_bookings`)."""
 
 from datetime import datetime
 
