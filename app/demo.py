@@ -1483,6 +1483,8 @@ def _offers(rng: random.Random, providers: list[_Provider], now: datetime) -> li
                 grade_max=grade_max,
                 format=offer_format,
                 is_long=long,
+                # The demo provider's long course is one course over four weeks: booked as a whole.
+                all_dates_together=long and kind == OfferType.course and provider.name == "Grundfos Lab",
                 girls_only=kind == OfferType.girls_day,
                 address=provider.address if at_provider else "",
                 municipality=provider.municipality,
@@ -1536,6 +1538,14 @@ def _sessions(plan: _OfferPlan, calendar: Calendar, now: datetime) -> list[dict]
         days = calendar.school_days
         for day in sorted(rng.sample(days, min(len(days), rng.randint(1, 3)))):
             times.append((_at(day, time(8, 30)), _at(day, time(15, 0)), ""))
+    elif kind == OfferType.course and offer.all_dates_together:
+        # One day a week for four weeks, the same weekday: a class takes all four.
+        weekday = rng.randrange(5)
+        days = [d for d in calendar.school_days if d.weekday() == weekday]
+        first = rng.randrange(max(1, len(days) - 8))
+        for number, day in enumerate(days[first : first + 4], start=1):
+            times.append((_at(day, time(8, 30)), _at(day, time(14, 0)), f"Dag {number} af 4"))
+        series = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     elif kind == OfferType.course and offer.is_long:
         # Two or three days in a row, every few weeks.
         length = rng.choice([2, 3])
