@@ -18,6 +18,10 @@ nobody jumps, the class's overlapping bookings (`service.check_class_is_free`). 
 when the date is cancelled, has begun or is past its deadline, when the class clashes, when a twin
 request with the same key has booked, and when an open allocation round or a school cap applies:
 those take the general path. It returns the facts it decided on, so the service can say why.
+
+These rules are written here a second time, in SQL: a change to them in the service must be made
+here too. The same service, race and state-machine tests run on both databases, so each path is
+checked (SQLite takes the general one, PostgreSQL this one).
 """
 
 from dataclasses import dataclass
