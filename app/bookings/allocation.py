@@ -445,11 +445,7 @@ def allocate(db: Session, round_id: int, *, now: datetime) -> AllocationRound:
         }
     )
     db.add(allocation_round)
-    try:
-        db.commit()
-    except IntegrityError:  # the unique index: another round was opened at the same moment
-        db.rollback()
-        raise Conflict(_("The offer already has an open allocation round.")) from None
+    db.commit()
     db.refresh(allocation_round)
     return allocation_round
 
