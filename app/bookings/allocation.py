@@ -43,7 +43,6 @@ from app.bookings.models import (
     Booking,
     BookingStatus,
     CapacityPool,
-    CapacityPoolSession,
     RoundStatus,
 )
 from app.bookings.notices import tell_teacher
@@ -271,10 +270,7 @@ def _lock_dates_and_pools(db: Session, offer_id: int) -> tuple[dict[int, OfferSe
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    date_ids = [d.id for d in dates]
-    if date_ids:
-        pool_ids = select(CapacityPoolSession.pool_id).where(col(CapacityPoolSession.session_id).in_(date_ids))
-        db.exec(select(CapacityPool.id).where(col(CapacityPool.id).in_(pool_ids)).order_by(col(CapacityPool.id)).with_for_update()).all()
+    limits.lock_pools_of(db, [d.id for d in dates])
     # Already locked above; lock_pools gives each date's pools as the booking service sees them.
     return {d.id: d for d in dates}, {d.id: limits.lock_pools(db, d.id) for d in dates}
 

@@ -111,7 +111,8 @@ event AS (
     INSERT INTO booking_events (booking_id, actor_id, to_status, reason, at)
     SELECT id, %(teacher_id)s, status, '', %(now)s FROM new
 )
-SELECT facts.*, new.id, new.status, new.hold_until FROM facts LEFT JOIN new ON true
+SELECT facts.cancelled, facts.begun, facts.too_late, facts.clash, facts.limited, facts.twin, new.id, new.status, new.hold_until
+FROM facts LEFT JOIN new ON true
 """
 
 
@@ -132,18 +133,14 @@ ORDER BY id FOR UPDATE
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the locked statement saw, and what it booked (`id` is None when it booked nothing)."""
+    """What the locked statement booked (`id` is None when it booked nothing), and the facts that
+    say why not when it did not; otherwise the class did not fit (the date, a pool, or the
+    waiting list ahead)."""
 
     cancelled: bool
     begun: bool
     too_late: bool
-    capacity_pupils: int
-    capacity_classes: int | None
-    held_pupils: int
-    held_classes: int
-    queue: bool
     clash: bool
-    pool_full: bool
     limited: bool
     twin: int | None
     id: int | None

@@ -11,6 +11,7 @@ time from its state and hold deadline, so no scheduled job has to run for seats 
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import psycopg
 from sqlalchemy import and_, bindparam, case, exists, func, or_
@@ -93,11 +94,17 @@ def _lock_session(db: Session, session_id: int, *, keep_reads: bool = False) -> 
             begin_write(db)  # on SQLite this waits for the write lock, up to the busy timeout
         session = db.exec(_LOCK_SESSION_PG if postgres else _LOCK_SESSION, params={"session_id": session_id}).first()
     except OperationalError as error:
-        db.rollback()
-        if "lock" in str(error).lower() or "busy" in str(error).lower():
-            raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
-        raise
+        _lock_not_had(db, error)
     return session or _no_session()
+
+
+def _lock_not_had(db: Session, error: OperationalError) -> NoReturn:
+    """A lock wait ran out (PostgreSQL's lock timeout, SQLite's busy timeout): answer "busy, try
+    again"; any other database error goes on as it is."""
+    db.rollback()
+    if "lock" in str(error).lower() or "busy" in str(error).lower():
+        raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
+    raise error
 
 
 def _lock_sessions(db: Session, session_ids) -> dict[int, OfferSession]:
@@ -116,10 +123,7 @@ def _lock_sessions(db: Session, session_ids) -> dict[int, OfferSession]:
         sessions = db.exec(query.with_for_update()).all()
         limits.lock_pools_of(db, [s.id for s in sessions])
     except OperationalError as error:
-        db.rollback()
-        if "lock" in str(error).lower() or "busy" in str(error).lower():
-            raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
-        raise
+        _lock_not_had(db, error)
     return {s.id: s for s in sessions}
 
 
