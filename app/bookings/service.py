@@ -855,14 +855,17 @@ def expire_holds(db: Session, *, now: datetime) -> int:
     session_ids = sorted(set(db.exec(select(Booking.session_id).where(is_stale).distinct()).all()))
     db.rollback()
     expired = 0
+    told_courses: set[int] = set()  # a long course's dates expire together: its teacher is told once
     for session_id in session_ids:
         session = _lock_session(db, session_id)
         offer = db.get(Offer, session.offer_id)
         for booking in db.exec(select(Booking).where(is_stale, Booking.session_id == session_id)).all():
             kind = "expired_pending" if booking.status == BookingStatus.pending else "expired_offer"
             set_status(db, booking, None, BookingStatus.expired, now, "not approved in time" if kind == "expired_pending" else "not accepted in time")
-            if booking.course_id in (None, booking.id):  # a long course's dates expire together: told once
+            if booking.course_id not in told_courses:
                 tell_teacher(db, booking, kind, now=now)
+            if booking.course_id is not None:
+                told_courses.add(booking.course_id)
             expired += 1
         promote_waiting_list(db, session, offer, now=now)
         db.commit()
