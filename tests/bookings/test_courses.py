@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from app.accounts.models import Organisation
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus, SchoolCap
 from app.bookings.notices import tell_about_new_bookings
@@ -175,3 +176,14 @@ def test_the_provider_says_whether_the_dates_go_together_and_only_a_long_course_
     assert long_course.status_code == short.status_code == 201
     assert long_course.json()["all_dates_together"] is True and short.json()["all_dates_together"] is False
     assert db.get(Offer, long_course.json()["id"]).all_dates_together
+
+
+def test_a_course_whose_first_date_was_cancelled_still_expires_with_one_message(db, course):
+    dates, _workshop = course
+    who = teacher(db)
+    lead = book(db, who, dates[0], 20)
+    owner = make_user(db, "provider", organisation=db.get(Organisation, db.get(Offer, dates[0].offer_id).provider_id))
+    bookings.cancel_session_bookings(db, owner, dates[0].id, now=NOW)
+    assert bookings.expire_holds(db, now=lead.hold_until + timedelta(minutes=1)) == 2
+    kinds = [n.kind for n in db.exec(select(Notification).where(Notification.user_id == who.id))]
+    assert kinds == ["date_cancelled", "expired_pending"]
