@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./stem-portal.db"
+    # PostgreSQL connections each process keeps open (all it will use; see db.make_engine).
+    database_pool_size: int = Field(default=10, ge=1)
     # Absolute address of the portal, used in links that leave it (e-mails, calendar feeds).
     base_url: str = "http://127.0.0.1:8000"
 

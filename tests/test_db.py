@@ -1,6 +1,7 @@
 """The database layer: SQLite settings, and times that stay timezone-aware on every database."""
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import text
 
 from app.accounts.models import AuthSession, SessionKind
 from app.db import make_engine
+from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_user
 
 
@@ -64,3 +66,23 @@ def test_naive_times_are_refused(db):
     with pytest.raises(Exception, match="naive"):
         db.commit()
     db.rollback()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's connection pool")
+def test_a_burst_reuses_the_pools_connections_and_opens_no_new_ones(database_url):
+    """More requests at once than the pool holds wait for a connection: no PostgreSQL process is
+    started for the burst and thrown away after it, and the most recently used one is used next."""
+    engine = make_engine(database_url, pool_size=2)
+
+    def backend(seconds: float = 0.0) -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT pg_backend_pid() FROM pg_sleep(:s)"), {"s": seconds}).scalar_one()
+
+    with engine.connect() as first, engine.connect() as second:
+        pool = {c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in (first, second)}
+    with ThreadPoolExecutor(max_workers=6) as burst:
+        during = set(burst.map(backend, [0.05] * 12))
+    assert during == pool  # both used, and no third process opened
+    last = backend()
+    assert backend() == backend() == last  # last in, first out
+    engine.dispose()
