@@ -162,6 +162,7 @@ def booking_list(
         starts_from=_local_midnight(first_day) if first_day else None,
         starts_before=_local_midnight(last_day + timedelta(days=1)) if last_day else None,
         limit=200,
+        course_once=True,
     )
     session_ids = {b.session_id for b in items}
     sessions = {
@@ -183,6 +184,7 @@ def booking_list(
             "sessions": sessions,
             "offers": offers,
             "schools": schools,
+            "course_lengths": bookings.course_lengths(db, items),
             "status": chosen,
             "statuses": list(BookingStatus),
             "filters": {

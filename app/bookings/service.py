@@ -579,9 +579,12 @@ def list_bookings(
     starts_before: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    course_once: bool = False,
 ) -> tuple[Sequence[Booking], int]:
     """The bookings the actor may see, oldest first: the approval queue serves who waited longest.
-    Filters: state, session, the offer's type, the school's municipality, when the activity starts."""
+    Filters: state, session, the offer's type, the school's municipality, when the activity starts.
+    `course_once`: a long course booked as one (Booking.course_id) is one row, its first date among
+    those the filters let through (its dates are approved, declined and cancelled together)."""
     query = select(Booking)
     if offer_type or starts_from or starts_before:
         query = query.join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
@@ -607,9 +610,25 @@ def list_bookings(
         query = query.where(Booking.status == status)
     if session_id:
         query = query.where(Booking.session_id == session_id)
+    row = Booking
+    if course_once:
+        # A course's rows are written in the order of its dates, so its lowest id is its first date.
+        nth = func.row_number().over(partition_by=func.coalesce(col(Booking.course_id), col(Booking.id)), order_by=col(Booking.id))
+        ranked = query.add_columns(nth.label("nth")).subquery()
+        row = aliased(Booking, ranked)
+        query = select(row).where(ranked.c.nth == 1)
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    items = db.exec(query.order_by(col(Booking.created_at), col(Booking.id)).limit(limit).offset(offset)).all()
+    items = db.exec(query.order_by(row.created_at, row.id).limit(limit).offset(offset)).all()
     return items, total
+
+
+def course_lengths(db: Session, bookings: Sequence[Booking]) -> dict[int, int]:
+    """How many dates each of these bookings' courses has, by course id."""
+    courses = {b.course_id for b in bookings if b.course_id is not None}
+    if not courses:
+        return {}
+    query = select(Booking.course_id, func.count()).where(col(Booking.course_id).in_(courses)).group_by(col(Booking.course_id))
+    return dict(db.exec(query).all())
 
 
 def history(db: Session, booking: Booking) -> list[tuple[BookingEvent, str | None]]:

@@ -22,26 +22,27 @@ from tests.factories import api_headers, log_in, make_provider, make_school, mak
 FIRST = NOW + timedelta(days=30)
 
 
+def offer_with_dates(db, title: str, together: bool, capacities: list[int], first=FIRST) -> list[OfferSession]:
+    """A long course's weekly dates (two classes each), whose dates go `together` or not."""
+    offer = Offer(provider_id=make_provider(db).id, type=OfferType.course, status=OfferStatus.published, title=title,
+                  grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=True, all_dates_together=together)
+    db.add(offer)
+    db.flush()
+    dates = [
+        OfferSession(offer_id=offer.id, starts_at=first + timedelta(weeks=n, hours=2 * together), ends_at=first + timedelta(weeks=n, hours=2 * together + 2),
+                     capacity_pupils=capacity, capacity_classes=2, series=f"series-{title}")
+        for n, capacity in enumerate(capacities)
+    ]
+    db.add_all(dates)
+    db.commit()
+    return dates
+
+
 @pytest.fixture
 def course(db):
     """A long course of three Tuesdays (50 pupils, 2 classes each; the last date 30 pupils), and a
     long course run three times (each date a run of its own)."""
-
-    def offer_with_dates(title: str, together: bool, capacities: list[int]) -> list[OfferSession]:
-        offer = Offer(provider_id=make_provider(db).id, type=OfferType.course, status=OfferStatus.published, title=title,
-                      grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, is_long=True, all_dates_together=together)
-        db.add(offer)
-        db.flush()
-        dates = [
-            OfferSession(offer_id=offer.id, starts_at=FIRST + timedelta(weeks=n, hours=2 * together), ends_at=FIRST + timedelta(weeks=n, hours=2 * together + 2),
-                         capacity_pupils=capacity, capacity_classes=2, series=f"series-{title}")
-            for n, capacity in enumerate(capacities)
-        ]
-        db.add_all(dates)
-        db.commit()
-        return dates
-
-    return offer_with_dates("Ingeniør i skolen", True, [50, 50, 30]), offer_with_dates("Værksted", False, [50, 50, 50])
+    return offer_with_dates(db, "Ingeniør i skolen", True, [50, 50, 30]), offer_with_dates(db, "Værksted", False, [50, 50, 50])
 
 
 def teacher(db):
@@ -187,3 +188,33 @@ def test_a_course_whose_first_date_was_cancelled_still_expires_with_one_message(
     assert bookings.expire_holds(db, now=lead.hold_until + timedelta(minutes=1)) == 2
     kinds = [n.kind for n in db.exec(select(Notification).where(Notification.user_id == who.id))]
     assert kinds == ["date_cancelled", "expired_pending"]
+
+
+def test_a_course_is_one_row_in_the_lists_of_bookings_the_first_date_the_filters_let_through(db, course):
+    dates, workshop = course
+    coordinator = make_user(db, "coordinator")
+    who = teacher(db)
+    lead = book(db, who, dates[0], 20)
+    single = book(db, teacher(db), workshop[1], 15)
+    items, total = bookings.list_bookings(db, coordinator, status=BookingStatus.pending, course_once=True)
+    assert [b.id for b in items] == [lead.id, single.id] and total == 2
+    assert bookings.course_lengths(db, items) == {lead.id: 3}
+    per_date, per_date_total = bookings.list_bookings(db, coordinator, status=BookingStatus.pending)
+    assert len(per_date) == per_date_total == 4  # the API's list keeps a row per date
+    owner = make_user(db, "provider", organisation=db.get(Organisation, db.get(Offer, dates[0].offer_id).provider_id))
+    bookings.cancel_session_bookings(db, owner, dates[0].id, now=NOW)  # the course's first date is called off
+    items, total = bookings.list_bookings(db, coordinator, status=BookingStatus.pending, course_once=True)
+    assert [b.session_id for b in items] == [dates[1].id, workshop[1].id] and total == 2
+
+
+def test_the_approval_queue_shows_a_course_once_and_approving_it_approves_every_date(client, db, settings):
+    dates = offer_with_dates(db, "Ingeniør i skolen", True, [50, 50, 30], first=utcnow() + timedelta(days=30))
+    lead = book(db, teacher(db), dates[0], 20, now=utcnow())
+    coordinator = make_user(db, "coordinator")
+    log_in(client, db, coordinator, settings)
+    queue = client.get("/bookings").text
+    assert queue.count('name="booking_ids"') == 1 and "et forløb på 3 datoer" in queue.lower()
+    approved = post_form(client, "/bookings/approve", {"booking_ids": str(lead.id)})
+    assert approved.status_code == 303, approved.text
+    assert approved.headers["location"].endswith("count=1"), approved.headers["location"]
+    assert {r.status for r in rows(db, lead)} == {BookingStatus.confirmed}
