@@ -70,7 +70,7 @@ class StrEnumType(TypeDecorator[StrEnum]):
         return None if value is None else self.enum(value)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         _configure_sqlite(engine)
@@ -78,9 +78,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     # A fixed set of connections, the most recently used first. A connection opened for a burst and
     # closed after it (the pool's "overflow") costs PostgreSQL a new process with cold catalog caches
     # and loses the statements psycopg has prepared on it; a burst of requests larger than the pool
-    # waits for a connection instead, at no CPU cost. Last in, first out keeps the busy few warm
-    # (and lets the rest idle rather than each being used in turn). Measured in bench/README.md.
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, pool_use_lifo=True)
+    # waits for a connection instead, at no CPU cost (up to `pool_timeout` seconds; then the request
+    # is answered "busy", see main.py). Last in, first out keeps the busy few warm (and lets the rest
+    # idle rather than each being used in turn). Measured in bench/README.md.
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout, pool_use_lifo=True
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

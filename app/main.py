@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy import exc, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts import api as accounts_api
@@ -95,6 +95,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_page(
             request, error.status_code, messages.get(error.status_code, _("Something went wrong."))
         )
+
+    @app.exception_handler(exc.TimeoutError)
+    async def no_connection_free(request: Request, _error: exc.TimeoutError) -> Response:
+        # Every database connection of this process stayed in use for the pool's whole timeout: the
+        # portal has more visitors than it is sized for (DATABASE_POOL_SIZE, workers), not a bug.
+        logging.getLogger("app").warning("No database connection free in time for %s", request.url.path)
+        message = _("Many are using the portal right now. Please try again in a moment.")
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
+        return _error_page(request, 503, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

@@ -5,10 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.accounts.models import AuthSession, SessionKind
 from app.db import make_engine
+from app.main import create_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_user
 
@@ -86,3 +88,16 @@ def test_a_burst_reuses_the_pools_connections_and_opens_no_new_ones(database_url
     last = backend()
     assert backend() == backend() == last  # last in, first out
     engine.dispose()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's connection pool")
+def test_when_no_connection_is_free_in_time_the_answer_is_busy_not_an_error(test_settings):
+    app = create_app(test_settings)
+    app.state.engine = make_engine(test_settings.database_url, pool_size=1, pool_timeout=0.2)
+    with app.state.engine.connect(), TestClient(app) as client:  # the pool's one connection is in use
+        api = client.get("/api/v1/offers")
+        page = client.get("/catalogue")
+    app.state.engine.dispose()
+    assert api.status_code == 503 and api.headers["retry-after"] == "5"
+    assert api.json()["detail"] == "Many are using the portal right now. Please try again in a moment."
+    assert page.status_code == 503 and "Mange bruger portalen lige nu" in page.text
