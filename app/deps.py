@@ -1,5 +1,6 @@
 """Dependencies shared by the routers: database session, clock, settings and the acting user."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -45,10 +46,24 @@ class NotAuthenticated(Exception):
     """An API call needs a valid bearer token; answered with 401."""
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What the page layout shows of the logged-in user (its menu), kept apart from the ORM object:
+    after a rollback the user's attributes are expired, and once the request's session is closed
+    they cannot be loaded again, yet an error page still needs the menu."""
+
+    role: Role
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.coordinator, Role.admin)
+
+
 def page_user(request: Request, db: SessionDep, now: Now) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     user = accounts.user_for_session(db, token, kind=SessionKind.web, now=now) if token else None
     request.state.user = user
+    request.state.viewer = Viewer(role=user.role) if user else None
     return user
 
 

@@ -42,10 +42,11 @@ def _is_api(request: Request) -> bool:
 
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:
+    viewer = getattr(request.state, "viewer", None)  # not the ORM user: see deps.Viewer
     return render(
         request,
         "error.html",
-        {"status_code": status_code, "message": message},
+        {"status_code": status_code, "message": message, "user": viewer},
         status_code=status_code,
     )
 

@@ -16,7 +16,7 @@ from app.bookings import service as bookings
 from app.bookings.models import AllocationRound, Booking, BookingEvent, BookingStatus, RoundStatus
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
-from app.db import make_engine
+from app.db import get_db, make_engine
 from app.deps import get_now
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import language
@@ -383,3 +383,26 @@ def test_the_database_itself_keeps_one_open_round_per_offer(db):
     db.commit()
     db.add(AllocationRound(offer_id=offer.id, closes_at=first.closes_at, seed="y"))
     db.commit()  # a new round once the last one is done
+
+
+def test_an_error_after_a_rollback_still_shows_its_page_with_the_menu(app, client, db, settings):
+    """Running a round before its deadline is refused after a rollback. In production the request's
+    session is then closed before the error page is drawn (the app fixture's is not; this one is),
+    so the page must not need the logged-in user's expired attributes."""
+
+    def closing_session():
+        session = Session(bind=db.connection(), join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+
+    offer, _sessions, provider = girls_day(db)
+    opened(db, offer, provider)
+    coordinator = make_user(db, "coordinator")
+    log_in(client, db, coordinator, settings)
+    app.dependency_overrides[get_db] = closing_session
+    app.dependency_overrides[get_now] = lambda: NOW
+    refused = post_form(client, f"/offers/{offer.id}/rounds/allocate")
+    assert refused.status_code == 409
+    assert "Runden samler tilmeldinger indtil" in refused.text and 'href="/admin/users"' in refused.text  # the message, and the staff's menu
