@@ -23,6 +23,7 @@ from app.accounts.models import (
 )
 from app.accounts.schemas import OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
 from app.config import Settings
+from app.db import begin_write
 from app.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
 from app.i18n import _, ngettext
 
@@ -57,9 +58,11 @@ def authenticate(
         )
 
     user = db.exec(select(User).where(User.email == email)).first()
-    if not (
-        secrets.verify_password(user.password_hash if user else None, password) and user.is_active
-    ):
+    correct = secrets.verify_password(user.password_hash if user else None, password) and user.is_active
+    # Only now the write lock (SQLite): not while the password is checked, and not by writing in
+    # the transaction that read, which SQLite refuses at once when another log-in wrote meanwhile.
+    begin_write(db)
+    if not correct:
         db.add(LoginAttempt(email=email[:254], client=client[:64], attempted_at=now))
         db.commit()
         raise InvalidInput(_("Wrong e-mail address or password."), field="password")

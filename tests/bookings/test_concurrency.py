@@ -23,7 +23,7 @@ from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import Settings
 from app.db import make_engine, utcnow
 from tests.conftest import TEST_DATABASE_URL, fresh_database, running_portal, worker_database
-from tests.factories import make_provider, make_school, make_user
+from tests.factories import PASSWORD, make_provider, make_school, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 TEACHERS = 40
@@ -615,3 +615,19 @@ def test_sixty_classes_race_for_a_long_course_and_get_all_its_dates_or_none(live
     for row in booked:
         courses.setdefault(row.course_id, set()).add(row.session_id)
     assert len(booked) == 15 and len(courses) == 5 and all(dates == set(date_ids) for dates in courses.values())
+
+
+def test_many_log_ins_at_once_each_get_their_answer(live):
+    """Log-ins read the failed attempts, then write (a failure, or a new session): at the moment a
+    class's teachers all log in, none may get an error instead (SQLite once answered 'database is
+    locked' to some)."""
+    base, engine = live
+    with Session(engine) as db:
+        emails = [make_user(db, "teacher", organisation=make_school(db)).email for _ in range(12)]
+
+    def log_in(email: str, password: str) -> int:
+        return httpx.post(f"{base}/api/v1/auth/token", data={"username": email, "password": password}, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=24) as crowd:
+        answers = list(crowd.map(log_in, emails * 2, [PASSWORD] * 12 + ["not the password"] * 12))
+    assert answers == [200] * 12 + [401] * 12
