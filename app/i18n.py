@@ -10,9 +10,11 @@ from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -73,11 +75,34 @@ def pick_language(*, cookie: str | None, accept_language: str | None, api: bool)
     return cookie if cookie in LANGUAGES else DEFAULT_LANGUAGE
 
 
+# How dates, times and numbers are written in each language: English as in Britain (27 Jan 2027,
+# 08:30), which readers in Denmark expect more than American forms (Jan 27, 2027, 8:30 AM).
+_FORMATS_LOCALE = {"da": "da_DK", "en": "en_GB"}
+
+
+def formats_locale() -> Locale:
+    return Locale.parse(_FORMATS_LOCALE.get(_current.get(), _current.get()))
+
+
+def local_number(value: float, digits: int = 1) -> str:
+    """A number as the language writes it: 74,5 in Danish, 74.5 in English."""
+    return format_decimal(round(value, digits), locale=formats_locale())
+
+
 def local_datetime(value: datetime, format: str = "medium") -> str:
-    return format_datetime(value, format, tzinfo=TIMEZONE, locale=_current.get())
+    """The date in Babel's `format` ("short", "medium", "long", "full") and the time of day without
+    seconds or zone ("27. jan. 2027 08.30"): activities start on the minute, all in one zone."""
+    locale = formats_locale()
+    pattern = locale.datetime_formats[format].format(locale.time_formats["short"].pattern, locale.date_formats[format].pattern)
+    return format_datetime(value, pattern, tzinfo=TIMEZONE, locale=locale)
+
+
+def local_time(value: datetime) -> str:
+    """The time of day in Copenhagen: "08.30", "8:30 AM"."""
+    return format_time(value, "short", tzinfo=TIMEZONE, locale=formats_locale())
 
 
 def local_date(value: date | datetime, format: str = "long") -> str:
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
-    return format_date(value, format, locale=_current.get())
+    return format_date(value, format, locale=formats_locale())

@@ -4,9 +4,12 @@ the same placeholders. Run scripts/translations and translate what it adds when 
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+
+from app.i18n import language, local_datetime, local_number, local_time
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -54,3 +57,14 @@ def _ids(msgid) -> tuple[str, ...]:
 
 def _strings(message) -> tuple[str, ...]:
     return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+def test_dates_times_and_numbers_are_written_as_each_language_writes_them():
+    moment = datetime(2027, 1, 27, 7, 30, tzinfo=UTC)  # 08.30 in Copenhagen
+    with language("da"):
+        assert local_datetime(moment) == "27. jan. 2027 08.30"  # no seconds, no zone
+        assert local_datetime(moment, "full") == "onsdag den 27. januar 2027 08.30"
+        assert (local_time(moment), local_number(74.46)) == ("08.30", "74,5")
+    with language("en"):
+        assert local_datetime(moment) == "27 Jan 2027, 08:30"
+        assert (local_time(moment), local_number(74.46)) == ("08:30", "74.5")

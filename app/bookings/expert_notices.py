@@ -10,13 +10,13 @@ from app.accounts.models import Organisation, Role, User
 from app.bookings.models import ExpertProposal
 from app.catalogue.models import Offer
 from app.config import get_settings
-from app.i18n import _, language, local_date, local_datetime
+from app.i18n import _, language, local_date, local_time
 from app.notifications.service import notify
 
 
 def visit_time(starts_at: datetime, ends_at: datetime) -> str:
     """A visit's day and hours in words, e.g. "tirsdag den 15. september 2026, 09:00–11:00"."""
-    return f"{local_date(starts_at, 'full')}, {local_datetime(starts_at, 'HH:mm')}–{local_datetime(ends_at, 'HH:mm')}"
+    return f"{local_date(starts_at, 'full')}, {local_time(starts_at)}–{local_time(ends_at)}"
 
 
 def _facts(db: Session, proposal: ExpertProposal) -> dict:

@@ -17,7 +17,7 @@ from app.catalogue.models import GRADE_MAX, GRADE_MIN, OfferFormat, OfferType, S
 from app.catalogue.service import school_origin
 from app.deps import MaybeUser, Now, PageUser, SessionDep
 from app.errors import NotFound
-from app.i18n import TIMEZONE, _, current_language
+from app.i18n import TIMEZONE, _, formats_locale
 from app.web.forms import PostedForm
 from app.web.templating import redirect, render
 
@@ -69,7 +69,7 @@ def calendar_url(view: View, day: date, filters: dict[str, str]) -> str:
 
 
 def _title(shown: Period) -> str:
-    locale = current_language()
+    locale = formats_locale()
     if shown.view == View.month:
         title = format_date(shown.first, "LLLL y", locale=locale)
         return title[:1].upper() + title[1:]
@@ -158,8 +158,8 @@ def calendar_page(
         "show_capacity": user is not None and (user.role == Role.provider or user.is_staff),
         "fragment": request.headers.get("HX-Target") == "calendar",
         "notice_message": _notice(notice),
-        "day_names": get_day_names("wide", locale=current_language()),
-        "short_day_names": get_day_names("abbreviated", locale=current_language()),
+        "day_names": get_day_names("wide", locale=formats_locale()),
+        "short_day_names": get_day_names("abbreviated", locale=formats_locale()),
         "month_cell_limit": MONTH_CELL_LIMIT,
         "urls": {
             "previous": calendar_url(view, shown.previous, kept),

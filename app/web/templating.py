@@ -35,6 +35,8 @@ _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # ty
 templates = Jinja2Blocks(env=_env)
 templates.env.filters["datetime"] = i18n.local_datetime
 templates.env.filters["date"] = i18n.local_date
+templates.env.filters["time"] = i18n.local_time
+templates.env.filters["number"] = i18n.local_number
 templates.env.globals.update(
     municipalities=MUNICIPALITY_NAMES,
     csrf_field=CSRF_FIELD,

@@ -273,7 +273,7 @@ def test_english_headers_with_the_language_switch(client, db, settings, world, f
     assert header[:6] == ["Status", "School", "Municipality", "Class", "Grade", "Pupils"]
     html = client.get(f"/provider/sessions/{world.session.id}/attendees").text
     assert '<html lang="en">' in html and "Who comes" in html and "Municipality" in html
-    assert "October 1, 2026, 09:00–12:00" in html
+    assert "1 October 2026, 09:00–12:00" in html
 
 
 @pytest.mark.parametrize("suffix", ["", ".csv"])
