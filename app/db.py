@@ -1,13 +1,18 @@
 """Database engine, sessions and the column types every domain shares."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 from sqlalchemy import DateTime, Engine, String, create_engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 # Stable constraint names, so Alembic can find and drop them on every database.
@@ -75,15 +80,25 @@ def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30) -> E
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         _configure_sqlite(engine)
         return engine
-    # A fixed set of connections, the most recently used first. A connection opened for a burst and
+    # A fixed set of connections, the most recently used first (also for make_async_engine). A connection opened for a burst and
     # closed after it (the pool's "overflow") costs PostgreSQL a new process with cold catalog caches
     # and loses the statements psycopg has prepared on it; a burst of requests larger than the pool
     # waits for a connection instead, at no CPU cost (up to `pool_timeout` seconds; then the request
     # is answered "busy", see main.py). Last in, first out keeps the busy few warm (and lets the rest
     # idle rather than each being used in turn). Measured in bench/README.md.
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout, pool_use_lifo=True
-    )
+    return create_engine(url, **_pool(pool_size, pool_timeout))
+
+
+def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
+    """PostgreSQL's engine for `in_event_loop` (psycopg's async connections, a pool of their own
+    with the same settings); None for SQLite, whose work always goes to a thread."""
+    if url.startswith("sqlite"):
+        return None
+    return create_async_engine(url, **_pool(pool_size, 30))
+
+
+def _pool(size: int, timeout: float) -> dict:
+    return {"pool_pre_ping": True, "pool_size": size, "max_overflow": 0, "pool_timeout": timeout, "pool_use_lifo": True}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -129,3 +144,36 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+T = TypeVar("T")
+
+
+class Transaction(Protocol):
+    """Runs `work` (sync code: the services) with a database session of its own and ends the
+    session's transaction; at most as many at once as `limiter` lets through."""
+
+    def __call__(self, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> Awaitable[T]: ...
+
+
+async def in_thread(db: Session, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> T:
+    """`work` with `db` in a worker thread; whatever it left uncommitted is rolled back there, so
+    closing the session costs no second trip to a thread (see get_db)."""
+
+    def run() -> T:
+        try:
+            return work(db)
+        finally:
+            if db.in_transaction():
+                db.rollback()
+
+    return await to_thread.run_sync(run, limiter=limiter)
+
+
+async def in_event_loop(engine: AsyncEngine, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> T:
+    """PostgreSQL: the same sync code in a greenlet on the event loop (SQLAlchemy's `run_sync`),
+    each statement awaited on psycopg's async connection. No trip to a thread and no thread waiting
+    for the GIL while the loop is busy: under a flash crowd that costs a booking more than its SQL
+    (figures in bench/README.md)."""
+    async with limiter or nullcontext(), AsyncSession(engine) as session:
+        return await session.run_sync(work)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -11,13 +12,25 @@ from sqlmodel import Session
 from app.accounts import service as accounts
 from app.accounts.models import Role, SessionKind, User
 from app.config import Settings
-from app.db import MAX_ID, get_db, utcnow
+from app.db import MAX_ID, Transaction, get_db, in_event_loop, in_thread, utcnow
 from app.errors import Forbidden
 from app.i18n import _
 
 SESSION_COOKIE = "stem_session"
 
 SessionDep = Annotated[Session, Depends(get_db)]
+
+
+async def get_transaction(request: Request, db: SessionDep) -> Transaction:
+    """How a handler that runs its work itself does so: on PostgreSQL in the event loop, else (and
+    in the tests, which hand every request their session) with the request's session in a thread."""
+    engine = request.app.state.async_engine
+    if engine is None:
+        return partial(in_thread, db)
+    return partial(in_event_loop, engine)
+
+
+TransactionDep = Annotated[Transaction, Depends(get_transaction)]
 # Path ids and paging, bounded so that no number from outside overflows a database integer.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -23,7 +23,7 @@ from app.calendar import pages as calendar_pages
 from app.catalogue import api as catalogue_api
 from app.catalogue import pages as catalogue_pages
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import make_async_engine, make_engine
 from app.deps import LoginRequired, NotAuthenticated
 from app.errors import DomainError
 from app.i18n import _
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    app.state.async_engine = make_async_engine(settings.database_url, pool_size=settings.database_pool_size)
 
     # Each router straight on the app, the API's first and the bookings' first of those: a request
     # is matched against the routes in order (and each nested router is one more pass), and the

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,8 @@ from sqlmodel import Session
 
 from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.config import Settings
-from app.db import get_db, make_engine, utcnow
+from app.db import get_db, in_thread, make_engine, utcnow
+from app.deps import get_transaction
 from app.main import create_app
 from app.notifications import service as notifications
 
@@ -224,6 +226,9 @@ def shared_app(test_settings):
 def app(shared_app, settings, db):
     shared_app.state.settings = settings
     shared_app.dependency_overrides[get_db] = lambda: db
+    # Handlers that run their own work get the test's session too (in a thread), also on PostgreSQL,
+    # where the app runs it in the event loop on a connection of its own (the live-server tests).
+    shared_app.dependency_overrides[get_transaction] = lambda: partial(in_thread, db)
     yield shared_app
     shared_app.dependency_overrides.clear()
     shared_app.state.settings = settings

@@ -1,15 +1,18 @@
 """The database layer: SQLite settings, and times that stay timezone-aware on every database."""
 
+import asyncio
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.accounts.models import AuthSession, SessionKind
-from app.db import make_engine
+from app.db import in_event_loop, make_engine
 from app.main import create_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_user
@@ -101,3 +104,23 @@ def test_when_no_connection_is_free_in_time_the_answer_is_busy_not_an_error(test
     assert api.status_code == 503 and api.headers["retry-after"] == "5"
     assert api.json()["detail"] == "Many are using the portal right now. Please try again in a moment."
     assert page.status_code == 503 and "Mange bruger portalen lige nu" in page.text
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's async driver")
+def test_on_postgresql_a_transaction_runs_in_the_event_loop_on_an_async_connection(test_settings):
+    """What `get_transaction` hands the booking API on PostgreSQL (the live-server race tests book
+    through it): the services' sync code, on the event loop's own thread, over psycopg's async
+    connection."""
+    engine = create_app(test_settings).state.async_engine
+
+    def work(db) -> tuple[type, int, int]:
+        connection = db.connection().connection.driver_connection
+        return type(connection), threading.get_ident(), db.exec(text("SELECT 41 + 1")).scalar_one()
+
+    async def run() -> tuple[type, int, int]:
+        try:
+            return await in_event_loop(engine, work, limiter=None)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(run()) == (psycopg.AsyncConnection, threading.get_ident(), 42)

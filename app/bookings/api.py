@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from anyio import CapacityLimiter, to_thread
+from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
@@ -21,6 +21,7 @@ from app.deps import (
     Offset,
     PathId,
     SessionDep,
+    TransactionDep,
     api_user,
     oauth2_scheme,
 )
@@ -37,8 +38,8 @@ def booking_public(db: Session, booking: Booking) -> BookingPublic:
 
 
 # How many bookings one worker process runs at once. A flash crowd's bookings all wait for the
-# same session's lock, so more at once only adds threads that take the CPU (and the GIL) from the
-# one that holds the lock; the rest wait here, in the event loop, at no cost.
+# same session's lock, so more at once only add work that takes the CPU from the one that holds
+# the lock; the rest wait here, in the event loop, at no cost.
 BOOKING_SLOTS = 2
 _slots: RunVar[CapacityLimiter] = RunVar("booking_slots")  # a limiter belongs to one event loop
 
@@ -53,24 +54,18 @@ def _booking_slots() -> CapacityLimiter:
 
 @router.post("/bookings", status_code=201)
 async def book(
-    db: SessionDep, token: BearerToken, now: Now, data: BookingIn, idempotency_key: IdempotencyKey = None
+    transaction: TransactionDep, token: BearerToken, now: Now, data: BookingIn, idempotency_key: IdempotencyKey = None
 ) -> BookingPublic:
     """Book a class into a session. The same `Idempotency-Key` from the same teacher returns the
     first booking and books nothing more; with another body it is a 409."""
 
-    def run() -> BookingPublic:
-        # The token's look-up, the booking and the end of the session's transaction (so that the
-        # session needs no thread of its own to close: see get_db) in one trip to a thread.
-        try:
-            user = api_user(token, db, now)
-            return booking_public(db, bookings.book_session(db, user, data, now=now, idempotency_key=idempotency_key))
-        finally:
-            if db.in_transaction():
-                db.rollback()
+    def book_in(db: Session) -> BookingPublic:  # the token's look-up too: one session, one trip
+        user = api_user(token, db, now)
+        return booking_public(db, bookings.book_session(db, user, data, now=now, idempotency_key=idempotency_key))
 
-    # Test only: without the booking locks the bookings race side by side in all the threads, as
-    # the control run that must catch an overbooking needs.
-    return await to_thread.run_sync(run, limiter=_booking_slots() if get_settings().booking_locks else None)
+    # Test only: without the booking locks the bookings race side by side, as the control run that
+    # must catch an overbooking needs.
+    return await transaction(book_in, limiter=_booking_slots() if get_settings().booking_locks else None)
 
 
 @router.get("/bookings")

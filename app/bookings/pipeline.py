@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from sqlalchemy.util import await_only
 from sqlmodel import Session
 
 LOCK_TIMEOUT = "3s"
@@ -131,6 +132,10 @@ ORDER BY id FOR UPDATE
 """
 
 
+# The session's lock, its pools', the school's: in this order, as every other change takes them.
+_LOCKS = (_LOCK_SESSION, _LOCK_POOLS, "SELECT FROM organisations WHERE id = %(school_id)s FOR UPDATE")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the locked statement booked (`id` is None when it booked nothing), and the facts that
@@ -156,19 +161,35 @@ def book(db: Session, params: dict) -> Outcome | None:
     connection = db.connection()
     # Inside a savepoint (tests keep each test in one transaction) the ORM releases it instead.
     commit_here = not connection.in_nested_transaction()
-    conn: psycopg.Connection = connection.connection.driver_connection
+    conn = connection.connection.driver_connection
     try:
-        with conn.pipeline():
-            conn.execute(_LOCK_SESSION, params)
-            conn.execute(_LOCK_POOLS, params)
-            conn.execute("SELECT FROM organisations WHERE id = %(school_id)s FOR UPDATE", params)
-            cursor = conn.execute(_BOOK, params)
-            if commit_here:
-                conn.commit()  # queued behind the rest; the pipeline's one round trip begins here
-            row = cursor.fetchone()
+        if isinstance(conn, psycopg.AsyncConnection):  # the session runs in the event loop (db.in_event_loop)
+            row = await_only(_send_async(conn, params, commit_here))
+        else:
+            row = _send(conn, params, commit_here)
         if not commit_here:
             db.commit()
     except psycopg.Error:
         db.rollback()
         raise
     return Outcome(*row) if row else None
+
+
+def _send(conn: psycopg.Connection, params: dict, commit: bool) -> tuple | None:
+    with conn.pipeline():
+        for statement in _LOCKS:
+            conn.execute(statement, params)
+        cursor = conn.execute(_BOOK, params)
+        if commit:
+            conn.commit()  # queued behind the rest; the pipeline's one round trip begins here
+        return cursor.fetchone()
+
+
+async def _send_async(conn: psycopg.AsyncConnection, params: dict, commit: bool) -> tuple | None:
+    async with conn.pipeline():
+        for statement in _LOCKS:
+            await conn.execute(statement, params)
+        cursor = await conn.execute(_BOOK, params)
+        if commit:
+            await conn.commit()
+        return await cursor.fetchone()
