@@ -52,13 +52,17 @@ def open_message(request: Request, db: SessionDep, user: PageUser, notification_
 
 
 @router.get("/admin/outbox")
-def outbox(request: Request, db: SessionDep, user: StaffPageUser, notice: str | None = None) -> Response:
-    """E-mails not delivered yet after an attempt, with the mail server's last answer."""
-    return render(
-        request,
-        "notifications/outbox.html",
-        {"messages": notifications.undelivered(db), "max_attempts": MAX_ATTEMPTS, "notice": notice},
-    )
+def outbox(request: Request, db: SessionDep, user: StaffPageUser, now: Now, notice: str | None = None) -> Response:
+    """E-mails not delivered yet after an attempt, with the mail server's last answer, and a warning
+    when e-mails wait for their first attempt (the worker is not running)."""
+    context = {
+        "messages": notifications.undelivered(db),
+        "overdue": notifications.overdue(db, now=now),
+        "overdue_minutes": int(notifications.OVERDUE.total_seconds() // 60),
+        "max_attempts": MAX_ATTEMPTS,
+        "notice": notice,
+    }
+    return render(request, "notifications/outbox.html", context)
 
 
 @router.post("/admin/outbox/retry")

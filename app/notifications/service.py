@@ -161,6 +161,19 @@ def undelivered(db: Session, *, limit: int = 200) -> list[OutboxMessage]:
     )
 
 
+# The worker looks at the outbox every few seconds: an e-mail this old that it has not tried yet
+# means the worker is not running.
+OVERDUE = timedelta(minutes=10)
+
+
+def overdue(db: Session, *, now: datetime) -> int:
+    """How many e-mails have waited longer than OVERDUE for their first attempt."""
+    query = select(func.count()).where(
+        col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts == 0, OutboxMessage.send_after < now - OVERDUE
+    )
+    return db.exec(query).one()
+
+
 def send_again(db: Session, *, now: datetime, message_id: int | None = None) -> int:
     """Give one undelivered e-mail (or all of them) a fresh round of attempts from now, e.g. after
     the mail server or an address was mended; returns how many."""

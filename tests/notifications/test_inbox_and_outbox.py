@@ -117,3 +117,17 @@ def test_the_secretariat_sees_undelivered_e_mail_and_sends_it_again(client, db, 
     assert len(mailbox.to(teacher.email)) == 1
     assert "Alle e-mails er leveret" in client.get("/admin/outbox").text
     assert post_form(client, f"/admin/outbox/{message.id}/retry").status_code == 404  # sent: nothing to retry
+
+
+def test_the_secretariat_is_warned_when_e_mail_waits_for_a_worker_that_does_not_run(client, db, settings):
+    teacher, admin = make_user(db, "teacher"), make_user(db, "admin")
+    log_in(client, db, admin, settings)
+    _message(db, teacher)  # just written: the worker has a few seconds yet
+    assert "Alle e-mails er leveret" in client.get("/admin/outbox").text
+    message = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == teacher.email)).one()
+    message.send_after = utcnow() - notifications.OVERDUE - timedelta(minutes=1)
+    db.add(message)
+    db.commit()
+    page = client.get("/admin/outbox").text
+    assert "1 e-mail har ventet mere end 10 minutter" in page and "python -m app worker" in page
+    assert "Alle e-mails er leveret" not in page
