@@ -2,7 +2,7 @@
 
 import logging
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -43,12 +43,17 @@ def _is_api(request: Request) -> bool:
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:
     viewer = getattr(request.state, "viewer", None)  # not the ORM user: see deps.Viewer
-    return render(
-        request,
-        "error.html",
-        {"status_code": status_code, "message": message, "user": viewer},
-        status_code=status_code,
-    )
+    context = {"status_code": status_code, "message": message, "user": viewer, "back": _came_from(request)}
+    return render(request, "error.html", context, status_code=status_code)
+
+
+def _came_from(request: Request) -> str | None:
+    """The portal's page the refused form was sent from (say, the approval queue), so the error
+    page can lead back to it; nothing for another site's address or the failing page itself."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+        return None
+    return f"{referer.path}?{referer.query}" if referer.query else referer.path
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -232,14 +232,21 @@ def approve_many(
     """Bulk approval from the queue; each booking in its own locked transaction."""
     if not user.is_staff:
         raise Forbidden(_("Only coordinators can approve bookings."))
+    chosen = as_list(form.get("booking_ids"))
     approved = 0
-    for raw in as_list(form.get("booking_ids")):
+    for raw in chosen:
         try:
             bookings.approve_booking(db, user, int(raw), now=now)
             approved += 1
         except (ValueError, DomainError):
             db.rollback()
-    return redirect(request, f"/bookings?notice=bulk_approved&count={approved}")
+    if not chosen:
+        notice = "bulk_none_chosen"
+    elif approved == len(chosen):
+        notice = "bulk_approved"
+    else:  # a booking decided meanwhile (by another coordinator, or in another tab)
+        notice = "bulk_partly" if approved else "bulk_none"
+    return redirect(request, f"/bookings?notice={notice}")
 
 
 def _local_midnight(day: date) -> datetime:

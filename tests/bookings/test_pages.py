@@ -54,6 +54,12 @@ def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings
     assert post_form(client, "/bookings/approve", {"booking_ids": [str(booking.id)]}).status_code == 303
     db.refresh(booking)
     assert booking.status == BookingStatus.confirmed
+    # Decided already (another tab, another coordinator): the queue says so, and an error leads back.
+    again = post_form(client, "/bookings/approve", {"booking_ids": [str(booking.id)]})
+    assert again.headers["location"] == "/bookings?notice=bulk_none"
+    assert post_form(client, "/bookings/approve", {}).headers["location"] == "/bookings?notice=bulk_none_chosen"
+    refused = post_form(client, f"/bookings/{booking.id}/approve", headers={"Referer": "http://testserver/bookings?status=pending"})
+    assert refused.status_code == 409 and 'href="/bookings?status=pending"' in refused.text
 
     log_in(client, db, teacher, settings)
     assert post_form(client, f"/bookings/{booking.id}/cancel", {"reason": ""}).status_code == 303
