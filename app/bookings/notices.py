@@ -87,6 +87,11 @@ def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tupl
                 "The provider has cancelled %(title)s on %(when)s, which class %(class_name)s was booked for. "
                 "The booking is cancelled. Find another activity in the catalogue."
             )
+        case "date_cancelled_while_waiting":
+            return _("Cancelled: %(title)s"), _(
+                "The provider has cancelled %(title)s on %(when)s, for which class %(class_name)s was on the waiting "
+                "list. Find another activity in the catalogue."
+            )
         case "expired_pending":
             return _("Expired: %(title)s"), _(
                 "The booking of class %(class_name)s for %(title)s on %(when)s was not approved in time and "

@@ -859,8 +859,9 @@ def cancel_session_bookings(db: Session, actor: User, session_id: int, *, now: d
         select(Booking).where(Booking.session_id == session.id, col(Booking.status).in_(ACTIVE))
     ).all()
     for booking in cancelled:
+        waited = booking.status == BookingStatus.waitlisted
         set_status(db, booking, actor, BookingStatus.cancelled, now, "the provider cancelled the date")
-        tell_teacher(db, booking, "date_cancelled", now=now)
+        tell_teacher(db, booking, "date_cancelled_while_waiting" if waited else "date_cancelled", now=now)
     db.commit()
     return list(cancelled)
 

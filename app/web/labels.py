@@ -60,7 +60,7 @@ def label(code: object) -> str:
         "waitlisted": _("On the waiting list"),
         "offered": _("Place offered"),
         "declined": _("Declined"),
-        "cancelled": _("Cancelled"),
+        "cancelled": _("Booking cancelled"),
         "expired": _("Expired"),
         "completed": _("Completed"),
         # expert proposals and allocation rounds

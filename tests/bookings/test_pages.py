@@ -3,12 +3,15 @@
 import re
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.accounts.models import Organisation
+from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus
+from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.db import utcnow
+from app.notifications.models import Notification
 from tests.factories import csrf, log_in, make_provider, make_school, make_user, post_form
 
 
@@ -94,6 +97,19 @@ def test_provider_cancels_a_date_and_the_booked_teacher_is_told(client, db, sett
     assert send_outbox() >= 1
     message = next(m for m in mailbox.to(teacher.email) if m["Subject"].startswith("Aflyst"))
     assert "Vandets kredsløb" in message["Subject"] and "5.a" in message.get_content()
+    assert "Afbestilt" in client.get("/bookings?status=cancelled").text  # the booking's state
+
+
+def test_a_class_on_the_waiting_list_of_a_cancelled_date_is_told_it_was_waiting(client, db, settings):
+    offer, session = published_session(db, capacity=20)
+    booked, waiting = (make_user(db, "teacher", organisation=make_school(db)) for _ in range(2))
+    bookings.book_session(db, booked, BookingIn(session_id=session.id, class_name="5.a", grade=5, pupils=20), now=utcnow())
+    bookings.book_session(db, waiting, BookingIn(session_id=session.id, class_name="6.b", grade=6, pupils=15, waitlist=True), now=utcnow())
+    provider = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    bookings.cancel_session_bookings(db, provider, session.id, now=utcnow())
+    told = {n.user_id: n.body for n in db.exec(select(Notification).where(col(Notification.kind).like("date_cancelled%")))}
+    assert "var booket til" not in told[waiting.id] and "6.b stod på ventelisten" in told[waiting.id]
+    assert "5.a var booket til" in told[booked.id]
 
 
 def test_a_waiting_teacher_is_offered_a_place_and_takes_it_on_the_booking_page(client, db, settings):
