@@ -412,6 +412,10 @@ def test_access(client, db, settings, method, path, role):
     if denial is None:
         assert response.status_code not in (401, 403, 404), response.text[:500]
         assert not response.headers.get("location", "").startswith("/login")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            # A label or an error link that points at an id used twice reaches the wrong field.
+            ids = re.findall(r'\sid="([^"]+)"', response.text)
+            assert not [i for i in set(ids) if ids.count(i) > 1], "ids used twice on the page"
     else:
         assert response.status_code == denial, response.text[:500]
         if denial == 303:
