@@ -47,6 +47,14 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
     return render(request, "error.html", context, status_code=status_code)
 
 
+def _location(error: dict) -> list:
+    """Where in the request an error is: a rule across fields found on the whole body (girls no
+    more than pupils) is placed on the field its check names, so the API names the field."""
+    location = list(error["loc"])
+    field = (error.get("ctx") or {}).get("field")
+    return [*location, field] if field and location == ["body"] else location
+
+
 def _came_from(request: Request) -> str | None:
     """The portal's page the refused form was sent from (say, the approval queue), so the error
     page can lead back to it; nothing for another site's address or the failing page itself."""
@@ -82,9 +90,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         if _is_api(request):
-            errors = [
-                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
-            ]
+            errors = [{"loc": _location(e), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
             return JSONResponse({"detail": errors}, status_code=422)
         return _error_page(request, 422, _("The address or form was not valid."))
 

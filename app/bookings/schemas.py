@@ -26,7 +26,7 @@ class BookingIn(Form):
     @model_validator(mode="after")
     def girls_within_pupils(self) -> Self:
         if self.girls is not None and self.girls > self.pupils:
-            raise PydanticCustomError("girls_above_pupils", "girls must not be more than pupils")
+            raise PydanticCustomError("girls_above_pupils", "girls must not be more than pupils", {"field": "girls"})
         return self
 
 

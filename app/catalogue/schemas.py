@@ -59,9 +59,9 @@ class OfferIn(Form):
     @model_validator(mode="after")
     def consistent(self) -> Self:
         if self.grade_min > self.grade_max:
-            raise PydanticCustomError("grade_range", "grade_min must not be above grade_max")
+            raise PydanticCustomError("grade_range", "grade_min must not be above grade_max", {"field": "grade_max"})
         if self.min_pupils and self.max_pupils and self.min_pupils > self.max_pupils:
-            raise PydanticCustomError("pupil_range", "min_pupils must not be above max_pupils")
+            raise PydanticCustomError("pupil_range", "min_pupils must not be above max_pupils", {"field": "max_pupils"})
         if self.type == OfferType.girls_day:
             self.girls_only = True
         if self.type == OfferType.company_week:

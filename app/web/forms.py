@@ -28,16 +28,39 @@ def _message(error: dict[str, Any]) -> str:
         return _("Choose one of the options in the list.")
     if kind in ("int_parsing", "int_type"):
         return _("Write a whole number.")
+    if kind == "greater_than_equal":
+        return _("Write a number of at least %(limit)s.") % {"limit": ctx["ge"]}
+    if kind == "less_than_equal":
+        return _("Write a number of at most %(limit)s.") % {"limit": ctx["le"]}
+    if kind == "greater_than":
+        return _("Write a number above %(limit)s.") % {"limit": ctx["gt"]}
+    if kind == "less_than":
+        return _("Write a number below %(limit)s.") % {"limit": ctx["lt"]}
+    if kind == "too_short":  # a list, such as the weekdays of weekly dates
+        return _("Choose at least one.")
+    if kind == "girls_above_pupils":
+        return _("There cannot be more girls than pupils.")
+    if kind == "grade_range":
+        return _("The last grade cannot be below the first.")
+    if kind == "pupil_range":
+        return _("The largest number of pupils cannot be below the smallest.")
     if kind in ("bool_parsing", "bool_type"):
         return _("Choose yes or no.")
     return _("Check this field.")
 
 
+def error_field(error: dict[str, Any]) -> str | None:
+    """The field an error is about: where it was found, or for a rule across fields (girls no more
+    than pupils) the field its check names in its context."""
+    if error["loc"]:
+        return str(error["loc"][0])
+    return (error.get("ctx") or {}).get("field")
+
+
 def errors_by_field(error: ValidationError) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "__all__"
-        found.setdefault(field, _message(item))
+        found.setdefault(error_field(item) or "__all__", _message(item))
     return found
 
 

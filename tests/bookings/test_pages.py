@@ -40,7 +40,9 @@ def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings
     too_many = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "31", "adults": "1", "idempotency_key": key})
     assert too_many.status_code == 422 and "venteliste" in too_many.text.lower()
     girls = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "20", "girls": "21", "adults": "1", "idempotency_key": key})
-    assert girls.status_code == 422
+    assert girls.status_code == 422 and 'href="#girls"' in girls.text and "Der kan ikke være flere piger end elever" in girls.text
+    zero = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "0", "adults": "1", "idempotency_key": key})
+    assert zero.status_code == 422 and "Skriv et tal på mindst 1" in zero.text
     booked = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "20", "girls": "11", "adults": "2", "idempotency_key": key})
     assert booked.status_code == 303
     again = post_form(client, f"/sessions/{session.id}/book", {"class_name": "6.a", "grade": "6", "pupils": "20", "girls": "11", "adults": "2", "idempotency_key": key})

@@ -77,7 +77,8 @@ def test_api_bad_input_names_the_field_and_saves_nothing(client, db, settings):
     cases = [
         ({"type": "picnic", "title": "X"}, "type"),
         ({"type": "course", "title": ""}, "title"),
-        ({"type": "course", "title": "X", "grade_min": 9, "grade_max": 3}, None),
+        ({"type": "course", "title": "X", "grade_min": 9, "grade_max": 3}, "grade_max"),
+        ({"type": "course", "title": "X", "min_pupils": 30, "max_pupils": 10}, "max_pupils"),
         ({"type": "course", "title": "X", "themes": ["space"]}, "themes"),
         ({"type": "course", "title": "X", "municipality": "Odense"}, "municipality"),
     ]
@@ -144,6 +145,8 @@ def test_provider_creates_an_offer_with_dates_in_the_pages(client, db, settings)
         {"type": "course", "title": "", "grade_min": "9", "grade_max": "2"},
     )
     assert refused.status_code == 422 and 'id="title-error"' in refused.text
+    grades = post_form(client, "/provider/offers/new", {"type": "course", "title": "Robotter", "grade_min": "9", "grade_max": "2"})
+    assert 'id="grade_max-error"' in grades.text and "Til-klassetrinnet kan ikke være lavere" in grades.text
     created = post_form(
         client,
         "/provider/offers/new",
