@@ -171,6 +171,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/sessions/recurring"): OWN_OFFER,
+    ("GET", "/provider/sessions/{session_id}/cancel"): OWN_OFFER,
     ("POST", "/provider/sessions/{session_id}/cancel"): OWN_OFFER,
     ("GET", "/provider/sessions/{session_id}/edit"): OWN_OFFER,
     ("POST", "/provider/sessions/{session_id}/edit"): OWN_OFFER,

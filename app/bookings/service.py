@@ -848,6 +848,14 @@ def promote_pool_neighbours(db: Session, session_id: int, *, now: datetime) -> N
         db.commit()
 
 
+def classes_to_tell(db: Session, session_id: int) -> tuple[int, int]:
+    """How many classes are booked into a date (or have a place offered) and how many wait for one:
+    the teachers a cancellation of the date tells."""
+    query = select(Booking.status, func.count()).where(Booking.session_id == session_id, col(Booking.status).in_(ACTIVE))
+    counts = dict(db.exec(query.group_by(col(Booking.status))).all())
+    return sum(counts.get(s, 0) for s in HOLDING), counts.get(BookingStatus.waitlisted, 0)
+
+
 def cancel_session_bookings(db: Session, actor: User, session_id: int, *, now: datetime) -> list[Booking]:
     """The provider cancels a date: the date closes and every active booking in it is cancelled
     and its teacher told, under the session's lock so that no booking slips in meanwhile."""

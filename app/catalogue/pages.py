@@ -429,6 +429,15 @@ def add_recurring_sessions(
     )
 
 
+@router.get("/provider/sessions/{session_id}/cancel")
+def confirm_cancel_session(request: Request, db: SessionDep, user: PageUser, session_id: PathId) -> Response:
+    """Before a date is called off: who will be told, and a way back."""
+    session, offer = catalogue.own_session(db, user, session_id)
+    booked, waiting = bookings.classes_to_tell(db, session.id)
+    context = {"session": session, "offer": offer, "booked": booked, "waiting": waiting}
+    return render(request, "catalogue/session_cancel.html", context)
+
+
 @router.post("/provider/sessions/{session_id}/cancel")
 def cancel_session(
     request: Request,

@@ -91,6 +91,10 @@ def test_provider_cancels_a_date_and_the_booked_teacher_is_told(client, db, sett
 
     provider = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
     log_in(client, db, provider, settings)
+    dates = client.get(f"/provider/offers/{offer.id}/sessions").text
+    assert f'href="/provider/sessions/{session.id}/cancel"' in dates  # a page that asks first, not a button that acts
+    asks = client.get(f"/provider/sessions/{session.id}/cancel").text
+    assert "1 klasse er booket" in asks and "Ja, aflys datoen" in asks
     assert post_form(client, f"/provider/sessions/{session.id}/cancel").status_code == 303
     (booking,) = db.exec(select(Booking).where(Booking.session_id == session.id)).all()
     db.refresh(booking)
