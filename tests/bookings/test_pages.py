@@ -181,3 +181,16 @@ def test_the_form_tells_live_whether_the_class_fits(client, db, settings):
     too_many = client.get(f"/sessions/{session.id}/places?pupils=11").text
     assert "venteliste" in too_many
     assert "plads til" not in client.get(f"/sessions/{session.id}/places?pupils=abc").text
+
+
+def test_a_coordinator_declines_from_the_queue_with_a_reason_the_teacher_reads(client, db, settings):
+    _offer, session = published_session(db)
+    teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    booking = bookings.book_session(db, teacher, BookingIn(session_id=session.id, class_name="6.a", grade=6, pupils=20), now=utcnow())
+    log_in(client, db, make_user(db, "coordinator", municipality="Aarhus"), settings)
+    assert f'id="decline-reason-{booking.id}"' in client.get("/bookings").text
+    declined = post_form(client, f"/bookings/{booking.id}/decline", {"reason": "Kun for 7. klasse i år"})
+    assert declined.status_code == 303
+    db.refresh(booking)
+    told = db.exec(select(Notification).where(Notification.user_id == teacher.id, Notification.kind == "declined")).one()
+    assert booking.status == BookingStatus.declined and "Kun for 7. klasse i år" in told.body
