@@ -68,3 +68,11 @@ def test_dates_times_and_numbers_are_written_as_each_language_writes_them():
     with language("en"):
         assert local_datetime(moment) == "27 Jan 2027, 08:30"
         assert (local_time(moment), local_number(74.46)) == ("08:30", "74.5")
+
+
+def test_no_message_is_written_inside_an_f_string():
+    """pybabel does not look inside f-strings, so a message written there is never translated."""
+    inside = re.compile(r"""\bf(["']).*\b_\(""")
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "app").rglob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1) if inside.search(line)]
+    assert found == []

@@ -230,7 +230,8 @@ def _slug(text: str) -> str:
 
 def csv_filename(attendees: SessionAttendees) -> str:
     day = attendees.session.starts_at.astimezone(TIMEZONE).date().isoformat()
-    return f"{_slug(_('attendees'))}-{_slug(attendees.offer.title)}-{day}.csv"
+    word = _("attendees")  # not inside the f-string, where the message extractor would not see it
+    return f"{_slug(word)}-{_slug(attendees.offer.title)}-{day}.csv"
 
 
 # --- pages ---------------------------------------------------------------------------------------

@@ -220,10 +220,8 @@ def tell_coordinator_approvals_due(
         lines = []
         for booking in bookings:
             session, offer = _context(db, booking)
-            lines.append(
-                f"- {offer.title}, {local_datetime(session.starts_at, 'short')}: {booking.class_name} "
-                f"({_('expires %(until)s') % {'until': local_datetime(booking.hold_until, 'short')}})"
-            )
+            expires = _("expires %(until)s") % {"until": local_datetime(booking.hold_until, "short")}
+            lines.append(f"- {offer.title}, {local_datetime(session.starts_at, 'short')}: {booking.class_name} ({expires})")
         body = (
             _("Hello %(name)s,") % {"name": coordinator.name}
             + "\n\n"

@@ -344,7 +344,7 @@ def feed_calendar(
         db, user, now - FEED_PAST, now + FEED_FUTURE, filters=filters, now=now, limit=FEED_LIMIT
     )
     with language(user.language):
-        name = f"{_('STEM portal')}: {user.name}"
+        name = _("STEM portal") + f": {user.name}"
     # A school's bookings will need events of their own (class, pupils); sessions_calendar makes
     # session events only, so booked entries are shown as their session for now.
     return sessions_calendar(
