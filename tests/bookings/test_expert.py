@@ -456,7 +456,8 @@ def test_the_whole_flow_through_the_pages(client, db, settings, world, fixed_clo
     assert sent.status_code == 303 and sent.headers["location"] == "/proposals?notice=proposal_sent"
     (proposal,) = db.exec(select(ExpertProposal).where(ExpertProposal.offer_id == offer.id)).all()
     assert proposal.starts_at == local(TUESDAY, 9, 30).astimezone(UTC) and proposal.adults == 2
-    assert "6.a" in client.get("/proposals").text
+    proposals = client.get("/proposals").text
+    assert "6.a" in proposals and '<a href="/proposals">Ekspertbesøg</a>' in proposals  # in the teacher's menu
 
     log_in(client, db, staff[0], settings)
     assert f"/provider/proposals/{proposal.id}" in client.get("/provider/proposals").text
