@@ -80,12 +80,13 @@ def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30) -> E
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         _configure_sqlite(engine)
         return engine
-    # A fixed set of connections, the most recently used first (also for make_async_engine). A connection opened for a burst and
-    # closed after it (the pool's "overflow") costs PostgreSQL a new process with cold catalog caches
-    # and loses the statements psycopg has prepared on it; a burst of requests larger than the pool
-    # waits for a connection instead, at no CPU cost (up to `pool_timeout` seconds; then the request
-    # is answered "busy", see main.py). Last in, first out keeps the busy few warm (and lets the rest
-    # idle rather than each being used in turn). Measured in bench/README.md.
+    # A fixed set of connections (as in make_async_engine), the most recently used first. A connection
+    # opened for a burst and closed after it (the pool's "overflow") costs PostgreSQL a new process
+    # with cold catalog caches and loses the statements psycopg has prepared on it; a burst of
+    # requests larger than the pool waits for a connection instead, at no CPU cost (up to
+    # `pool_timeout` seconds; then the request is answered "busy", see main.py). Last in, first out
+    # keeps the busy few warm (and lets the rest idle rather than each being used in turn).
+    # Measured in bench/README.md.
     return create_engine(url, **_pool(pool_size, pool_timeout))
 
 

@@ -31,6 +31,7 @@ async def get_transaction(request: Request, db: SessionDep) -> Transaction:
 
 
 TransactionDep = Annotated[Transaction, Depends(get_transaction)]
+
 # Path ids and paging, bounded so that no number from outside overflows a database integer.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]

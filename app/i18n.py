@@ -98,7 +98,7 @@ def local_datetime(value: datetime, format: str = "medium") -> str:
 
 
 def local_time(value: datetime) -> str:
-    """The time of day in Copenhagen: "08.30", "8:30 AM"."""
+    """The time of day in Copenhagen: "08.30", "08:30"."""
     return format_time(value, "short", tzinfo=TIMEZONE, locale=formats_locale())
 
 

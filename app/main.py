@@ -59,7 +59,8 @@ def _came_from(request: Request) -> str | None:
     """The portal's page the refused form was sent from (say, the approval queue), so the error
     page can lead back to it; nothing for another site's address or the failing page itself."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+    local = referer.path.startswith("/") and not referer.path.startswith("//")  # "//host" leaves the site
+    if referer.netloc != request.url.netloc or not local or referer.path == request.url.path:
         return None
     return f"{referer.path}?{referer.query}" if referer.query else referer.path
 

@@ -65,6 +65,8 @@ def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings
     assert post_form(client, "/bookings/approve", {}).headers["location"] == "/bookings?notice=bulk_none_chosen"
     refused = post_form(client, f"/bookings/{booking.id}/approve", headers={"Referer": "http://testserver/bookings?status=pending"})
     assert refused.status_code == 409 and 'href="/bookings?status=pending"' in refused.text
+    elsewhere = post_form(client, f"/bookings/{booking.id}/approve", headers={"Referer": "http://testserver//evil.example/x"})
+    assert "evil.example" not in elsewhere.text  # a path of two slashes would lead off the site
 
     log_in(client, db, teacher, settings)
     assert post_form(client, f"/bookings/{booking.id}/cancel", {"reason": ""}).status_code == 303
