@@ -36,7 +36,16 @@ TransactionDep = Annotated[Transaction, Depends(get_transaction)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+def page_number(page: Annotated[str | None, Query(max_length=20)] = None) -> int:
+    """The page of a list from the address bar. An edited or outdated link ("page=-1", "page=x")
+    still shows a page: the first, or the last one there can be."""
+    try:
+        return min(max(int(page or 1), 1), 100_000)
+    except ValueError:
+        return 1
+
+
+PageNumber = Annotated[int, Depends(page_number)]
 
 
 def get_settings(request: Request) -> Settings:
