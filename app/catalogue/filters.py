@@ -30,6 +30,9 @@ def filters_from_query(
 ) -> CatalogueFilters:
     """The filters of a query; distance filters only when there is an origin (a teacher's school)."""
     length = params.get("length")
+    date_from, date_to = _date_or_none(params.get("from")), _date_or_none(params.get("to"))
+    if date_from and date_to and date_to < date_from:
+        date_from, date_to = date_to, date_from  # the dates typed in the wrong order: the range is meant
     return CatalogueFilters(
         q=(params.get("q") or "").strip()[:100] or None,
         type=optional_choice(OfferType, params.get("type")),
@@ -43,8 +46,8 @@ def filters_from_query(
         long={"long": True, "short": False}.get(length or ""),
         girls_only=params.get("girls") == "1",
         free_places=params.get("free") == "1",
-        date_from=_date_or_none(params.get("from")),
-        date_to=_date_or_none(params.get("to")),
+        date_from=date_from,
+        date_to=date_to,
         origin=origin,
         max_km=_int_or_none(params.get("km"), 1, 500) if origin else None,
         sort="nearest" if params.get("sort") == "nearest" and origin else "soonest",

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from app.catalogue import service as catalogue
+from app.catalogue.filters import filters_from_query
 from app.catalogue.models import OfferFormat, OfferStatus, OfferType, SchoolHoliday, Theme
 from app.catalogue.schemas import OfferCreate, OfferIn, RecurrenceIn, SessionIn
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -294,6 +295,8 @@ def test_search_filters_and_sorting(db, provider):
         "Virksomhedsuge om vind",
         "Spørg en ingeniør",
     }
+    backwards = filters_from_query({"from": "2026-10-31", "to": "2026-10-01"}, None)  # typed the wrong way round
+    assert (backwards.date_from, backwards.date_to) == (date(2026, 10, 1), date(2026, 10, 31))
     aarhus = (56.1567, 10.2108)
     nearest = catalogue.search_offers(
         db, catalogue.CatalogueFilters(origin=aarhus, sort="nearest"), now=NOW
