@@ -69,6 +69,8 @@ def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings
     assert "evil.example" not in elsewhere.text  # a path of two slashes would lead off the site
 
     log_in(client, db, teacher, settings)
+    assert f'href="/bookings/{booking.id}#cancel"' in client.get("/bookings").text  # to the page that tells the deadline
+    assert 'id="cancel"' in client.get(f"/bookings/{booking.id}").text
     assert post_form(client, f"/bookings/{booking.id}/cancel", {"reason": ""}).status_code == 303
     db.refresh(booking)
     assert booking.status == BookingStatus.cancelled
