@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings import limits
@@ -205,7 +205,11 @@ def booking_list(
 def cancel(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
 ) -> Response:
-    bookings.cancel_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
+    try:
+        bookings.cancel_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
+    except InvalidInput as error:  # after the deadline without a reason: the page again, with the field marked
+        db.rollback()
+        return _booking_page(request, db, user, booking_id, now, errors={error.field or "reason": error.message})
     return redirect(request, f"/bookings/{booking_id}?notice=booking_cancelled")
 
 
@@ -271,6 +275,12 @@ def booking_calendar_file(db: SessionDep, user: PageUser, booking_id: PathId, no
 def booking_page(
     request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now, notice: str | None = None
 ) -> Response:
+    return _booking_page(request, db, user, booking_id, now, notice=notice)
+
+
+def _booking_page(
+    request: Request, db: Session, user: User, booking_id: int, now: datetime, *, notice: str | None = None, errors: dict | None = None
+) -> Response:
     booking = bookings.get_booking(db, user, booking_id)
     session = db.get(OfferSession, booking.session_id)
     return render(
@@ -286,9 +296,12 @@ def booking_page(
             "course": bookings.booked_course(db, booking),
             "position": bookings.waitlist_position(db, booking),
             "offer_open": booking.status == BookingStatus.offered and booking.hold_until and booking.hold_until > now,
+            "cancel_by": bookings.cancellation_deadline(db, booking),
             "notice": notice,
+            "errors": errors or {},
             "now": now,
         },
+        status_code=422 if errors else 200,
     )
 
 

@@ -736,7 +736,7 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
         actor.role == Role.teacher
         and booking.status in (BookingStatus.pending, BookingStatus.confirmed)
         and now > _weekdays_before(active[0][1].starts_at, offer.cancellation_weekdays)
-    )
+    )  # the same deadline as cancellation_deadline, from the dates locked here
     if late and not reason.strip():
         raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
     was_holding = booking.status in HOLDING
@@ -779,6 +779,14 @@ def accept_offered_place(db: Session, actor: User, booking_id: int, *, now: date
 
 def approval_deadline(session: OfferSession, now: datetime) -> datetime:
     return min(now + APPROVAL_TIME, session.starts_at)
+
+
+def cancellation_deadline(db: Session, booking: Booking) -> datetime:
+    """Until when the teacher may cancel without giving a reason: the offer's number of weekdays
+    before the date (a long course's: before its next date still booked)."""
+    dates = [date for row, date in booked_course(db, booking) if row.status in ACTIVE] or [db.get(OfferSession, booking.session_id)]
+    offer = db.get(Offer, dates[0].offer_id)
+    return _weekdays_before(dates[0].starts_at, offer.cancellation_weekdays)
 
 
 def _weekdays_before(moment: datetime, weekdays: int) -> datetime:

@@ -198,3 +198,30 @@ def test_a_coordinator_declines_from_the_queue_with_a_reason_the_teacher_reads(c
     db.refresh(booking)
     told = db.exec(select(Notification).where(Notification.user_id == teacher.id, Notification.kind == "declined")).one()
     assert booking.status == BookingStatus.declined and "Kun for 7. klasse i år" in told.body
+
+
+def test_a_late_cancellation_without_a_reason_shows_the_booking_again_with_the_field_marked(client, db, settings):
+    offer, session = published_session(db)
+    offer.cancellation_weekdays = 45  # the date is 40 days away: the deadline has passed
+    db.add(offer)
+    db.commit()
+    teacher = make_user(db, "teacher", organisation=make_school(db))
+    booking = bookings.book_session(db, teacher, BookingIn(session_id=session.id, class_name="4.a", grade=4, pupils=20), now=utcnow())
+    log_in(client, db, teacher, settings)
+    assert "Fristen for at afbestille uden begrundelse udløb" in client.get(f"/bookings/{booking.id}").text
+    refused = post_form(client, f"/bookings/{booking.id}/cancel", {"reason": ""})
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text and 'href="#cancel-reason"' in refused.text
+    assert "Vandets kredsløb" in refused.text  # the booking's own page, not an error page
+    db.refresh(booking)
+    assert booking.status == BookingStatus.pending  # nothing changed
+    assert post_form(client, f"/bookings/{booking.id}/cancel", {"reason": "Bussen er aflyst"}).status_code == 303
+    db.refresh(booking)
+    assert booking.status == BookingStatus.cancelled and booking.late_cancellation
+
+
+def test_before_the_deadline_the_booking_page_says_until_when_no_reason_is_needed(client, db, settings):
+    _offer, session = published_session(db)
+    teacher = make_user(db, "teacher", organisation=make_school(db))
+    booking = bookings.book_session(db, teacher, BookingIn(session_id=session.id, class_name="4.a", grade=4, pupils=20), now=utcnow())
+    log_in(client, db, teacher, settings)
+    assert "I kan afbestille uden begrundelse indtil" in client.get(f"/bookings/{booking.id}").text
