@@ -102,6 +102,14 @@ def local_time(value: datetime) -> str:
     return format_time(value, "short", tzinfo=TIMEZONE, locale=formats_locale())
 
 
+def local_span(starts: datetime, ends: datetime, format: str = "medium") -> str:
+    """When an activity runs: "onsdag den 2. december 2026 08.15–11.30" on one day, both ends in
+    full over several."""
+    if starts.astimezone(TIMEZONE).date() == ends.astimezone(TIMEZONE).date():
+        return f"{local_datetime(starts, format)}–{local_time(ends)}"
+    return f"{local_datetime(starts, format)} – {local_datetime(ends, format)}"
+
+
 def local_date(value: date | datetime, format: str = "long") -> str:
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()

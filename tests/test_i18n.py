@@ -9,7 +9,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from app.i18n import language, local_datetime, local_number, local_time
+from app.i18n import language, local_datetime, local_number, local_span, local_time
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -76,3 +76,10 @@ def test_no_message_is_written_inside_an_f_string():
     found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "app").rglob("*.py"))
              for number, line in enumerate(path.read_text().splitlines(), 1) if inside.search(line)]
     assert found == []
+
+
+def test_a_span_of_one_day_gives_the_end_as_a_time_only():
+    starts = datetime(2026, 12, 2, 7, 15, tzinfo=UTC)
+    with language("da"):
+        assert local_span(starts, starts.replace(hour=10, minute=30)) == "2. dec. 2026 08.15–11.30"
+        assert local_span(starts, starts.replace(day=4, hour=14)) == "2. dec. 2026 08.15 – 4. dec. 2026 15.15"

@@ -36,6 +36,7 @@ templates = Jinja2Blocks(env=_env)
 templates.env.filters["datetime"] = i18n.local_datetime
 templates.env.filters["date"] = i18n.local_date
 templates.env.filters["time"] = i18n.local_time
+templates.env.globals["span"] = i18n.local_span
 templates.env.filters["number"] = i18n.local_number
 templates.env.globals.update(
     municipalities=MUNICIPALITY_NAMES,
