@@ -25,6 +25,27 @@ from app.web.templating import redirect, render
 router = APIRouter()
 
 
+def _places(db, session, offer, pupils, now) -> dict:
+    """What _places.html says: the date's room, and whether `pupils` (as typed) fits it and the
+    offer's pupils per booking."""
+    count = _pupils(pupils)
+    return {
+        **_room(db, session, now),
+        "pupils": count,
+        "too_few": count is not None and offer.min_pupils is not None and count < offer.min_pupils,
+        "too_many": count is not None and offer.max_pupils is not None and count > offer.max_pupils,
+    }
+
+
+def _pupils(value) -> int | None:
+    """A number of pupils as it is being typed; nothing to say about none, zero or a minus."""
+    try:
+        count = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return count if count is not None and count > 0 else None
+
+
 def _room(db, session, now) -> dict:
     """Free places and whether the date is full, for the form (the booking itself is decided
     under the locks): the date's own room, a shared pool's, and the waiting list."""
@@ -38,14 +59,14 @@ def _room(db, session, now) -> dict:
     if pool_pupils is not None:
         free = min(free, pool_pupils)
     waiting = bookings.waiting(db, [session.id]).get(session.id, 0)
-    return {"free": free, "full": full or free == 0 or pool_classes == 0, "waiting": waiting}
+    classes_full = pool_classes == 0 or (session.capacity_classes is not None and held_classes >= session.capacity_classes)
+    return {"free": free, "full": full or free == 0 or pool_classes == 0, "classes_full": classes_full, "waiting": waiting}
 
 
 def _book_page(
     request, db, user, session, now, *, values=None, errors=None, status_code=200
 ) -> Response:
     offer = catalogue.visible_offer(db, user, session.offer_id)
-    room = _room(db, session, now)
     defaults = {
         "grade": offer.grade_min,
         "adults": 1,
@@ -59,8 +80,7 @@ def _book_page(
             "offer": offer,
             "session": session,
             "course": bookings.course_dates(db, session, offer, now=now),
-            **room,
-            "pupils": _number(values.get("pupils") if values else None),
+            **_places(db, session, offer, values.get("pupils") if values else None, now),
             "grades": range(max(GRADE_MIN, offer.grade_min), min(GRADE_MAX, offer.grade_max) + 1),
             "values": {**defaults, **(values or {})},
             "errors": errors or {},
@@ -85,17 +105,11 @@ def book_form(
 
 @router.get("/sessions/{session_id}/places")
 def places(request: Request, db: SessionDep, user: PageUser, session_id: PathId, now: Now, pupils: str | None = None) -> Response:
-    """The free places as they are now, and whether the class being typed in fits; htmx asks for
-    it while the teacher fills in the form and every half minute."""
+    """The free places as they are now, and whether the class being typed in fits (the offer's
+    pupils per booking too); htmx asks for it while the teacher types and every minute."""
     session = catalogue.visible_session(db, user, session_id)
-    return render(request, "bookings/_places.html", {"session": session, **_room(db, session, now), "pupils": _number(pupils)})
-
-
-def _number(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    offer = db.get(Offer, session.offer_id)
+    return render(request, "bookings/_places.html", {"session": session, "offer": offer, **_places(db, session, offer, pupils, now)})
 
 
 @router.post("/sessions/{session_id}/book")

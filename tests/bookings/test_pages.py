@@ -185,6 +185,23 @@ def test_the_form_tells_live_whether_the_class_fits(client, db, settings):
     too_many = client.get(f"/sessions/{session.id}/places?pupils=11").text
     assert "venteliste" in too_many
     assert "plads til" not in client.get(f"/sessions/{session.id}/places?pupils=abc").text
+    assert "plads til" not in client.get(f"/sessions/{session.id}/places?pupils=-3").text  # nothing to say of a minus
+    form = client.get(f"/sessions/{session.id}/book").text  # the live region stays; only its contents change
+    assert 'id="places" role="status" aria-live="polite"' in form and 'hx-swap="outerHTML"' not in form
+
+
+def test_the_live_answer_tells_the_offers_limits_and_a_date_full_of_classes(client, db, settings):
+    offer, session = published_session(db, capacity=100)
+    offer.min_pupils, offer.max_pupils = 12, 28
+    session.capacity_classes = 1
+    db.add_all([offer, session])
+    db.commit()
+    teacher = make_user(db, "teacher", organisation=make_school(db))
+    log_in(client, db, teacher, settings)
+    assert "Mindst 12 elever pr. booking" in client.get(f"/sessions/{session.id}/places?pupils=5").text
+    assert "Højst 28 elever pr. booking" in client.get(f"/sessions/{session.id}/places?pupils=40").text
+    bookings.book_session(db, make_user(db, "teacher", organisation=make_school(db)), BookingIn(session_id=session.id, class_name="5.a", grade=5, pupils=20), now=utcnow())
+    assert "Alle pladser til klasser er taget" in client.get(f"/sessions/{session.id}/places?pupils=20").text
 
 
 def test_a_coordinator_declines_from_the_queue_with_a_reason_the_teacher_reads(client, db, settings):
