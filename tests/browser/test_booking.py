@@ -54,6 +54,9 @@ def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail
     page.get_by_label("Klasse", exact=True).fill("8.c")
     page.get_by_label("Klassetrin").select_option("8")
     page.get_by_label("Antal elever").fill("14")
+    page.get_by_label("Heraf piger").fill("15")
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.locator(".error-summary")).to_be_focused()  # a keyboard user starts at what to mend
     page.get_by_label("Heraf piger").fill("14")
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.get_by_text("Afventer godkendelse").first).to_be_visible()
