@@ -297,6 +297,7 @@ def _booking_page(
 ) -> Response:
     booking = bookings.get_booking(db, user, booking_id)
     session = db.get(OfferSession, booking.session_id)
+    cancel_by = bookings.cancellation_deadline(db, booking)
     return render(
         request,
         "bookings/detail.html",
@@ -310,7 +311,8 @@ def _booking_page(
             "course": bookings.booked_course(db, booking),
             "position": bookings.waitlist_position(db, booking),
             "offer_open": booking.status == BookingStatus.offered and booking.hold_until and booking.hold_until > now,
-            "cancel_by": bookings.cancellation_deadline(db, booking),
+            "cancel_by": cancel_by,
+            "late": bookings.cancelled_late(user, booking, cancel_by, now=now),
             "notice": notice,
             "errors": errors or {},
             "now": now,

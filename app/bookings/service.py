@@ -732,11 +732,7 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
         raise Conflict(_("The booking is no longer active."))
     active = [(row, session) for row, session in dates if row.status in ACTIVE]
     # The teacher's deadline (a long course's: its next date's); after it, only with a reason.
-    late = (
-        actor.role == Role.teacher
-        and booking.status in (BookingStatus.pending, BookingStatus.confirmed)
-        and now > _weekdays_before(active[0][1].starts_at, offer.cancellation_weekdays)
-    )  # the same deadline as cancellation_deadline, from the dates locked here
+    late = cancelled_late(actor, booking, _weekdays_before(active[0][1].starts_at, offer.cancellation_weekdays), now=now)
     if late and not reason.strip():
         raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
     was_holding = booking.status in HOLDING
@@ -779,6 +775,12 @@ def accept_offered_place(db: Session, actor: User, booking_id: int, *, now: date
 
 def approval_deadline(session: OfferSession, now: datetime) -> datetime:
     return min(now + APPROVAL_TIME, session.starts_at)
+
+
+def cancelled_late(actor: User, booking: Booking, deadline: datetime, *, now: datetime) -> bool:
+    """Whether the actor cancelling now is late, and so must say why: a teacher, after the
+    deadline, for a booking that holds its places or waits for approval."""
+    return actor.role == Role.teacher and booking.status in (BookingStatus.pending, BookingStatus.confirmed) and now > deadline
 
 
 def cancellation_deadline(db: Session, booking: Booking) -> datetime:
