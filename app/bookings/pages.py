@@ -51,16 +51,13 @@ def _room(db, session, now) -> dict:
     under the locks): the date's own room, a shared pool's, and the waiting list."""
     held_pupils, held_classes = bookings.held(db, [session.id], now=now).get(session.id, (0, 0))
     free = max(0, session.capacity_pupils - held_pupils)
-    full = free == 0 or (
-        session.capacity_classes is not None and held_classes >= session.capacity_classes
-    )
     # A pool the date shares with others may have less room than the date itself.
     pool_pupils, pool_classes = limits.pool_room(db, session.id, now=now)
     if pool_pupils is not None:
         free = min(free, pool_pupils)
-    waiting = bookings.waiting(db, [session.id]).get(session.id, 0)
     classes_full = pool_classes == 0 or (session.capacity_classes is not None and held_classes >= session.capacity_classes)
-    return {"free": free, "full": full or free == 0 or pool_classes == 0, "classes_full": classes_full, "waiting": waiting}
+    waiting = bookings.waiting(db, [session.id]).get(session.id, 0)
+    return {"free": free, "full": free == 0 or classes_full, "classes_full": classes_full, "waiting": waiting}
 
 
 def _book_page(
