@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.accounts import service as accounts
-from app.accounts.models import Role, SessionKind, User
+from app.accounts.models import STAFF_ROLES, Role, SessionKind, User
 from app.config import Settings
 from app.db import MAX_ID, Transaction, get_db, in_event_loop, in_thread, utcnow
 from app.errors import Forbidden
@@ -79,7 +79,7 @@ class Viewer:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.coordinator, Role.admin)
+        return self.role in STAFF_ROLES
 
 
 def page_user(request: Request, db: SessionDep, now: Now) -> User | None:

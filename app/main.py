@@ -31,6 +31,7 @@ from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.web import home
 from app.web.csrf import verify_csrf
+from app.web.forms import rule_field
 from app.web.middleware import LanguageMiddleware, RejectNulMiddleware, SecurityHeadersMiddleware
 from app.web.templating import redirect, render
 
@@ -51,7 +52,7 @@ def _location(error: dict) -> list:
     """Where in the request an error is: a rule across fields found on the whole body (girls no
     more than pupils) is placed on the field its check names, so the API names the field."""
     location = list(error["loc"])
-    field = (error.get("ctx") or {}).get("field")
+    field = rule_field(error)
     return [*location, field] if field and location == ["body"] else location
 
 

@@ -34,6 +34,9 @@ class Role(StrEnum):
     admin = "admin"
 
 
+STAFF_ROLES = (Role.coordinator, Role.admin)  # they run the portal
+
+
 class TokenPurpose(StrEnum):
     password_reset = "password_reset"
     invitation = "invitation"
@@ -102,7 +105,7 @@ class User(SQLModel, table=True):
     @property
     def is_staff(self) -> bool:
         """Coordinators and admins run the portal."""
-        return self.role in (Role.coordinator, Role.admin)
+        return self.role in STAFF_ROLES
 
 
 class AuthSession(SQLModel, table=True):

@@ -29,12 +29,8 @@ def _places(db, session, offer, pupils, now) -> dict:
     """What _places.html says: the date's room, and whether `pupils` (as typed) fits it and the
     offer's pupils per booking."""
     count = _pupils(pupils)
-    return {
-        **_room(db, session, now),
-        "pupils": count,
-        "too_few": count is not None and offer.min_pupils is not None and count < offer.min_pupils,
-        "too_many": count is not None and offer.max_pupils is not None and count > offer.max_pupils,
-    }
+    limit = bookings.pupils_outside_limits(offer, count) if count is not None else None
+    return {**_room(db, session, now), "pupils": count, "outside_limits": limit}
 
 
 def _pupils(value) -> int | None:
@@ -106,7 +102,7 @@ def places(request: Request, db: SessionDep, user: PageUser, session_id: PathId,
     pupils per booking too); htmx asks for it while the teacher types and every minute."""
     session = catalogue.visible_session(db, user, session_id)
     offer = db.get(Offer, session.offer_id)
-    return render(request, "bookings/_places.html", {"session": session, "offer": offer, **_places(db, session, offer, pupils, now)})
+    return render(request, "bookings/_places.html", _places(db, session, offer, pupils, now))
 
 
 @router.post("/sessions/{session_id}/book")

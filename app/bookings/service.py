@@ -460,12 +460,19 @@ def check_offer_rules(offer: Offer, data: BookingIn) -> None:
     """The offer's rules for one booking (`offer`: an Offer, or a row with the OFFER_RULES columns)."""
     if not offer.grade_min <= data.grade <= offer.grade_max:
         raise InvalidInput(_("The activity is not for this grade."), field="grade")
-    if offer.max_pupils and data.pupils > offer.max_pupils:
-        raise InvalidInput(_("At most %(num)d pupils per booking.") % {"num": offer.max_pupils}, field="pupils")
-    if offer.min_pupils and data.pupils < offer.min_pupils:
-        raise InvalidInput(_("At least %(num)d pupils per booking.") % {"num": offer.min_pupils}, field="pupils")
+    if why := pupils_outside_limits(offer, data.pupils):
+        raise InvalidInput(why, field="pupils")
     if offer.girls_only and data.girls is not None and data.girls != data.pupils:
         raise InvalidInput(_("This activity is for girls only."), field="girls")
+
+
+def pupils_outside_limits(offer: Offer, pupils: int) -> str | None:
+    """Why the offer takes no booking of this many pupils (its most and fewest per booking), or None."""
+    if offer.max_pupils and pupils > offer.max_pupils:
+        return _("At most %(num)d pupils per booking.") % {"num": offer.max_pupils}
+    if offer.min_pupils and pupils < offer.min_pupils:
+        return _("At least %(num)d pupils per booking.") % {"num": offer.min_pupils}
+    return None
 
 
 _other, _other_session = aliased(Booking), aliased(OfferSession)
@@ -732,7 +739,7 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
         raise Conflict(_("The booking is no longer active."))
     active = [(row, session) for row, session in dates if row.status in ACTIVE]
     # The teacher's deadline (a long course's: its next date's); after it, only with a reason.
-    late = cancelled_late(actor, booking, _weekdays_before(active[0][1].starts_at, offer.cancellation_weekdays), now=now)
+    late = cancelled_late(actor, booking, _cancel_by(active[0][1], offer), now=now)
     if late and not reason.strip():
         raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
     was_holding = booking.status in HOLDING
@@ -787,8 +794,11 @@ def cancellation_deadline(db: Session, booking: Booking) -> datetime:
     """Until when the teacher may cancel without giving a reason: the offer's number of weekdays
     before the date (a long course's: before its next date still booked)."""
     dates = [date for row, date in booked_course(db, booking) if row.status in ACTIVE] or [db.get(OfferSession, booking.session_id)]
-    offer = db.get(Offer, dates[0].offer_id)
-    return _weekdays_before(dates[0].starts_at, offer.cancellation_weekdays)
+    return _cancel_by(dates[0], db.get(Offer, dates[0].offer_id))
+
+
+def _cancel_by(first_date: OfferSession, offer: Offer) -> datetime:
+    return _weekdays_before(first_date.starts_at, offer.cancellation_weekdays)
 
 
 def _weekdays_before(moment: datetime, weekdays: int) -> datetime:

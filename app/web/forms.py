@@ -49,12 +49,15 @@ def _message(error: dict[str, Any]) -> str:
     return _("Check this field.")
 
 
-def error_field(error: dict[str, Any]) -> str | None:
-    """The field an error is about: where it was found, or for a rule across fields (girls no more
-    than pupils) the field its check names in its context."""
-    if error["loc"]:
-        return str(error["loc"][0])
+def rule_field(error: dict[str, Any]) -> str | None:
+    """For a rule across fields (girls no more than pupils), found on the whole form, the field its
+    check names in its context (`PydanticCustomError(..., {"field": "girls"})`)."""
     return (error.get("ctx") or {}).get("field")
+
+
+def error_field(error: dict[str, Any]) -> str | None:
+    """The field an error is about: where it was found, or the one its rule names."""
+    return str(error["loc"][0]) if error["loc"] else rule_field(error)
 
 
 def errors_by_field(error: ValidationError) -> dict[str, str]:
