@@ -92,14 +92,18 @@ def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30) -> E
 
 def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
     """PostgreSQL's engine for `in_event_loop` (psycopg's async connections, a pool of their own
-    with the same settings); None for SQLite, whose work always goes to a thread."""
+    like make_engine's); None for SQLite, whose work always goes to a thread."""
     if url.startswith("sqlite"):
         return None
-    return create_async_engine(url, **_pool(pool_size, 30))
+    # No "ping" before each use: it was one of a booking's five round trips to the database, each
+    # costing the app CPU in the flash crowd (bench/README.md). A connection the database has dropped (say, a restart) fails
+    # its one request instead, answered "try again" (main.py), which a booking can safely do with
+    # the same Idempotency-Key; SQLAlchemy then replaces every connection in the pool.
+    return create_async_engine(url, **_pool(pool_size, 30, pre_ping=False))
 
 
-def _pool(size: int, timeout: float) -> dict:
-    return {"pool_pre_ping": True, "pool_size": size, "max_overflow": 0, "pool_timeout": timeout, "pool_use_lifo": True}
+def _pool(size: int, timeout: float, *, pre_ping: bool = True) -> dict:
+    return {"pool_pre_ping": pre_ping, "pool_size": size, "max_overflow": 0, "pool_timeout": timeout, "pool_use_lifo": True}
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -120,6 +120,19 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
         return _error_page(request, 503, message)
 
+    @app.exception_handler(exc.DBAPIError)
+    async def database_error(request: Request, error: exc.DBAPIError) -> Response:
+        if not error.connection_invalidated:
+            return await unexpected(request, error)
+        # The database dropped the connection (a restart, a failover) and with it the transaction;
+        # SQLAlchemy has emptied the pool, so trying again gets a fresh connection. (Lost during the
+        # commit itself, a booking may have been made: a retry with its Idempotency-Key tells.)
+        logging.getLogger("app").warning("Database connection lost during %s", request.url.path)
+        message = _("The portal lost its connection to the database for a moment. Please try again.")
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "1"})
+        return _error_page(request, 503, message)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         logging.getLogger("app").exception("Unhandled error on %s", request.url.path)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.accounts.models import AuthSession, SessionKind
-from app.db import in_event_loop, make_engine
+from app.db import in_event_loop, make_async_engine, make_engine
 from app.main import create_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_user
@@ -124,3 +124,28 @@ def test_on_postgresql_a_transaction_runs_in_the_event_loop_on_an_async_connecti
             await engine.dispose()
 
     assert asyncio.run(run()) == (psycopg.AsyncConnection, threading.get_ident(), 42)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's async driver")
+def test_a_booking_on_a_connection_the_database_dropped_is_answered_try_again(test_settings):
+    """The bookings' pool does not ping a connection before using it (a round trip per booking):
+    one the database has dropped fails that one request with 503 and Retry-After, not a 500, and
+    the next request gets a fresh connection."""
+    app = create_app(test_settings)  # the real get_transaction: the booking runs on the async pool
+    app.state.async_engine = make_async_engine(test_settings.database_url, pool_size=1)
+    body = {"session_id": 1, "class_name": "8.a", "grade": 8, "pupils": 20}
+    headers = {"Authorization": "Bearer not-a-token"}  # the token's look-up is the first statement
+    admin_engine = make_engine(test_settings.database_url, pool_size=1)
+    others = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    with TestClient(app) as client, admin_engine.connect() as admin:
+        admin.execution_options(isolation_level="AUTOCOMMIT")  # each look at pg_stat_activity afresh
+        before = set(admin.execute(others).scalars())
+        assert client.post("/api/v1/bookings", json=body, headers=headers).status_code == 401
+        (pooled,) = set(admin.execute(others).scalars()) - before  # the pool's one connection
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled}).scalar_one()
+        lost = client.post("/api/v1/bookings", json=body, headers=headers)
+        again = client.post("/api/v1/bookings", json=body, headers=headers)
+    assert lost.status_code == 503 and lost.headers["retry-after"] == "1"
+    assert lost.json()["detail"] == "The portal lost its connection to the database for a moment. Please try again."
+    admin_engine.dispose()
+    assert again.status_code == 401
