@@ -161,16 +161,13 @@ class Transaction(Protocol):
     def __call__(self, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> Awaitable[T]: ...
 
 
-async def in_thread(db: Session, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> T:
-    """`work` with `db` in a worker thread; whatever it left uncommitted is rolled back there, so
-    closing the session costs no second trip to a thread (see get_db)."""
+async def in_own_thread(engine: Engine, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> T:
+    """`work` with a session of its own in a worker thread (SQLite); closing it there rolls back
+    whatever `work` left uncommitted."""
 
     def run() -> T:
-        try:
+        with Session(engine) as db:
             return work(db)
-        finally:
-            if db.in_transaction():
-                db.rollback()
 
     return await to_thread.run_sync(run, limiter=limiter)
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.accounts import service as accounts
 from app.accounts.models import STAFF_ROLES, Role, SessionKind, User
 from app.config import Settings
-from app.db import MAX_ID, Transaction, get_db, in_event_loop, in_thread, utcnow
+from app.db import MAX_ID, Transaction, get_db, in_event_loop, in_own_thread, utcnow
 from app.errors import Forbidden
 from app.i18n import _
 
@@ -21,12 +21,13 @@ SESSION_COOKIE = "stem_session"
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
-async def get_transaction(request: Request, db: SessionDep) -> Transaction:
-    """How a handler that runs its work itself does so: on PostgreSQL in the event loop, else (and
-    in the tests, which hand every request their session) with the request's session in a thread."""
+async def get_transaction(request: Request) -> Transaction:
+    """How a handler that runs its work itself does so: on PostgreSQL in the event loop, else with
+    a session of its own in a thread. (Not from `get_db`: a session, and a dependency that must be
+    closed after the response, on every booking of a flash crowd. The tests hand their own session.)"""
     engine = request.app.state.async_engine
     if engine is None:
-        return partial(in_thread, db)
+        return partial(in_own_thread, request.app.state.engine)
     return partial(in_event_loop, engine)
 
 

@@ -39,7 +39,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.scope["path"].startswith("/api/")  # not request.url: building it costs
 
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:

@@ -8,13 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import psycopg
@@ -22,13 +23,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from alembic import command
 from alembic.config import Config
+from anyio import CapacityLimiter, to_thread
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
 from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.config import Settings
-from app.db import get_db, in_thread, make_engine, utcnow
+from app.db import get_db, make_engine, utcnow
 from app.deps import get_transaction
 from app.main import create_app
 from app.notifications import service as notifications
@@ -220,6 +222,23 @@ def settings(test_settings) -> Settings:
 def shared_app(test_settings):
     # Building the app takes tens of milliseconds: once per run, not once per test.
     return create_app(test_settings)
+
+
+T = TypeVar("T")
+
+
+async def in_thread(db: Session, work: Callable[[Session], T], *, limiter: CapacityLimiter | None) -> T:
+    """What the app's `get_transaction` hands a handler, but with the test's session: `work` with
+    `db` in a worker thread, rolling back there whatever it left uncommitted."""
+
+    def run() -> T:
+        try:
+            return work(db)
+        finally:
+            if db.in_transaction():
+                db.rollback()
+
+    return await to_thread.run_sync(run, limiter=limiter)
 
 
 @pytest.fixture
