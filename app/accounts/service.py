@@ -93,23 +93,32 @@ def start_session(
     return token
 
 
-# Asked on every request that carries a session cookie or a bearer token: built once, because
-# building a SQLAlchemy statement costs more CPU than running this one.
-_USER_FOR_SESSION = (
-    select(User)
-    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-    .where(
-        AuthSession.token_hash == bindparam("token_hash"),
-        AuthSession.kind == bindparam("kind"),
-        AuthSession.expires_at > bindparam("now"),
-        col(User.is_active).is_(True),
+def user_for_session_select(*also):
+    """The statement that finds the user of a session token (parameters: `session_params`), with
+    more columns to read in the same round trip. Build it once and keep it: building a SQLAlchemy
+    statement costs more CPU than running this one, which is asked on every request that carries
+    a session cookie or a bearer token."""
+    return (
+        select(User, *also)
+        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+        .where(
+            AuthSession.token_hash == bindparam("token_hash"),
+            AuthSession.kind == bindparam("kind"),
+            AuthSession.expires_at > bindparam("now"),
+            col(User.is_active).is_(True),
+        )
     )
-)
+
+
+def session_params(token: str, *, kind: SessionKind, now: datetime) -> dict:
+    return {"token_hash": secrets.token_hash(token), "kind": kind, "now": now}
+
+
+_USER_FOR_SESSION = user_for_session_select()
 
 
 def user_for_session(db: Session, token: str, *, kind: SessionKind, now: datetime) -> User | None:
-    params = {"token_hash": secrets.token_hash(token), "kind": kind, "now": now}
-    return db.exec(_USER_FOR_SESSION, params=params).first()
+    return db.exec(_USER_FOR_SESSION, params=session_params(token, kind=kind, now=now)).first()
 
 
 def end_session(db: Session, token: str) -> None:

@@ -17,12 +17,12 @@ from app.config import get_settings
 from app.deps import (
     ApiUser,
     Limit,
+    NotAuthenticated,
     Now,
     Offset,
     PathId,
     SessionDep,
     TransactionDep,
-    api_user,
     oauth2_scheme,
 )
 
@@ -60,8 +60,13 @@ async def book(
     first booking and books nothing more; with another body it is a 409."""
 
     def book_in(db: Session) -> BookingPublic:  # the token's look-up too: one session, one trip
-        user = api_user(token, db, now)
-        return booking_public(db, bookings.book_session(db, user, data, now=now, idempotency_key=idempotency_key))
+        booking = bookings.book_session_with_token(db, token, data, now=now, idempotency_key=idempotency_key)
+        if booking is None:
+            raise NotAuthenticated()
+        return booking_public(db, booking)
+
+    if not token:
+        raise NotAuthenticated()
 
     # Test only: without the booking locks the bookings race side by side, as the control run that
     # must catch an overbooking needs.

@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 import psycopg
-from sqlalchemy import and_, bindparam, case, exists, func, or_
+from sqlalchemy import String, and_, bindparam, case, exists, func, or_, true
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from app.accounts.models import Organisation, Role, User
+from app.accounts import service as accounts
+from app.accounts.models import Organisation, Role, SessionKind, User
 from app.bookings import limits, pipeline
 from app.bookings.models import AllocationRound, Booking, BookingEvent, BookingStatus, RoundStatus
 from app.bookings.notices import tell_provider, tell_teacher
@@ -181,14 +182,41 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
 
     What does not change while others book (the offer's rules) is checked before the lock; under
     the lock only what must be: the session's state, the class's other bookings, the seats."""
-    if teacher.role != Role.teacher or teacher.organisation_id is None:
-        raise Forbidden(_("Only teachers can book."))
+    _may_book(teacher)
     request_hash = _request_hash(data)
     if idempotency_key and (existing := _replay(db, teacher.id, idempotency_key, request_hash)):
         return existing
     # One read before the lock: the session, its offer and an allocation round open for the offer.
     # (Plain columns, not the ORM's objects: this runs for every request of a flash crowd.)
     found = db.exec(_SESSION_OFFER_ROUND, params={"session_id": data.session_id}).first()
+    return _book(db, teacher, data, found, now=now, key=idempotency_key, request_hash=request_hash)
+
+
+def book_session_with_token(db: Session, token: str, data: BookingIn, *, now: datetime, idempotency_key: str | None = None) -> Booking | None:
+    """`book_session` for the holder of an API token (None: the token names nobody). The teacher,
+    a booking they already made with the same key, and the session are read in one round trip:
+    every request of a flash crowd does this."""
+    params = {**accounts.session_params(token, kind=SessionKind.api, now=now), "session_id": data.session_id, "key": idempotency_key}
+    row = db.exec(_TEACHER_TWIN_AND_SESSION, params=params).first()
+    if row is None:
+        return None
+    teacher = row.User
+    _may_book(teacher)
+    request_hash = _request_hash(data)
+    if row.twin_id is not None and (existing := _replay(db, teacher.id, idempotency_key, request_hash)):
+        return existing
+    found = row if row.offer_id is not None else None  # the columns of a session that does not exist are NULL
+    return _book(db, teacher, data, found, now=now, key=idempotency_key, request_hash=request_hash)
+
+
+def _may_book(teacher: User) -> None:
+    if teacher.role != Role.teacher or teacher.organisation_id is None:
+        raise Forbidden(_("Only teachers can book."))
+
+
+def _book(db: Session, teacher: User, data: BookingIn, found, *, now: datetime, key: str | None, request_hash: str) -> Booking:
+    """The booking, given what was read before the lock (`found`: a row of _SESSION_OFFER_ROUND's
+    columns, None when there is no such session)."""
     if found is None or found.status != OfferStatus.published:
         raise NotFound(_("No such session."))
     if found.type == OfferType.expert:  # Offer.on_request
@@ -198,15 +226,15 @@ def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, 
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
     status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
     if found.all_dates_together and found.round_id is None:
-        return _book_course(db, teacher, data, found.offer_id, status, now=now, key=idempotency_key, request_hash=request_hash)
+        return _book_course(db, teacher, data, found.offer_id, status, now=now, key=key, request_hash=request_hash)
     if found.round_id is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
         hold_until = approval_deadline(found, now)
-        booking = _book_in_one_round_trip(db, teacher, data, status, hold_until, now=now, key=idempotency_key, request_hash=request_hash)
+        booking = _book_in_one_round_trip(db, teacher, data, status, hold_until, now=now, key=key, request_hash=request_hash)
         if booking is not None:
             return booking
     offer = db.get(Offer, found.offer_id)
     open_round = db.get(AllocationRound, found.round_id) if found.round_id is not None else None
-    return _book_under_locks(db, teacher, data, offer, open_round, status, now=now, key=idempotency_key, request_hash=request_hash)
+    return _book_under_locks(db, teacher, data, offer, open_round, status, now=now, key=key, request_hash=request_hash)
 
 
 def _book_in_one_round_trip(
@@ -516,6 +544,15 @@ _SESSION_OFFER_ROUND = (
     .outerjoin(AllocationRound, and_(col(AllocationRound.offer_id) == col(Offer.id), col(AllocationRound.status) == RoundStatus.open))
     .where(OfferSession.id == bindparam("session_id"))
 )
+# The same with the API token's teacher and the id of a booking they made with the same key.
+_AHEAD = _SESSION_OFFER_ROUND.subquery("ahead")
+_TWIN = (
+    select(Booking.id)
+    .where(col(Booking.teacher_id) == col(User.id), col(Booking.idempotency_key) == bindparam("key", type_=String))
+    .scalar_subquery()
+    .label("twin_id")
+)
+_TEACHER_TWIN_AND_SESSION = accounts.user_for_session_select(_TWIN, *_AHEAD.c).outerjoin(_AHEAD, true())
 # populate_existing: the row as it is now that we hold its lock, also when it was read before.
 _LOCK_SESSION = (
     select(OfferSession).where(OfferSession.id == bindparam("session_id")).with_for_update().execution_options(populate_existing=True)
