@@ -10,9 +10,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlmodel import Session
 
 from app.accounts.models import AuthSession, SessionKind
-from app.db import in_event_loop, make_async_engine, make_engine
+from app.db import before_the_transaction, in_event_loop, make_async_engine, make_engine
 from app.main import create_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_user
@@ -149,3 +150,31 @@ def test_a_booking_on_a_connection_the_database_dropped_is_answered_try_again(te
     assert lost.json()["detail"] == "The portal lost its connection to the database for a moment. Please try again."
     admin_engine.dispose()
     assert again.status_code == 401
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's transactions")
+def test_a_read_before_the_transaction_sends_no_begin_and_the_transaction_begins_after_it(test_settings):
+    """Inside, a statement is its own transaction (it started when the statement did: no BEGIN was
+    sent ahead of it); the next one runs in a transaction begun before it. On both of the app's
+    PostgreSQL drivers' paths: the thread's sync connection and the event loop's async one."""
+    alone = "SELECT now() = statement_timestamp()"
+    after = "SELECT now() < statement_timestamp()"  # BEGIN went first, in a round trip of its own
+
+    def work(db) -> tuple[bool, bool]:
+        with before_the_transaction(db):
+            first = db.exec(text(alone)).scalar_one()
+        return first, db.exec(text(after)).scalar_one()
+
+    engine = make_engine(test_settings.database_url, pool_size=1)
+    with Session(engine) as db:
+        assert work(db) == (True, True)
+    engine.dispose()
+
+    async def in_loop() -> tuple[bool, bool]:
+        async_engine = make_async_engine(test_settings.database_url, pool_size=1)
+        try:
+            return await in_event_loop(async_engine, work, limiter=None)
+        finally:
+            await async_engine.dispose()
+
+    assert asyncio.run(in_loop()) == (True, True)

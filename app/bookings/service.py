@@ -27,7 +27,7 @@ from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
-from app.db import UTCDateTime, begin_write
+from app.db import UTCDateTime, before_the_transaction, begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import _, local_datetime
 
@@ -197,7 +197,8 @@ def book_session_with_token(db: Session, token: str, data: BookingIn, *, now: da
     a booking they already made with the same key, and the session are read in one round trip:
     every request of a flash crowd does this."""
     params = {**accounts.session_params(token, kind=SessionKind.api, now=now), "session_id": data.session_id, "key": idempotency_key}
-    row = db.exec(_TEACHER_TWIN_AND_SESSION, params=params).first()
+    with before_the_transaction(db):  # the transaction begins with the lock
+        row = db.exec(_TEACHER_TWIN_AND_SESSION, params=params).first()
     if row is None:
         return None
     teacher = row.User
