@@ -97,9 +97,9 @@ def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
     if url.startswith("sqlite"):
         return None
     # No "ping" before each use: it was one of a booking's five round trips to the database, each
-    # costing the app CPU in the flash crowd (bench/README.md). A connection the database has dropped (say, a restart) fails
-    # its one request instead, answered "try again" (main.py), which a booking can safely do with
-    # the same Idempotency-Key; SQLAlchemy then replaces every connection in the pool.
+    # costing the app CPU in the flash crowd (bench/README.md). A connection the database dropped
+    # (say, in a restart) fails its one request instead, answered "try again" (main.py), which a
+    # booking can safely do with the same Idempotency-Key; SQLAlchemy then replaces the whole pool.
     return create_async_engine(url, **_pool(pool_size, 30, pre_ping=False))
 
 

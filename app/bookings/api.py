@@ -59,7 +59,7 @@ async def book(
     """Book a class into a session. The same `Idempotency-Key` from the same teacher returns the
     first booking and books nothing more; with another body it is a 409."""
 
-    def book_in(db: Session) -> BookingPublic:  # the token's look-up too: one session, one trip
+    def book_in(db: Session) -> BookingPublic:  # the token's look-up too, in the same session
         booking = bookings.book_session_with_token(db, token, data, now=now, idempotency_key=idempotency_key)
         if booking is None:
             raise NotAuthenticated()
