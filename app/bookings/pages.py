@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -220,12 +221,23 @@ def cancel(
     return redirect(request, f"/bookings/{booking_id}?notice=booking_cancelled")
 
 
+# The list's filters a decision from the list goes back to (the rest of its address is dropped).
+LIST_FILTERS = ("status", "type", "municipality", "starts_from", "starts_before")
+
+
+def _back_to_list(form: dict, notice: str) -> str:
+    """The list as the coordinator had filtered it (the form's `back`: the list's query string),
+    with the notice that says what was done."""
+    kept = [(k, v) for k, v in parse_qsl(str(form.get("back") or "")) if k in LIST_FILTERS]
+    return f"/bookings?{urlencode([*kept, ('notice', notice)])}"
+
+
 @router.post("/bookings/{booking_id}/approve")
 def approve(
-    request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
 ) -> Response:
     bookings.approve_booking(db, user, booking_id, now=now)
-    return redirect(request, "/bookings?notice=booking_approved")
+    return redirect(request, _back_to_list(form, "booking_approved"))
 
 
 @router.post("/bookings/{booking_id}/decline")
@@ -233,7 +245,7 @@ def decline(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
 ) -> Response:
     bookings.decline_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
-    return redirect(request, "/bookings?notice=booking_declined")
+    return redirect(request, _back_to_list(form, "booking_declined"))
 
 
 @router.post("/bookings/approve")
@@ -257,7 +269,7 @@ def approve_many(
         notice = "bulk_approved"
     else:  # a booking decided meanwhile (by another coordinator, or in another tab)
         notice = "bulk_partly" if approved else "bulk_none"
-    return redirect(request, f"/bookings?notice={notice}")
+    return redirect(request, _back_to_list(form, notice))
 
 
 def _local_midnight(day: date) -> datetime:

@@ -242,3 +242,28 @@ def test_before_the_deadline_the_booking_page_says_until_when_no_reason_is_neede
     booking = bookings.book_session(db, teacher, BookingIn(session_id=session.id, class_name="4.a", grade=4, pupils=20), now=utcnow())
     log_in(client, db, teacher, settings)
     assert "I kan afbestille uden begrundelse indtil" in client.get(f"/bookings/{booking.id}").text
+
+
+def test_a_decision_from_a_filtered_queue_comes_back_to_it_at_the_notice(client, db, settings):
+    """The coordinator who filtered the queue (a type, a period) finds it filtered after approving
+    or declining, with focus on the notice that says what was done; nothing else of the address
+    the form carried comes along."""
+    _offer, session = published_session(db)
+    teachers = [make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus")) for _ in range(3)]
+    made = [
+        bookings.book_session(db, t, BookingIn(session_id=session.id, class_name="7.a", grade=7, pupils=5), now=utcnow())
+        for t in teachers
+    ]
+    coordinator = make_user(db, "coordinator", municipality="Aarhus")
+    log_in(client, db, coordinator, settings)
+    filtered = "status=pending&type=course&notice=booking_approved&next=%2F%2Fevil.example"
+    queue = client.get(f"/bookings?{filtered}")
+    assert f'name="back" value="{filtered.replace("&", "&amp;")}"' in queue.text
+    assert re.search(r'<div class="notice" role="status" tabindex="-1" autofocus>', queue.text)
+
+    approved = post_form(client, f"/bookings/{made[0].id}/approve", {"back": filtered})
+    declined = post_form(client, f"/bookings/{made[1].id}/decline", {"back": filtered, "reason": "Fuldt"})
+    bulk = post_form(client, "/bookings/approve", {"back": filtered, "booking_ids": [str(made[2].id)]})
+    assert approved.headers["location"] == "/bookings?status=pending&type=course&notice=booking_approved"
+    assert declined.headers["location"] == "/bookings?status=pending&type=course&notice=booking_declined"
+    assert bulk.headers["location"] == "/bookings?status=pending&type=course&notice=bulk_approved"

@@ -69,6 +69,8 @@ def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail
     assert_accessible(page)
     row.get_by_role("button", name="Godkend").click()
     expect(page.get_by_text("Bookingen er godkendt.")).to_be_visible()
+    expect(page.locator(".notice")).to_be_focused()  # the keyboard goes on from what happened
+    assert_accessible(page)
 
     controller, _box = smtp_server
     env = {"DATABASE_URL": live_database_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin"}
