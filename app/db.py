@@ -154,25 +154,20 @@ def before_the_transaction(db: Session) -> Iterator[None]:
         yield
     finally:
         if pooled.is_valid:  # not when the database dropped it (it is thrown away)
-            pooled.dbapi_connection.autocommit = False
-
-
-READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+            try:
+                pooled.dbapi_connection.autocommit = False
+            except Exception:
+                # Interrupted in the middle of its statement (say, cancelled at shutdown): a
+                # connection left in autocommit would take its next locks one statement at a time.
+                pooled.invalidate()
+                raise
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's database session. Made in the event loop (making one does no I/O); closed in
     a worker thread only when it is still in a transaction (closing one rolls back), so a handler
-    that ends its transaction itself, in the thread it ran in, costs no extra trip to the pool.
-
-    SQLite: a request that may write begins its transactions with the write lock (BEGIN
-    IMMEDIATE), waiting for it up to the busy timeout. A transaction that reads first and writes
-    later is refused at once ("database is locked", no waiting) when another has written in
-    between, as happens when several people save at the same moment."""
-    engine = request.app.state.engine
-    if request.method not in READ_ONLY_METHODS and engine.dialect.name == "sqlite":
-        engine = engine.execution_options(sqlite_immediate=True)
-    session = Session(engine)
+    that ends its transaction itself, in the thread it ran in, costs no extra trip to the pool."""
+    session = Session(request.app.state.engine)
     try:
         yield session
     finally:

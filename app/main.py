@@ -110,18 +110,26 @@ def _install_error_handlers(app: FastAPI) -> None:
             request, error.status_code, messages.get(error.status_code, _("Something went wrong."))
         )
 
-    @app.exception_handler(exc.TimeoutError)
-    async def no_connection_free(request: Request, _error: exc.TimeoutError) -> Response:
-        # Every database connection of this process stayed in use for the pool's whole timeout: the
-        # portal has more visitors than it is sized for (DATABASE_POOL_SIZE, workers), not a bug.
-        logging.getLogger("app").warning("No database connection free in time for %s", request.url.path)
+    def busy(request: Request, why: str) -> Response:
+        logging.getLogger("app").warning("%s for %s", why, request.url.path)
         message = _("Many are using the portal right now. Please try again in a moment.")
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
         return _error_page(request, 503, message)
 
+    @app.exception_handler(exc.TimeoutError)
+    async def no_connection_free(request: Request, _error: exc.TimeoutError) -> Response:
+        # Every database connection of this process stayed in use for the pool's whole timeout: the
+        # portal has more visitors than it is sized for (DATABASE_POOL_SIZE, workers), not a bug.
+        return busy(request, "No database connection free in time")
+
     @app.exception_handler(exc.DBAPIError)
     async def database_error(request: Request, error: exc.DBAPIError) -> Response:
+        if getattr(error.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+            # SQLite lets one write at a time, and refuses at once a transaction that read and then
+            # writes after another wrote in between (the busy timeout does not apply to it): nothing
+            # was saved, and trying again works.
+            return busy(request, "SQLite was busy")
         if not error.connection_invalidated:
             return await unexpected(request, error)
         # The database dropped the connection (a restart, a failover) and with it the transaction;

@@ -16,7 +16,7 @@ from app.accounts.models import User
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.db import make_engine, utcnow
 from tests.browser.conftest import ROOT, assert_accessible
-from tests.browser.test_login import log_in
+from tests.browser.test_login import log_in, log_out
 
 pytestmark = pytest.mark.browser
 TITLE = "Girls Day hos Vindmøllefabrikken"
@@ -61,7 +61,7 @@ def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.get_by_text("Afventer godkendelse").first).to_be_visible()
     assert_accessible(page)  # the booking's own page, with its history
-    page.get_by_role("button", name="Log ud").click()
+    log_out(page)
 
     log_in(page, demo.ACCOUNTS["coordinator"])
     page.goto("/bookings")

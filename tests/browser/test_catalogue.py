@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from app import demo
 from app.catalogue.holidays import standard_school_holidays
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_login import log_in
+from tests.browser.test_login import log_in, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,7 @@ def test_provider_publishes_three_kinds_and_a_teacher_finds_them(page):
 
     page.goto("/provider/offers/new")
     assert_accessible(page)
-    page.get_by_role("button", name="Log ud").click()
+    log_out(page)
 
     log_in(page, demo.ACCOUNTS["teacher"])
     page.goto("/catalogue")
@@ -156,7 +156,7 @@ def test_teacher_books_a_class_and_a_coordinator_approves(page):
     expect(page.locator(".notice")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text("7.x")  # the booking's own page
     assert_accessible(page)
-    page.get_by_role("button", name="Log ud").click()
+    log_out(page)
 
     log_in(page, demo.ACCOUNTS["coordinator"])
     page.goto("/bookings")

@@ -19,6 +19,13 @@ def log_in(page, email: str) -> None:
     expect(page.get_by_role("button", name="Log ud")).to_be_visible()
 
 
+def log_out(page) -> None:
+    """Log out and wait until it is done: asking for /login before then would find the user still
+    logged in."""
+    page.get_by_role("button", name="Log ud").click()
+    expect(page.get_by_text("Du er logget ud")).to_be_visible()
+
+
 def test_teacher_logs_in_and_out(page):
     page.goto("/")
     assert_accessible(page)
