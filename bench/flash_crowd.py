@@ -53,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from glob import glob
@@ -342,19 +343,25 @@ class Server:
         self.log.seek(0)
         return self.log.read()[-3000:]
 
-    def connections_per_worker(self) -> list[int]:
-        """How the open client connections are spread over the worker processes (from ss)."""
+    def worker_of_client_ports(self) -> dict[int, str]:
+        """Which worker process (pid) serves each open client connection, by the client's port
+        (from ss)."""
         if not shutil.which("ss"):
-            return []
+            return {}
         out = subprocess.run(
             ["ss", "-Htnp", "state", "established", f"( sport = :{self.port} )"],
             capture_output=True,
             text=True,
             timeout=10,
         ).stdout
-        counts: dict[str, int] = {}
-        for pid in re.findall(r"pid=(\d+)", out):
-            counts[pid] = counts.get(pid, 0) + 1
+        return {
+            int(port): pid
+            for port, pid in re.findall(r"\S+:\d+\s+\S+:(\d+)\s+users:\(\(\"[^\"]*\",pid=(\d+)", out)
+        }
+
+    def connections_per_worker(self) -> list[int]:
+        """How the open client connections are spread over the worker processes."""
+        counts = Counter(self.worker_of_client_ports().values())
         return sorted(counts.values(), reverse=True)
 
     def cpu_seconds(self) -> float:
@@ -564,6 +571,7 @@ class Answer:
     done_at: float  # seconds after the round began
     pupils: int
     detail: str = ""
+    port: int = 0  # the client's port of the connection it came on (0: not known)
 
 
 @dataclass
@@ -578,6 +586,7 @@ class Round:
     bookings_in_db: int = 0
     api_held: int | None = None
     connections: list[int] = field(default_factory=list)
+    workers: dict[int, str] = field(default_factory=dict)  # client port -> worker pid
     cpu: Cpu = field(default_factory=Cpu)
     locks: tuple[str, str] = ("?", "?")
 
@@ -622,6 +631,7 @@ class RawConnection:
 
     def __init__(self, host: str, port: int, *, keep_alive: bool = True) -> None:
         self.host, self.port, self.keep_alive = host, port, keep_alive
+        self.client_port = 0  # this end's port, which tells the worker serving the connection
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -630,6 +640,7 @@ class RawConnection:
     ) -> tuple[int, str]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.client_port = self.writer.get_extra_info("sockname")[1]
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
         if not self.keep_alive and method == "POST":
             head += "Connection: close\r\n"
@@ -664,6 +675,8 @@ class RawConnection:
 
 class HttpxConnection:
     """The same through httpx.AsyncClient, one client (and so one connection) per clients' slot."""
+
+    client_port = 0  # not known: httpx keeps its socket to itself
 
     def __init__(self, base: str) -> None:
         self.client = httpx.AsyncClient(
@@ -717,7 +730,9 @@ async def fire(
             ) as error:
                 status, detail = 0, f"{type(error).__name__}: {error}"
             now = time.perf_counter()
-            answers.append(Answer(status, (now - sent) * 1000, now - started, size, detail[:200]))
+            answers.append(
+                Answer(status, (now - sent) * 1000, now - started, size, detail[:200], connection.client_port)
+            )
 
     await asyncio.gather(*(worker(c) for c in connections))
     return answers, time.perf_counter() - started
@@ -761,7 +776,8 @@ async def run_rounds(
             capacity = max(1, round(share * sum(pupils)))
             session_id = seed_session(engine, offer_id, capacity, day)
             await open_connections(connections, session_id)
-            spread = server.connections_per_worker()
+            workers = server.worker_of_client_ports()
+            spread = sorted(Counter(workers.values()).values(), reverse=True)
             cpu_before = Cpu.now(server)
             with DatabaseCpu(database) as database_cpu, LockWatch(str(url)) as locks:
                 answers, seconds = await asyncio.wait_for(
@@ -775,7 +791,7 @@ async def run_rounds(
             api_held = json.loads(body).get("held_pupils") if status == 200 else None
             rounds.append(
                 Round(label, teachers, capacity_sql, session_id, answers, seconds, held, bookings,
-                      api_held, spread, cpu, locks.summary())
+                      api_held, spread, workers, cpu, locks.summary())
             )  # fmt: skip
             result = rounds[-1]
             print(
@@ -893,6 +909,21 @@ def error_summary(result: Round) -> str:
     return ", ".join(f"{n}× {status or 'no answer'}" for status, n in sorted(counts.items()))
 
 
+def p95_by_worker(result: Round) -> str:
+    """The p95 latency of all requests a worker served, busiest worker first: with long-lived
+    connections, the worker that was given the most of them answers slowest."""
+    served: dict[str, list[float]] = {}
+    for answer in result.answers:
+        if answer.port in result.workers:
+            served.setdefault(result.workers[answer.port], []).append(answer.ms)
+    connections = Counter(result.workers.values())
+    parts = [
+        f"{percentiles(ms)[1]:.0f} ({connections[pid]})"
+        for pid, ms in sorted(served.items(), key=lambda item: -connections[item[0]])
+    ]
+    return " / ".join(parts) or "?"
+
+
 def report(rounds: list[Round], clients: int) -> None:
     rows = []
     for r in rounds:
@@ -937,6 +968,7 @@ def report(rounds: list[Round], clients: int) -> None:
                 f"{1000 * r.cpu.client / n:.1f}",
                 f"{max(0.0, other) / r.cpu.total:.0%}" if r.cpu.total else "?",
                 " + ".join(map(str, r.connections)) or "?",
+                p95_by_worker(r),
                 *r.locks,
             ]
         )
@@ -945,7 +977,9 @@ def report(rounds: list[Round], clients: int) -> None:
             [
                 "round", "machine CPU busy", "app ms CPU/request", "PostgreSQL ms CPU/request",
                 "load generator ms CPU/request", "other processes, share of all cores",
-                "client connections per uvicorn worker", "requests waiting at the row lock (mean)",
+                "client connections per uvicorn worker",
+                "p95 ms of the requests each worker served (its connections)",
+                "requests waiting at the row lock (mean)",
                 "while they wait, the lock holder: waits for the app / runs SQL / flushes WAL",
             ],
             cpu_rows,
