@@ -134,7 +134,7 @@ def maybe_api_user(
 
 
 def staff_api_user(user: Annotated[User, Depends(api_user)]) -> User:
-    if user.role not in (Role.coordinator, Role.admin):
+    if not user.is_staff:
         raise Forbidden(_("Only coordinators and administrators may do this."))
     return user
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import secrets
 from app.accounts.models import (
+    STAFF_ROLES,
     AccountToken,
     AuthSession,
     LoginAttempt,
@@ -404,7 +405,7 @@ def _check_user(db: Session, actor: User, data: UserIn, *, user_id: int | None =
         )
 
     needed_kind = {Role.teacher: OrganisationKind.school, Role.provider: OrganisationKind.provider}
-    if data.role in (Role.coordinator, Role.admin):
+    if data.role in STAFF_ROLES:
         if data.organisation_id is not None:
             raise InvalidInput(
                 _("Coordinators and administrators do not belong to an organisation."),

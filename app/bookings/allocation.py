@@ -65,7 +65,7 @@ GRANTED, FULL, POOL, CLOSED = "granted", "full", "pool", "closed"
 
 def may_manage(actor: User, offer: Offer) -> bool:
     """The offer's own provider, coordinators and administrators run its rounds."""
-    if actor.role in (Role.coordinator, Role.admin):
+    if actor.is_staff:
         return True
     return actor.role == Role.provider and actor.organisation_id == offer.provider_id
 

@@ -58,15 +58,14 @@ async def book(
 ) -> BookingPublic:
     """Book a class into a session. The same `Idempotency-Key` from the same teacher returns the
     first booking and books nothing more; with another body it is a 409."""
+    if not token:
+        raise NotAuthenticated()
 
     def book_in(db: Session) -> BookingPublic:  # the token's look-up too, in the same session
         booking = bookings.book_session_with_token(db, token, data, now=now, idempotency_key=idempotency_key)
         if booking is None:
             raise NotAuthenticated()
         return booking_public(db, booking)
-
-    if not token:
-        raise NotAuthenticated()
 
     # Test only: without the booking locks the bookings race side by side, as the control run that
     # must catch an overbooking needs.
