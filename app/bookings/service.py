@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import Organisation, Role, SessionKind, User
-from app.bookings import limits, pipeline
+from app.bookings import limits, locked_part
 from app.bookings.models import AllocationRound, Booking, BookingEvent, BookingStatus, RoundStatus
 from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
@@ -120,7 +120,7 @@ def _lock_sessions(db: Session, session_ids) -> dict[int, OfferSession]:
     try:
         begin_write(db)
         if postgres:
-            query = query.where(func.set_config("lock_timeout", pipeline.LOCK_TIMEOUT, True) != "")
+            query = query.where(func.set_config("lock_timeout", locked_part.LOCK_TIMEOUT, True) != "")
         sessions = db.exec(query.with_for_update()).all()
         limits.lock_pools_of(db, [s.id for s in sessions])
     except OperationalError as error:
@@ -241,7 +241,7 @@ def _book(db: Session, teacher: User, data: BookingIn, found, *, now: datetime, 
 def _book_in_one_round_trip(
     db: Session, teacher: User, data: BookingIn, status: BookingStatus, hold_until: datetime, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking | None:
-    """PostgreSQL: the locked part of the booking in one round trip (app.bookings.pipeline), with
+    """PostgreSQL: the locked part of the booking in one round trip (app.bookings.locked_part), with
     the same rules as `_book_under_locks`. None: an allocation round or a school cap applies,
     which only the general path checks."""
     fields = {**data.model_dump(exclude={"waitlist"}), "school_id": teacher.organisation_id, "teacher_id": teacher.id}
@@ -256,7 +256,7 @@ def _book_in_one_round_trip(
         "now": now,
     }
     try:
-        outcome = pipeline.book(db, params)
+        outcome = locked_part.book(db, params)
     except psycopg.errors.LockNotAvailable:
         raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
     except psycopg.errors.UniqueViolation:
@@ -264,6 +264,7 @@ def _book_in_one_round_trip(
         if key and (existing := _replay(db, teacher.id, key, request_hash)):
             return existing
         raise
+    _commit_keeping_values(db)  # the transaction the call ran in, if it ran in one (the tests', a page's)
     if outcome is None:
         raise NotFound(_("No such session."))
     if outcome.id is not None:
@@ -279,7 +280,6 @@ def _book_in_one_round_trip(
         )
         make_transient_to_detached(booking)  # the row as written, known to the session without reading it back
         db.add(booking)
-        _commit_keeping_values(db)  # committed already; this only ends the ORM's view of the transaction
         return booking
     if outcome.twin is not None:
         return _replay(db, teacher.id, key, request_hash)
@@ -559,7 +559,7 @@ _LOCK_SESSION = (
     select(OfferSession).where(OfferSession.id == bindparam("session_id")).with_for_update().execution_options(populate_existing=True)
 )
 # PostgreSQL: SET LOCAL lock_timeout in the lock's own round trip (the filter runs before the row is locked).
-_LOCK_SESSION_PG = _LOCK_SESSION.where(func.set_config("lock_timeout", pipeline.LOCK_TIMEOUT, True) != "")
+_LOCK_SESSION_PG = _LOCK_SESSION.where(func.set_config("lock_timeout", locked_part.LOCK_TIMEOUT, True) != "")
 _LOCK_SCHOOL = (
     select(Organisation).where(Organisation.id == bindparam("school_id")).with_for_update().execution_options(populate_existing=True)
 )

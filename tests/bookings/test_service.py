@@ -283,16 +283,16 @@ def test_the_worker_tells_of_the_state_a_booking_came_into_also_when_it_changed_
 
 def test_on_postgresql_a_booking_takes_the_one_round_trip_path_unless_a_round_or_cap_applies(db, world, monkeypatch):
     if db.get_bind().dialect.name != "postgresql":
-        pytest.skip("the pipelined path is PostgreSQL's; SQLite always takes the general one")
-    from app.bookings import pipeline
+        pytest.skip("the one-call path is PostgreSQL's; SQLite always takes the general one")
+    from app.bookings import locked_part
 
     outcomes = []
-    real_book = pipeline.book
-    monkeypatch.setattr(pipeline, "book", lambda db, params: outcomes.append(real_book(db, params)) or outcomes[-1])
+    real_book = locked_part.book
+    monkeypatch.setattr(locked_part, "book", lambda db, params: outcomes.append(real_book(db, params)) or outcomes[-1])
     offer, session, (a, b, *_rest) = world
     first = book(db, a, session, 30)
     assert outcomes[-1].id == first.id and first.status == BookingStatus.pending
-    # A school cap for the offer's type: the pipeline books nothing and says so; the general path does.
+    # A school cap for the offer's type: the one call books nothing and says so; the general path does.
     db.add(SchoolCap(offer_type=offer.type, school_year=2026, max_bookings=5))
     db.commit()
     second = book(db, b, session, 20)
