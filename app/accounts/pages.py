@@ -38,7 +38,7 @@ from app.deps import (
 )
 from app.errors import DomainError, InvalidInput
 from app.i18n import _
-from app.web.forms import PostedForm, optional_choice, validate
+from app.web.forms import PostedForm, form_errors, optional_choice, validate
 from app.web.home import safe_next
 from app.web.middleware import LANGUAGE_COOKIE
 from app.web.templating import redirect, render
@@ -93,7 +93,7 @@ def login(
         )
     except DomainError as error:
         response = _form(
-            request, "accounts/login.html", values, {error.field or "email": error.message}
+            request, "accounts/login.html", values, form_errors(error)
         )
         response.status_code = error.status_code
         return response

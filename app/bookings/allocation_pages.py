@@ -17,7 +17,7 @@ from app.catalogue.models import Offer, OfferSession
 from app.deps import Now, PageUser, PathId, SessionDep
 from app.errors import Conflict, InvalidInput
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, validate
+from app.web.forms import PostedForm, form_errors, validate
 from app.web.templating import redirect, render, templates
 
 router = APIRouter()
@@ -106,7 +106,7 @@ def open_round(
             return redirect(request, f"/offers/{offer_id}/rounds?notice=opened")
         except (InvalidInput, Conflict) as error:
             db.rollback()
-            errors = {error.field or "closes_on": error.message}
+            errors = form_errors(error)
     return _rounds_page(request, db, user, offer_id, now, values=form, errors=errors, status_code=422)
 
 

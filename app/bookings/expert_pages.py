@@ -16,7 +16,7 @@ from app.catalogue.resources import availability, offer_resources
 from app.deps import Now, PageUser, PathId, ProviderPageUser, SessionDep
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, validate
+from app.web.forms import PostedForm, form_errors, validate
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -126,7 +126,7 @@ def propose(request: Request, db: SessionDep, user: PageUser, form: PostedForm, 
             return redirect(request, "/proposals?notice=proposal_sent")
         except (InvalidInput, Conflict) as error:
             db.rollback()
-            errors = {FORM_FIELDS.get(error.field or "starts_at", error.field): error.message}
+            errors = form_errors(error, FORM_FIELDS)
             status_code = error.status_code
     return _propose_page(request, db, user, offer, now, values=form, errors=errors, status_code=status_code)
 
@@ -242,7 +242,7 @@ def counter(request: Request, db: SessionDep, user: PageUser, form: PostedForm, 
             return redirect(request, "/provider/proposals?notice=counter_sent")
         except (InvalidInput, Conflict) as error:
             db.rollback()
-            errors = {FORM_FIELDS.get(error.field or "starts_at", error.field): error.message}
+            errors = form_errors(error, FORM_FIELDS)
             status_code = error.status_code
             proposal = expert.proposal_for_provider(db, user, proposal_id)
     return _proposal_page(request, db, proposal, values=form, errors=errors, form_name="counter", status_code=status_code)

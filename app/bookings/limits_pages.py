@@ -12,7 +12,7 @@ from app.catalogue.models import OfferType
 from app.deps import Now, PathId, ProviderPageUser, SessionDep, StaffPageUser
 from app.errors import InvalidInput, NotFound
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, as_list, optional_choice
+from app.web.forms import PostedForm, as_list, form_errors, optional_choice
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -76,7 +76,7 @@ def create_pool(
     try:
         pool = limits.create_pool(db, user, **_pool_fields(form))
     except InvalidInput as error:
-        return _pools_page(request, db, user, now, values=form, errors={error.field or "name": error.message})
+        return _pools_page(request, db, user, now, values=form, errors=form_errors(error))
     return redirect(request, f"/provider/pools/{pool.id}?notice=created")
 
 
@@ -123,7 +123,7 @@ def update_pool(
         limits.update_pool(db, user, pool_id, **_pool_fields(form))
     except InvalidInput as error:
         db.rollback()
-        return _pool_page(request, db, user, pool_id, now, values=form, errors={error.field or "name": error.message})
+        return _pool_page(request, db, user, pool_id, now, values=form, errors=form_errors(error))
     return redirect(request, f"/provider/pools/{pool_id}?notice=saved")
 
 
@@ -192,7 +192,7 @@ def set_cap(request: Request, db: SessionDep, user: StaffPageUser, form: PostedF
             now=now,
         )
     except InvalidInput as error:
-        return _caps_page(request, db, user, now, values=form, errors={error.field or "max_bookings": error.message})
+        return _caps_page(request, db, user, now, values=form, errors=form_errors(error))
     return redirect(request, "/admin/caps?notice=saved")
 
 

@@ -20,7 +20,7 @@ from app.deps import Now, PageUser, PathId, SessionDep
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.geography import MUNICIPALITY_NAMES
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, as_list, optional_choice, validate
+from app.web.forms import PostedForm, as_list, form_errors, optional_choice, validate
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -128,7 +128,7 @@ def book(
             return redirect(request, f"/bookings/{booking.id}?notice=booked_{outcome}")
         except (InvalidInput, Conflict) as error:
             db.rollback()
-            errors = {error.field or "pupils": error.message}
+            errors = form_errors(error)
             session = catalogue.visible_session(db, user, session_id)
     return _book_page(
         request,
@@ -217,7 +217,7 @@ def cancel(
         bookings.cancel_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
     except InvalidInput as error:  # after the deadline without a reason: the page again, with the field marked
         db.rollback()
-        return _booking_page(request, db, user, booking_id, now, errors={error.field or "reason": error.message})
+        return _booking_page(request, db, user, booking_id, now, errors=form_errors(error))
     return redirect(request, f"/bookings/{booking_id}?notice=booking_cancelled")
 
 

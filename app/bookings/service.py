@@ -522,7 +522,7 @@ def _class_clash(school_id, class_name, starts_at, ends_at):
 
 
 def _clash_error(class_name: str) -> Conflict:
-    return Conflict(_("The class %(name)s is already booked for another activity at that time.") % {"name": class_name})
+    return Conflict(_("The class %(name)s is already booked for another activity at that time.") % {"name": class_name}, field="class_name")
 
 
 def check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:

@@ -43,7 +43,7 @@ from app.deps import (
 )
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, as_list, optional_choice, validate
+from app.web.forms import PostedForm, as_list, form_errors, optional_choice, validate
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -231,7 +231,7 @@ def update_offer(
             return redirect(request, f"/offers/{offer_id}?notice=saved")
         except InvalidInput as error:
             db.rollback()
-            errors = {error.field or "title": error.message}
+            errors = form_errors(error)
     context = {"values": _offer_data(form), "errors": errors, **_offer_form_context(offer)}
     return render(request, "catalogue/offer_form.html", context, status_code=422)
 
@@ -366,7 +366,7 @@ def add_session(
             catalogue.add_session(db, user, offer.id, data, now=now)
             return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=session_added")
         except InvalidInput as error:
-            errors = {SESSION_FIELDS.get(error.field, error.field): error.message}
+            errors = form_errors(error, SESSION_FIELDS)
     return _sessions_page(request, db, offer, now, errors=errors, values=form, form_name="single")
 
 
@@ -406,7 +406,7 @@ def update_session(
             return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
         except (InvalidInput, Conflict) as error:
             db.rollback()
-            errors = {SESSION_FIELDS.get(error.field, error.field or "date"): error.message}
+            errors = form_errors(error, SESSION_FIELDS)
     context = {"session": session, "offer": offer, "values": form, "errors": errors}
     return render(request, "catalogue/session_form.html", context, status_code=422)
 
@@ -423,7 +423,7 @@ def add_recurring_sessions(
             made, skipped = catalogue.add_recurring_sessions(db, user, offer.id, data, now=now)
             return _sessions_page(request, db, offer, now, notice="session_added", skipped=skipped)
         except InvalidInput as error:
-            errors = {error.field or "weekdays": error.message}
+            errors = form_errors(error)
     return _sessions_page(
         request, db, offer, now, errors=errors, values=values, form_name="recurring"
     )
@@ -546,7 +546,7 @@ def add_holiday(
             school_holidays.add_holiday(db, user, **data.model_dump())
             return redirect(request, "/admin/holidays?notice=saved")
         except InvalidInput as error:
-            errors = {error.field or "name": error.message}
+            errors = form_errors(error)
     return _holidays_page(request, db, user, now, values=form, errors=errors)
 
 
@@ -605,7 +605,7 @@ def create_resource(
         resources.create_resource(db, user, name=form.get("name", ""), kind=kind)
     except InvalidInput as error:
         return _resources_page(
-            request, db, user, values=form, errors={error.field or "name": error.message}
+            request, db, user, values=form, errors=form_errors(error)
         )
     return redirect(request, "/provider/resources?notice=created")
 
@@ -631,7 +631,13 @@ def attach_resource(
     except (InvalidInput, Conflict) as error:
         db.rollback()
         response = _sessions_page(
-            request, db, offer, now, errors={"resource_id": error.message}, form_name="resources"
+            request,
+            db,
+            offer,
+            now,
+            errors={"resource_id": error.message},
+            values={"session_id": session.id},  # the date whose resource the error is about
+            form_name="resources",
         )
         response.status_code = error.status_code
         return response
@@ -658,7 +664,7 @@ def add_availability(
             resources.add_window(db, user, offer.id, **data.model_dump())
             return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
         except InvalidInput as error:
-            errors = {error.field or "weekday": error.message}
+            errors = form_errors(error)
     return _sessions_page(
         request, db, offer, now, errors=errors, values=form, form_name="availability"
     )

@@ -57,6 +57,8 @@ def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail
     page.get_by_label("Heraf piger").fill("15")
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(".error-summary")).to_be_focused()  # a keyboard user starts at what to mend
+    summary = page.locator(".error-summary a[href='#girls']")  # which names the field of each message
+    expect(summary).to_have_text("Heraf piger: Der kan ikke være flere piger end elever.")
     page.get_by_label("Heraf piger").fill("14")
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.get_by_text("Afventer godkendelse").first).to_be_visible()
