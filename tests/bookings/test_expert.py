@@ -457,7 +457,7 @@ def test_the_whole_flow_through_the_pages(client, db, settings, world, fixed_clo
     (proposal,) = db.exec(select(ExpertProposal).where(ExpertProposal.offer_id == offer.id)).all()
     assert proposal.starts_at == local(TUESDAY, 9, 30).astimezone(UTC) and proposal.adults == 2
     proposals = client.get("/proposals").text
-    assert "6.a" in proposals and '<a href="/proposals">Ekspertbesøg</a>' in proposals  # in the teacher's menu
+    assert "6.a" in proposals and '<a href="/proposals" aria-current="page">Ekspertbesøg</a>' in proposals  # in the teacher's menu, marked as the page shown
 
     log_in(client, db, staff[0], settings)
     assert f"/provider/proposals/{proposal.id}" in client.get("/provider/proposals").text
