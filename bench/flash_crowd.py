@@ -95,10 +95,16 @@ SEED = 4
 # --- the database -------------------------------------------------------------------------------
 
 
+def database_host(url: str) -> str:
+    """The URL's host: a name or address, or the directory of a Unix socket (`?host=/run/postgresql`)."""
+    parsed = make_url(url)
+    return parsed.host or parsed.query.get("host") or "127.0.0.1"
+
+
 def libpq_parts(url: str) -> dict:
     parsed = make_url(url)
     return {
-        "host": parsed.host or "127.0.0.1",
+        "host": database_host(url),
         "port": str(parsed.port or 5432),
         "user": parsed.username or "postgres",
         "password": parsed.password,
@@ -110,13 +116,13 @@ def require_loopback(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         sys.exit("flash_crowd.py measures PostgreSQL: give a postgresql+psycopg:// URL")
-    host = parsed.host or "127.0.0.1"
+    host = database_host(url)
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        loopback = host == "localhost" or host.startswith("/") or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
     if not loopback or not parsed.database:
-        sys.exit(f"the database must be on a loopback address and named (got {host!r})")
+        sys.exit(f"the database must be on this machine (a loopback address or a Unix socket) and named (got {host!r})")
 
 
 def recreate_database(url: str) -> None:
