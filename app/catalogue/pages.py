@@ -43,7 +43,7 @@ from app.deps import (
 )
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, as_list, form_errors, optional_choice, validate
+from app.web.forms import FORM_ERROR, PostedForm, as_list, form_errors, optional_choice, validate
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -492,7 +492,8 @@ def save_search(
             "catalogue/saved.html",
             {
                 "searches": saved_searches.saved_searches(db, user),
-                "errors": {"name": error.message},
+                # The name field is on the catalogue page: the error is the form's, with a way back.
+                "errors": {FORM_ERROR: error.message},
                 "query": query,
             },
             status_code=422,

@@ -83,10 +83,10 @@ def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
 def test_saved_searches_belong_to_their_teacher(client, db, settings):
     teacher = make_user(db, "teacher")
     log_in(client, db, teacher, settings)
-    assert (
-        post_form(client, "/catalogue/saved", {"name": "", "query": "type=expert"}).status_code
-        == 422
-    )
+    refused = post_form(client, "/catalogue/saved", {"name": "", "query": "type=expert"})
+    assert refused.status_code == 422 and "Giv søgningen et navn." in refused.text
+    # The name field is on the catalogue page: no link to a field this page lacks, but a way back.
+    assert 'href="#name"' not in refused.text and 'href="/catalogue?type=expert"' in refused.text
     post_form(client, "/catalogue/saved", {"name": "Eksperter", "query": "type=expert"})
     (search,) = db.exec(select(SavedSearch).where(SavedSearch.user_id == teacher.id)).all()
 
