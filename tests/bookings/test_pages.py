@@ -166,8 +166,11 @@ def test_coordinators_filter_bookings_by_type_municipality_and_date(client, db, 
     log_in(client, db, make_user(db, "coordinator"), settings)
     everyone = client.get("/bookings").text
     assert "4.a" in everyone and "4.h" in everyone
+    # The filters are folded (on a phone the bookings come first), and open while one is chosen.
+    assert '<details class="folded-filters">' in everyone
     only_herning = client.get("/bookings?municipality=Herning").text
     assert "4.h" in only_herning and "4.a" not in only_herning
+    assert '<details class="folded-filters" open>' in only_herning and "(1 filter valgt)" in only_herning
     assert "4.a" not in client.get("/bookings?type=girls_day").text
     day = session.starts_at.date()
     assert "4.a" not in client.get(f"/bookings?starts_from={day + timedelta(days=2)}").text
