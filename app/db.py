@@ -138,6 +138,17 @@ def begin_write(db: Session) -> None:
     db.connection(execution_options={"sqlite_immediate": True})
 
 
+def in_transaction_of_its_own(db: Session) -> bool:
+    """PostgreSQL: whether the session's connection is in a transaction that the session began (not
+    one it joined, as the tests' sessions do, each in a savepoint of the test's transaction)."""
+    connection = db.connection()
+    return (
+        connection.dialect.name == "postgresql"
+        and not connection.in_nested_transaction()
+        and connection.connection.driver_connection.info.transaction_status != TransactionStatus.IDLE
+    )
+
+
 @contextmanager
 def before_the_transaction(db: Session) -> Iterator[None]:
     """PostgreSQL: what runs inside runs on its own, before the session's transaction has begun,

@@ -13,7 +13,13 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.accounts.models import AuthSession, SessionKind
-from app.db import before_the_transaction, in_event_loop, make_async_engine, make_engine
+from app.db import (
+    before_the_transaction,
+    in_event_loop,
+    in_transaction_of_its_own,
+    make_async_engine,
+    make_engine,
+)
 from app.main import create_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_user
@@ -178,3 +184,24 @@ def test_a_read_before_the_transaction_sends_no_begin_and_the_transaction_begins
             await async_engine.dispose()
 
     assert asyncio.run(in_loop()) == (True, True)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's transactions")
+def test_a_session_knows_whether_it_began_a_transaction_of_its_own(test_settings):
+    """The booking's locked call ends a page's read transaction first (so its locks are not held
+    over another round trip for a COMMIT), but not the tests' savepoint in their transaction."""
+    engine = make_engine(test_settings.database_url, pool_size=1)
+    with Session(engine) as db:
+        assert not in_transaction_of_its_own(db)  # nothing sent yet
+        db.exec(text("SELECT 1")).one()
+        assert in_transaction_of_its_own(db)  # the read began one
+        db.commit()
+        assert not in_transaction_of_its_own(db)
+    with (
+        engine.connect() as connection,
+        connection.begin(),
+        Session(bind=connection, join_transaction_mode="create_savepoint") as joined,
+    ):
+        joined.exec(text("SELECT 1")).one()
+        assert not in_transaction_of_its_own(joined)  # a savepoint in a transaction it joined
+    engine.dispose()

@@ -10,8 +10,9 @@ own:
     SET LOCAL lock_timeout          -- "busy, try again" rather than a long wait
     SELECT ... FOR UPDATE           -- the session's lock, its pools', the school's
     WITH facts ..., new AS (INSERT INTO bookings ...), event AS (INSERT INTO booking_events ...)
-    SELECT facts, new               -- counts afresh: each statement of the function has a
-                                    -- snapshot of its own, taken after the locks are had
+    SELECT facts, new               -- counts afresh: in READ COMMITTED (the function refuses
+                                    -- any other level) each of its statements has a snapshot
+                                    -- of its own, taken after the locks are had
 
 The insert is `service.book_session`'s decision in SQL: the seats and classes held in the session
 and in each capacity pool it is in (`service.holds_seats`, `limits.pools_fit`), the waiting list
@@ -25,7 +26,8 @@ psycopg sends and waits for each statement of a pipeline on its own, which cost 
 twice the CPU of one call (bench/README.md).
 
 These rules are written a second time, in SQL: a change to them in the service must be made there
-too, as a new migration with `book_under_locks_v2`, which this module then calls. The same
+too, as a new migration with `book_under_locks_v2`, which this module then calls (the migration's
+docstring says why the versions, and when an old one goes). The same
 service, race and state-machine tests run on both databases, so each path is checked (SQLite takes
 the general one, PostgreSQL this one).
 """

@@ -27,7 +27,7 @@ from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
-from app.db import UTCDateTime, before_the_transaction, begin_write
+from app.db import UTCDateTime, before_the_transaction, begin_write, in_transaction_of_its_own
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import _, local_datetime
 
@@ -255,6 +255,10 @@ def _book_in_one_round_trip(
         "request_hash": request_hash,
         "now": now,
     }
+    if in_transaction_of_its_own(db):
+        # A page's reads began a transaction: end it now, or the call would run inside it and hold
+        # its locks until a COMMIT of its own, one more round trip.
+        _commit_keeping_values(db)
     try:
         outcome = locked_part.book(db, params)
     except psycopg.errors.LockNotAvailable:
@@ -264,10 +268,7 @@ def _book_in_one_round_trip(
         if key and (existing := _replay(db, teacher.id, key, request_hash)):
             return existing
         raise
-    _commit_keeping_values(db)  # the transaction the call ran in, if it ran in one (the tests', a page's)
-    if outcome is None:
-        raise NotFound(_("No such session."))
-    if outcome.id is not None:
+    if outcome is not None and outcome.id is not None:
         booking = Booking(
             **fields,
             id=outcome.id,
@@ -280,6 +281,10 @@ def _book_in_one_round_trip(
         )
         make_transient_to_detached(booking)  # the row as written, known to the session without reading it back
         db.add(booking)
+    _commit_keeping_values(db)  # ends the ORM's transaction (in the tests, their savepoint, which the call ran in)
+    if outcome is None:
+        raise NotFound(_("No such session."))
+    if outcome.id is not None:
         return booking
     if outcome.twin is not None:
         return _replay(db, teacher.id, key, request_hash)

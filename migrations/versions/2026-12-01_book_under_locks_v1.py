@@ -1,13 +1,18 @@
-"""book_under_locks_v1(): PostgreSQL's booking under its locks in one statement (app.bookings.pipeline)
+"""book_under_locks_v1(): PostgreSQL's booking under its locks in one statement (app.bookings.locked_part)
 
 Revision ID: 8c4f2a7e9b13
 Revises: 6d2e8a4c1f07
 Create Date: 2026-12-01 15:30:00
 
-The function is versioned: a change to the rules it repeats is a new migration that creates
-book_under_locks_v2 (and app.bookings.pipeline then calls v2), never an edit of this one, so the
-code of an earlier release, still running while a new one is deployed, keeps the function it was
-written for.
+The function is versioned, because the code of the release before keeps calling its version while
+a new release is deployed:
+- a change to the rules it repeats is a new migration that creates book_under_locks_v2 beside this
+  one (and app.bookings.locked_part then calls v2), never an edit of this one; v2's downgrade
+  drops only v2;
+- a later migration drops v1, once no release that calls it runs any more;
+- PL/pgSQL checks a body only when it runs, and the tests run only the version the code calls: a
+  migration that renames or adds a required column of the tables used here must also replace or
+  drop the versions still called.
 """
 
 from collections.abc import Sequence
@@ -30,8 +35,12 @@ CREATE FUNCTION book_under_locks_v1(
     twin integer, id integer, status varchar, hold_until timestamptz
 )
 LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
 BEGIN
+    -- The recount below is right only if it sees what others committed while we waited for the
+    -- locks: a fresh snapshot per statement, which READ COMMITTED gives and stricter levels do not.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'book_under_locks_v1 needs READ COMMITTED, not %', current_setting('transaction_isolation');
+    END IF;
     -- "Busy, try again" rather than a long wait for a lock (local: until the statement's transaction ends).
     PERFORM set_config('lock_timeout', _lock_timeout, true);
     -- The session's lock, its pools' in id order, the school's: the order every other change keeps.
@@ -42,8 +51,9 @@ BEGIN
     PERFORM FROM capacity_pools p
     WHERE p.id IN (SELECT pool_id FROM capacity_pool_sessions WHERE session_id = _session_id) ORDER BY p.id FOR UPDATE;
     PERFORM FROM organisations o WHERE o.id = _school_id FOR UPDATE;
-    -- Each statement of a VOLATILE function sees a fresh snapshot: this one counts what was
-    -- committed before the locks were had, and decides as service.book_session does.
+    -- In READ COMMITTED each statement of a VOLATILE function takes a fresh snapshot: this one
+    -- counts what was committed before the locks were had, and decides as service.book_session does.
+    -- (Every name below that is also an output column is qualified: PL/pgSQL refuses ambiguous ones.)
     RETURN QUERY
     WITH facts AS (
         SELECT
@@ -91,14 +101,14 @@ BEGIN
     ),
     decision AS (
         SELECT CASE
-            WHEN held_pupils + _pupils <= capacity_pupils
-                AND (capacity_classes IS NULL OR held_classes + 1 <= capacity_classes)
-                AND NOT queue AND NOT pool_full
+            WHEN f.held_pupils + _pupils <= f.capacity_pupils
+                AND (f.capacity_classes IS NULL OR f.held_classes + 1 <= f.capacity_classes)
+                AND NOT f.queue AND NOT f.pool_full
                 THEN _admitted
             WHEN _waitlist THEN 'waitlisted'
         END AS status
-        FROM facts
-        WHERE NOT (cancelled OR begun OR too_late OR clash OR limited) AND twin IS NULL
+        FROM facts f
+        WHERE NOT (f.cancelled OR f.begun OR f.too_late OR f.clash OR f.limited) AND f.twin IS NULL
     ),
     new AS (
         INSERT INTO bookings (
