@@ -95,8 +95,7 @@ def test_a_coordinators_form_names_its_fields(client, db, settings):
         "/admin/holidays",
         {"name": "Vinterferie", "starts_on": "2027-02-15", "ends_on": "2027-02-10"},
     )
-    # "Last day" is named by the message already: not "Sidste dag: Den sidste dag ..."
-    assert summary(later.text) == {"ends_on": "Den sidste dag må ikke ligge før den første."}
+    assert summary(later.text) == {"ends_on": "Sidste dag: Den sidste dag må ikke ligge før den første."}
 
 
 def test_a_second_form_on_a_page_names_its_fields_and_links_to_them_with_its_prefix(
@@ -156,42 +155,35 @@ def test_the_resource_of_a_date_is_named_with_the_date(client, db, settings):
         client, f"/provider/sessions/{second.id}/resources", {"resource_id": str(lab.id)}
     )
     assert page.status_code == 409
-    # The table has a field for every date: the summary says whose.
-    assert (
-        f"Tilføj en ressource ({local_datetime(second.starts_at, 'medium')}): Lab 2 er allerede optaget"
-        in page.text
-    )
+    # The table has a field for every date: the summary says whose, and links to it.
+    ((link, text),) = summary(page.text).items()
+    assert link == f"resource-{second.id}"
+    assert text.startswith(f"Tilføj en ressource ({local_datetime(second.starts_at, 'medium')}): Lab 2 er allerede optaget")
 
 
-def test_a_message_that_names_its_field_is_not_preceded_by_the_name_again(client):
+def test_the_log_in_form_names_its_fields(client):
     page = post_form(client, "/login", {})
     assert summary(page.text) == {
-        "email": "Skriv din e-mailadresse.",
-        "password": "Skriv din adgangskode.",
+        "email": "E-mailadresse: Skriv din e-mailadresse.",
+        "password": "Adgangskode: Skriv din adgangskode.",
     }
 
 
-def test_an_error_of_no_field_on_the_form_stands_alone():
+def test_an_error_of_the_whole_form_or_of_no_field_on_it_stands_alone_without_a_link():
     macro = templates.env.from_string(
         '{% from "macros/forms.html" import error_summary with context %}{{ error_summary(errors, labels) }}'
     )
     html = macro.render(
         errors={
-            "__all__": "Noget gik galt.",
+            "": "Noget gik galt.",  # app.web.forms.FORM_ERROR
             "pupils": "Udfyld dette felt.",
-            "class_name": "Klassen 6.a er optaget.",
+            "starts_at": "Vælg et tidspunkt.",  # a field this form does not show
         },
-        labels={"pupils": "Antal elever", "class_name": "Klasse"},
+        labels={"pupils": "Antal elever"},
     )
-    # A label in a longer word ("Klassen") is not the label: the name is said, even if twice.
-    assert summary(html) == {
-        "__all__": "Noget gik galt.",
-        "pupils": "Antal elever: Udfyld dette felt.",
-        "class_name": "Klasse: Klassen 6.a er optaget.",
-    }
-    assert summary(macro.render(errors={"name": "Giv søgningen et navn."}, labels={})) == {
-        "name": "Giv søgningen et navn."
-    }
+    assert summary(html) == {"pupils": "Antal elever: Udfyld dette felt."}  # the only link
+    assert "<li>Noget gik galt.</li>" in html and "<li>Vælg et tidspunkt.</li>" in html
+    assert 'href="#"' not in html and 'href="#starts_at"' not in html
 
 
 def test_an_error_about_the_whole_form_is_shown_alone_and_marks_no_field(client, db, settings):

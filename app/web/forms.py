@@ -1,6 +1,5 @@
 """Reading a posted form into a schema, with messages in the visitor's language next to each field."""
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -63,16 +62,16 @@ def error_field(error: dict[str, Any]) -> str | None:
     return str(error["loc"][0]) if error["loc"] else rule_field(error)
 
 
-def errors_by_field(error: ValidationError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for item in error.errors():
-        found.setdefault(error_field(item) or "__all__", _message(item))
-    return found
-
-
 # The errors' key of a message about the whole form rather than one of its fields: the error
 # summary shows it without a field's name or a link.
 FORM_ERROR = ""
+
+
+def errors_by_field(error: ValidationError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors():
+        found.setdefault(error_field(item) or FORM_ERROR, _message(item))
+    return found
 
 
 def form_errors(error: DomainError, renamed: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -80,14 +79,6 @@ def form_errors(error: DomainError, renamed: Mapping[str, str] | None = None) ->
     the form's name in `renamed`), or under FORM_ERROR when it names none."""
     field = (renamed or {}).get(error.field, error.field)
     return {field or FORM_ERROR: error.message}
-
-
-def mentions(message: str, label: str) -> bool:
-    """Whether an error message names its field already, as "Fill in your e-mail address." names
-    "E-mail address": the label in it as whole words, in any case. The error summary puts the label
-    before every other message of a field, and before such a message it would say it twice."""
-    whole_words = rf"(?<!\w){re.escape(str(label))}(?!\w)"
-    return re.search(whole_words, str(message), re.IGNORECASE) is not None
 
 
 async def posted_form(request: Request) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from app import i18n
 from app.geography import MUNICIPALITY_NAMES
 from app.web.csrf import CSRF_FIELD, CSRF_HEADER, csrf_token, set_csrf_cookie
-from app.web.forms import mentions
 from app.web.labels import (
     choices,
     grade,
@@ -39,7 +38,6 @@ templates.env.filters["date"] = i18n.local_date
 templates.env.filters["time"] = i18n.local_time
 templates.env.globals["span"] = i18n.local_span
 templates.env.filters["number"] = i18n.local_number
-templates.env.tests["mentioning"] = mentions  # {% if message is mentioning(label) %}
 templates.env.globals.update(
     municipalities=MUNICIPALITY_NAMES,
     csrf_field=CSRF_FIELD,

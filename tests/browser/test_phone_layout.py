@@ -149,8 +149,8 @@ def test_the_approval_queue_fits_a_phone(page):
     # Still a table to a screen reader, with its column headings.
     expect(page.get_by_role("table", name="Bookinger")).to_be_attached()
     expect(page.get_by_role("columnheader")).to_have_count(7)
-    # The card's visible "Vælg booking …" ticks the booking for the bulk approval.
-    first.get_by_text(re.compile(r"^Vælg booking \d+$")).click()
+    # The card's visible "Vælg <school> · <class>" ticks the booking for the bulk approval.
+    first.get_by_text(re.compile(r"^Vælg .+ · .+$")).click()
     expect(first.get_by_role("checkbox")).to_be_checked()
     assert_accessible(page)
 
