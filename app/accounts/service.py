@@ -94,13 +94,14 @@ def start_session(
     return token
 
 
-def user_for_session_select(*also):
-    """The statement that finds the user of a session token (parameters: `session_params`), with
-    more columns to read in the same round trip. Build it once and keep it: building a SQLAlchemy
-    statement costs more CPU than running this one, which is asked on every request that carries
-    a session cookie or a bearer token."""
+def user_for_session_select(*columns):
+    """The statement that finds the user of a session token (parameters: `session_params`) and
+    reads `columns`: the User, or only some of its columns, and more to read in the same round
+    trip. Build it once and keep it: building a SQLAlchemy statement costs more CPU than running
+    this one, which is asked on every request that carries a session cookie or a bearer token."""
     return (
-        select(User, *also)
+        select(*columns)
+        .select_from(User)
         .join(AuthSession, col(AuthSession.user_id) == col(User.id))
         .where(
             AuthSession.token_hash == bindparam("token_hash"),
@@ -115,7 +116,7 @@ def session_params(token: str, *, kind: SessionKind, now: datetime) -> dict:
     return {"token_hash": secrets.token_hash(token), "kind": kind, "now": now}
 
 
-_USER_FOR_SESSION = user_for_session_select()
+_USER_FOR_SESSION = user_for_session_select(User)
 
 
 def user_for_session(db: Session, token: str, *, kind: SessionKind, now: datetime) -> User | None:

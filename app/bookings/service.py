@@ -11,7 +11,7 @@ time from its state and hold deadline, so no scheduled job has to run for seats 
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import psycopg
 from sqlalchemy import String, and_, bindparam, case, exists, func, or_, true
@@ -177,6 +177,15 @@ def _replay(db: Session, teacher_id: int, key: str, request_hash: str) -> Bookin
     return existing
 
 
+class Booker(Protocol):
+    """Who books: a teacher at a school. A User, or only the columns of one that a booking needs
+    (what `book_session_with_token` reads with the token)."""
+
+    id: int
+    role: Role
+    organisation_id: int | None
+
+
 def book_session(db: Session, teacher: User, data: BookingIn, *, now: datetime, idempotency_key: str | None = None) -> Booking:
     """Book a class into a session: confirmed, pending approval, or (when asked) waitlisted.
 
@@ -198,10 +207,10 @@ def book_session_with_token(db: Session, token: str, data: BookingIn, *, now: da
     every request of a flash crowd does this."""
     params = {**accounts.session_params(token, kind=SessionKind.api, now=now), "session_id": data.session_id, "key": idempotency_key}
     with before_the_transaction(db):  # the transaction begins with the lock
-        row = db.exec(_TEACHER_TWIN_AND_SESSION, params=params).first()
+        row = db.connection().execute(_TEACHER_TWIN_AND_SESSION, params).first()  # columns, no ORM objects
     if row is None:
         return None
-    teacher = row.User
+    teacher = row  # its id, role and organisation_id: a Booker
     _may_book(teacher)
     request_hash = _request_hash(data)
     if row.twin_id is not None and (existing := _replay(db, teacher.id, idempotency_key, request_hash)):
@@ -210,12 +219,12 @@ def book_session_with_token(db: Session, token: str, data: BookingIn, *, now: da
     return _book(db, teacher, data, found, now=now, key=idempotency_key, request_hash=request_hash)
 
 
-def _may_book(teacher: User) -> None:
+def _may_book(teacher: Booker) -> None:
     if teacher.role != Role.teacher or teacher.organisation_id is None:
         raise Forbidden(_("Only teachers can book."))
 
 
-def _book(db: Session, teacher: User, data: BookingIn, found, *, now: datetime, key: str | None, request_hash: str) -> Booking:
+def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime, key: str | None, request_hash: str) -> Booking:
     """The booking, given what was read before the lock (`found`: a row of _SESSION_OFFER_ROUND's
     columns, None when there is no such session)."""
     if found is None or found.status != OfferStatus.published:
@@ -239,7 +248,7 @@ def _book(db: Session, teacher: User, data: BookingIn, found, *, now: datetime, 
 
 
 def _book_in_one_round_trip(
-    db: Session, teacher: User, data: BookingIn, status: BookingStatus, hold_until: datetime, *, now: datetime, key: str | None, request_hash: str
+    db: Session, teacher: Booker, data: BookingIn, status: BookingStatus, hold_until: datetime, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking | None:
     """PostgreSQL: the locked part of the booking in one round trip (app.bookings.locked_part), with
     the same rules as `_book_under_locks`. None: an allocation round or a school cap applies,
@@ -295,7 +304,7 @@ def _book_in_one_round_trip(
 
 
 def _book_course(
-    db: Session, teacher: User, data: BookingIn, offer_id: int, admitted: BookingStatus, *, now: datetime, key: str | None, request_hash: str
+    db: Session, teacher: Booker, data: BookingIn, offer_id: int, admitted: BookingStatus, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking:
     """A long course whose dates are one course (Offer.all_dates_together): the class is booked
     for every date still to come, in one transaction under all their locks, or for none. Returns
@@ -397,7 +406,7 @@ def _refuse(data: BookingIn, *, cancelled: bool, begun: bool, too_late: bool, cl
 
 def _book_under_locks(
     db: Session,
-    teacher: User,
+    teacher: Booker,
     data: BookingIn,
     offer: Offer,
     open_round: AllocationRound | None,
@@ -558,7 +567,11 @@ _TWIN = (
     .scalar_subquery()
     .label("twin_id")
 )
-_TEACHER_TWIN_AND_SESSION = accounts.user_for_session_select(_TWIN, *_AHEAD.c).outerjoin(_AHEAD, true())
+# Only the teacher's columns a booking needs (see Booker): loading a whole ORM User costs more CPU
+# than the rest of the read, on every request of a flash crowd.
+_TEACHER_TWIN_AND_SESSION = accounts.user_for_session_select(
+    User.id, User.role, User.organisation_id, _TWIN, *_AHEAD.c
+).outerjoin(_AHEAD, true())
 # populate_existing: the row as it is now that we hold its lock, also when it was read before.
 _LOCK_SESSION = (
     select(OfferSession).where(OfferSession.id == bindparam("session_id")).with_for_update().execution_options(populate_existing=True)
