@@ -4,6 +4,7 @@ reader user hears the list before the fields, so "Fill in this field." alone wou
 import re
 from datetime import timedelta
 
+from app.accounts.models import User
 from app.catalogue import resources
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType, ResourceKind
 from app.db import utcnow
@@ -98,9 +99,7 @@ def test_a_coordinators_form_names_its_fields(client, db, settings):
     assert summary(later.text) == {"ends_on": "Sidste dag: Den sidste dag må ikke ligge før den første."}
 
 
-def test_a_second_form_on_a_page_names_its_fields_and_links_to_them_with_its_prefix(
-    client, db, settings
-):
+def provider_and_offer(db) -> tuple[User, Offer]:
     provider = make_user(db, "provider")
     offer = Offer(
         provider_id=provider.organisation_id,
@@ -112,6 +111,13 @@ def test_a_second_form_on_a_page_names_its_fields_and_links_to_them_with_its_pre
     )
     db.add(offer)
     db.commit()
+    return provider, offer
+
+
+def test_a_second_form_on_a_page_names_its_fields_and_links_to_them_with_its_prefix(
+    client, db, settings
+):
+    provider, offer = provider_and_offer(db)
     log_in(client, db, provider, settings)
     page = post_form(
         client,
@@ -125,17 +131,7 @@ def test_a_second_form_on_a_page_names_its_fields_and_links_to_them_with_its_pre
 
 
 def test_the_resource_of_a_date_is_named_with_the_date(client, db, settings):
-    provider = make_user(db, "provider")
-    offer = Offer(
-        provider_id=provider.organisation_id,
-        type=OfferType.course,
-        title="Robotter",
-        grade_min=7,
-        grade_max=9,
-        municipality="Aarhus",
-    )
-    db.add(offer)
-    db.flush()
+    provider, offer = provider_and_offer(db)
     starts = utcnow() + timedelta(days=30)
     first, second = (
         OfferSession(
