@@ -152,6 +152,10 @@ def test_the_approval_queue_fits_a_phone(page):
     # The card's visible "Vælg <school> · <class>" ticks the booking for the bulk approval.
     first.get_by_text(re.compile(r"^Vælg .+ · .+$")).click()
     expect(first.get_by_role("checkbox")).to_be_checked()
+    # The reason for declining has a visible name, not only a placeholder.
+    reason = first.get_by_label("Begrundelse for afvisningen (sendes til læreren)")
+    expect(reason).to_be_visible()
+    expect(first.get_by_text("Begrundelse for afvisningen (sendes til læreren)")).to_be_visible()
     assert_accessible(page)
 
 
