@@ -1,5 +1,6 @@
 """Small builders for test data, and ways to act as a user in the browser pages or the API."""
 
+from datetime import timedelta
 from functools import cache
 from itertools import count
 
@@ -17,6 +18,7 @@ from app.accounts.models import (
     SessionKind,
     User,
 )
+from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import Settings
 from app.db import utcnow
 from app.deps import SESSION_COOKIE
@@ -108,3 +110,25 @@ def log_in(client: TestClient, db: Session, user: User, settings: Settings) -> N
 def api_headers(db: Session, user: User, settings: Settings) -> dict[str, str]:
     token = accounts.start_session(db, user, kind=SessionKind.api, now=utcnow(), settings=settings)
     return {"Authorization": f"Bearer {token}"}
+
+
+def published_session(db: Session, capacity: int = 30) -> tuple[Offer, OfferSession]:
+    """A published course for grades 4–9 and one date of it, 40 days from now."""
+    offer = Offer(
+        provider_id=make_provider(db).id,
+        type=OfferType.course,
+        status=OfferStatus.published,
+        title="Vandets kredsløb",
+        grade_min=4,
+        grade_max=9,
+        municipality="Aarhus",
+    )
+    db.add(offer)
+    db.flush()
+    starts = utcnow() + timedelta(days=40)
+    session = OfferSession(
+        offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=capacity
+    )
+    db.add(session)
+    db.commit()
+    return offer, session

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from app.accounts.models import User
 from app.catalogue import resources
-from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType, ResourceKind
+from app.catalogue.models import Offer, OfferSession, OfferType, ResourceKind
 from app.db import utcnow
 from app.i18n import local_datetime
 from app.web.templating import templates
-from tests.factories import log_in, make_provider, make_school, make_user, post_form
+from tests.factories import log_in, make_school, make_user, post_form, published_session
 
 
 def summary(html: str) -> dict[str, str]:
@@ -20,29 +20,8 @@ def summary(html: str) -> dict[str, str]:
     return dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', box.group(0)))
 
 
-def bookable_session(db) -> OfferSession:
-    offer = Offer(
-        provider_id=make_provider(db).id,
-        type=OfferType.course,
-        status=OfferStatus.published,
-        title="Vandets kredsløb",
-        grade_min=4,
-        grade_max=9,
-        municipality="Aarhus",
-    )
-    db.add(offer)
-    db.flush()
-    starts = utcnow() + timedelta(days=40)
-    session = OfferSession(
-        offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=30
-    )
-    db.add(session)
-    db.commit()
-    return session
-
-
 def test_the_booking_form_names_each_field_in_danish_and_in_english(client, db, settings):
-    session = bookable_session(db)
+    _offer, session = published_session(db)
     log_in(client, db, make_user(db, "teacher", organisation=make_school(db)), settings)
     form = {"grade": "6", "pupils": "0", "adults": "1"}  # no class, too few pupils
 
@@ -195,7 +174,7 @@ def test_an_error_about_the_whole_form_is_shown_alone_and_marks_no_field(client,
 
 
 def test_a_class_already_booked_at_that_time_is_an_error_of_the_class_field(client, db, settings):
-    first, second = bookable_session(db), bookable_session(db)  # at the same time
+    (_offer, first), (_other, second) = published_session(db), published_session(db)  # at the same time
     log_in(client, db, make_user(db, "teacher", organisation=make_school(db)), settings)
     form = {"class_name": "6.a", "grade": "6", "pupils": "20", "adults": "1"}
     assert post_form(client, f"/sessions/{first.id}/book", form).status_code in (200, 303)

@@ -9,23 +9,16 @@ from app.accounts.models import Organisation
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus
 from app.bookings.schemas import BookingIn
-from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.db import utcnow
 from app.notifications.models import Notification
-from tests.factories import csrf, log_in, make_provider, make_school, make_user, post_form
-
-
-def published_session(db, capacity=30):
-    provider = make_provider(db)
-    offer = Offer(provider_id=provider.id, type=OfferType.course, status=OfferStatus.published, title="Vandets kredsløb",
-                  grade_min=4, grade_max=9, municipality="Aarhus")
-    db.add(offer)
-    db.flush()
-    starts = utcnow() + timedelta(days=40)
-    session = OfferSession(offer_id=offer.id, starts_at=starts, ends_at=starts + timedelta(hours=3), capacity_pupils=capacity)
-    db.add(session)
-    db.commit()
-    return offer, session
+from tests.factories import (
+    csrf,
+    log_in,
+    make_school,
+    make_user,
+    post_form,
+    published_session,
+)
 
 
 def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings):
