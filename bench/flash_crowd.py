@@ -97,15 +97,23 @@ SEED = 4
 
 def database_host(url: str) -> str:
     """The URL's host: a name or address, or the directory of a Unix socket (`?host=/run/postgresql`)."""
-    parsed = make_url(url)
-    return parsed.host or parsed.query.get("host") or "127.0.0.1"
+    return make_url(url).host or _query_value(url, "host") or "127.0.0.1"
+
+
+def _query_value(url: str, name: str) -> str | None:
+    """One libpq parameter given in the URL's query; several (libpq's multi-host form) are refused,
+    as the benchmark and its pgbench must talk to one server."""
+    value = make_url(url).query.get(name)
+    if isinstance(value, tuple):
+        sys.exit(f"give one {name} in the database URL, not several ({', '.join(value)})")
+    return value
 
 
 def libpq_parts(url: str) -> dict:
     parsed = make_url(url)
     return {
         "host": database_host(url),
-        "port": str(parsed.port or 5432),
+        "port": str(parsed.port or _query_value(url, "port") or 5432),
         "user": parsed.username or "postgres",
         "password": parsed.password,
         "dbname": parsed.database,
