@@ -35,6 +35,18 @@ def _pools_of(session_id: int):
     return select(CapacityPoolSession.pool_id).where(CapacityPoolSession.session_id == session_id)
 
 
+def smallest_pool(session_id):
+    """SQL: the fewest pupils any pool the session is in takes in all (NULL: no such limit)."""
+    # A join, not IN (_pools_of(...)): a subquery two levels down would not correlate with the
+    # session of the query this one is part of.
+    return (
+        select(func.min(CapacityPool.capacity_pupils))
+        .join(CapacityPoolSession, col(CapacityPoolSession.pool_id) == col(CapacityPool.id))
+        .where(CapacityPoolSession.session_id == session_id)
+        .scalar_subquery()
+    )
+
+
 def sessions_sharing_pools(session_id: int):
     """SQL: the ids of the sessions in any pool the given session is in (itself included)."""
     return select(CapacityPoolSession.session_id).where(col(CapacityPoolSession.pool_id).in_(_pools_of(session_id)))

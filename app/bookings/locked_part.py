@@ -3,8 +3,8 @@
 While one booking holds its session's lock, every other booking of that session waits. If the
 transaction went back to Python between its statements, the lock would be held for as long as a
 busy worker process takes to come back to it (most of the time, under a flash crowd). So the
-locked part is one call of a function in the database, `book_under_locks_v1` (its migration,
-migrations/versions/2026-12-01_book_under_locks_v1.py, holds its SQL), run as a transaction of its
+locked part is one call of a function in the database, `book_under_locks_v2` (its migration,
+migrations/versions/2026-12-01_book_under_locks_v2.py, holds its SQL), run as a transaction of its
 own:
 
     SET LOCAL lock_timeout          -- "busy, try again" rather than a long wait
@@ -15,21 +15,21 @@ own:
                                     -- of its own, taken after the locks are had
 
 The insert is `service.book_session`'s decision in SQL: the seats and classes held in the session
-and in each capacity pool it is in (`service.holds_seats`, `limits.pools_fit`), the waiting list
-nobody jumps, the class's overlapping bookings (`service.check_class_is_free`). It books nothing
-when the date is cancelled, has begun or is past its deadline, when the class clashes, when a twin
-request with the same key has booked, and when an open allocation round or a school cap applies:
-those take the general path. It returns the facts it decided on, so the service can say why.
+and in each capacity pool it is in (`service.holds_seats`, `limits.pools_fit`), the class's
+overlapping bookings (`service.check_class_is_free`). It books nothing when the date is cancelled,
+has begun or is past its deadline, when the class clashes, when a twin request with the same key
+has booked, and when an open allocation round, a school cap or a waiting list applies: those take
+the general path (which moves the waiting list before it decides). It returns the facts it
+decided on, so the service can say why.
 
 A function rather than the same statements sent from here in one psycopg pipeline (as before):
 psycopg sends and waits for each statement of a pipeline on its own, which cost the app about
 twice the CPU of one call (bench/README.md).
 
 These rules are written a second time, in SQL: a change to them in the service must be made there
-too, as a new migration with `book_under_locks_v2`, which this module then calls (the migration's
-docstring says why the versions, and when an old one goes). The same
-service, race and state-machine tests run on both databases, so each path is checked (SQLite takes
-the general one, PostgreSQL this one).
+too, as a new migration with `book_under_locks_v3`, which this module then calls (v1's migration
+says why the versions, and when an old one goes). The same service, race and state-machine tests
+run on both databases, so each path is checked (SQLite takes the general one, PostgreSQL this one).
 """
 
 from dataclasses import dataclass
@@ -48,14 +48,13 @@ _PARAMETERS = (
     "session_id", "school_id", "teacher_id", "class_name", "class_key", "grade", "pupils", "girls", "adults", "needs",
     "contact_phone", "admitted", "waitlist", "hold_until", "key", "request_hash", "now", "lock_timeout",
 )  # fmt: skip
-_CALL = f"SELECT * FROM book_under_locks_v1({', '.join(f'_{name} => %({name})s' for name in _PARAMETERS)})"
+_CALL = f"SELECT * FROM book_under_locks_v2({', '.join(f'_{name} => %({name})s' for name in _PARAMETERS)})"
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What the locked statement booked (`id` is None when it booked nothing), and the facts that
-    say why not when it did not; otherwise the class did not fit (the date, a pool, or the
-    waiting list ahead)."""
+    say why not when it did not; otherwise the class did not fit (the date or a pool)."""
 
     cancelled: bool
     begun: bool

@@ -22,7 +22,14 @@ from sqlmodel import Session, col, select
 from app.accounts import service as accounts
 from app.accounts.models import Organisation, Role, SessionKind, User
 from app.bookings import limits, locked_part
-from app.bookings.models import AllocationRound, Booking, BookingEvent, BookingStatus, RoundStatus
+from app.bookings.models import (
+    AllocationRound,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CapacityPool,
+    RoundStatus,
+)
 from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
@@ -232,6 +239,11 @@ def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime
     if found.type == OfferType.expert:  # Offer.on_request
         raise Conflict(_("An expert's visit is booked by proposing a time."))
     check_offer_rules(found, data)
+    # Refused, not put on the waiting list: a class that can never have a place would wait forever.
+    # (Should the capacity be lowered meanwhile, such a class on the list holds up nobody.)
+    room = min(found.capacity_pupils, found.pool_capacity_pupils or found.capacity_pupils)
+    if data.pupils > room:
+        raise InvalidInput(_("The date has room for %(num)d pupils in all.") % {"num": room}, field="pupils")
     if found.round_id is not None and found.round_closes_at <= now:
         raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
     status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
@@ -251,8 +263,8 @@ def _book_in_one_round_trip(
     db: Session, teacher: Booker, data: BookingIn, status: BookingStatus, hold_until: datetime, *, now: datetime, key: str | None, request_hash: str
 ) -> Booking | None:
     """PostgreSQL: the locked part of the booking in one round trip (app.bookings.locked_part), with
-    the same rules as `_book_under_locks`. None: an allocation round or a school cap applies,
-    which only the general path checks."""
+    the same rules as `_book_under_locks`. None: an allocation round, a school cap or a waiting
+    list applies, which only the general path handles."""
     fields = {**data.model_dump(exclude={"waitlist"}), "school_id": teacher.organisation_id, "teacher_id": teacher.id}
     params = {
         **fields,
@@ -416,8 +428,8 @@ def _book_under_locks(
     key: str | None,
     request_hash: str,
 ) -> Booking:
-    """The general path, statement by statement under the locks: SQLite, and school caps and
-    allocation rounds on PostgreSQL."""
+    """The general path, statement by statement under the locks: SQLite, and school caps,
+    allocation rounds and dates with a waiting list on PostgreSQL."""
     teacher_id, school_id, idempotency_key = teacher.id, teacher.organisation_id, key
     # While the lock is held others wait, so from here on every round trip to the database counts.
     session = _lock_session(db, data.session_id, keep_reads=True)
@@ -458,6 +470,13 @@ def _book_under_locks(
     if clash:
         raise _clash_error(data.class_name)
     limits.check_school_cap(db, offer, session, school_id, now=now)
+    if queue and open_round is None:
+        # Places may be free that the list has not been offered yet (a hold that ran out, a class
+        # the list may pass): the list has them first, then this class, unless someone still waits
+        # ahead of it who could have them.
+        promote_waiting_list(db, session, offer, now=now)
+        held_pupils, held_classes = held(db, [session.id], now=now).get(session.id, (0, 0))
+        queue = not offer.waitlist_may_pass and _someone_waits_who_could_fit(db, session, pools)
     if open_round is not None:
         status = BookingStatus.waitlisted  # a request, collected until the round allocates
     elif fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
@@ -551,6 +570,8 @@ _SESSION_OFFER_ROUND = (
     select(
         OfferSession.starts_at,
         OfferSession.offer_id,
+        OfferSession.capacity_pupils,
+        limits.smallest_pool(OfferSession.id).label("pool_capacity_pupils"),
         *(getattr(Offer, name) for name in ("status", "type", "requires_approval", "all_dates_together", *OFFER_RULES)),
         col(AllocationRound.id).label("round_id"),
         col(AllocationRound.closes_at).label("round_closes_at"),
@@ -880,20 +901,13 @@ def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, no
     db.flush()
     pools = limits.lock_pools(db, session.id)
     offered = []
-    queue = db.exec(
-        select(Booking)
-        # Requests of an allocation round wait for its draw (which gives each a queue_rank).
-        .where(
-            Booking.session_id == session.id,
-            Booking.status == BookingStatus.waitlisted,
-            or_(col(Booking.round_id).is_(None), col(Booking.queue_rank).is_not(None)),
-        )
-        .order_by(*waiting_order())
-    ).all()
+    queue = db.exec(select(Booking).where(_on_the_waiting_list(session.id)).order_by(*waiting_order())).all()
+    room = room_in_all(session, pools)
     for booking in queue:
         held_now = held(db, [session.id], now=now).get(session.id, (0, 0))
         if not (fits(session, held_now, booking.pupils) and limits.pools_fit(db, pools, booking.pupils, now=now)):
-            if offer.waitlist_may_pass:
+            # A class larger than the date now takes (its capacity was lowered) never holds up the list.
+            if offer.waitlist_may_pass or booking.pupils > room:
                 continue
             break
         set_status(db, booking, None, BookingStatus.offered, now, "a place became free")
@@ -902,6 +916,29 @@ def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, no
         db.flush()
         offered.append(booking)
     return offered
+
+
+def room_in_all(session: OfferSession, pools: list[CapacityPool]) -> int:
+    """The most pupils one class can ever have on the date: its capacity and its pools'."""
+    return min([session.capacity_pupils, *(pool.capacity_pupils for pool in pools if pool.capacity_pupils is not None)])
+
+
+def _someone_waits_who_could_fit(db: Session, session: OfferSession, pools: list[CapacityPool]) -> bool:
+    """Someone on the date's waiting list whom a place could ever fit (for an offer whose list
+    nobody passes, they keep a new booking behind them)."""
+    return db.exec(
+        select(exists().where(_on_the_waiting_list(session.id), Booking.pupils <= room_in_all(session, pools)))
+    ).one()
+
+
+def _on_the_waiting_list(session_id: int):
+    """SQL: the date's waiting classes. Requests of an allocation round wait for its draw, which
+    gives each a queue_rank."""
+    return and_(
+        Booking.session_id == session_id,
+        Booking.status == BookingStatus.waitlisted,
+        or_(col(Booking.round_id).is_(None), col(Booking.queue_rank).is_not(None)),
+    )
 
 
 def promote_pool_neighbours(db: Session, session_id: int, *, now: datetime) -> None:

@@ -107,17 +107,19 @@ def world(db) -> World:
     )
     bookings.approve_booking(db, make_user(db, "coordinator"), confirmed.id, now=NOW)
     pending = book(db, b, session, 15, class_name="7.b")
-    cancelled = book(db, d, session, 10, class_name="6.c")
-    # 45 of 60 places held: 30 pupils do not fit and wait; 5 wait behind them (nobody jumps the list).
+    cancelled = book(db, d, session, 25, class_name="6.c")
+    # All 60 places held: 30 pupils wait, and 5 wait behind them.
     first_waiting = book(db, c, session, 30, class_name="8.x", girls=14, waitlist=True)
     offered = book(db, e, session, 5, class_name="=1+1", girls=5, waitlist=True, needs="@SUM(A1)")
-    # 10 places come free: still too few for the 30, so the 5 behind them are offered a place.
+    # 25 places come free: too few for the 30, so the 5 behind them are offered a place; 20 are
+    # left, too few for the 21 who come next.
     bookings.cancel_booking(db, d, cancelled.id, reason="Syg lærer", now=NOW)
-    second_waiting = book(db, f, session, 4, class_name="5.a", waitlist=True)
-    for booking in (confirmed, pending, offered, first_waiting, cancelled):
+    second_waiting = book(db, f, session, 21, class_name="5.a", waitlist=True)
+    for booking in (confirmed, pending, offered, first_waiting, second_waiting, cancelled):
         db.refresh(booking)
     assert (
-        offered.status == BookingStatus.offered and first_waiting.status == BookingStatus.waitlisted
+        offered.status == BookingStatus.offered
+        and first_waiting.status == second_waiting.status == BookingStatus.waitlisted
     )
     provider = make_user(db, "provider", organisation=provider_org)
     return World(

@@ -74,6 +74,9 @@ def test_a_pool_limits_pupils_across_its_dates(db, shared):
     with pytest.raises(bookings.SessionFull):
         book(db, c, first, 1)  # the date has room for 75 more, the pool for none
     assert book(db, c, first, 1, waitlist=True).status == BookingStatus.waitlisted
+    with pytest.raises(InvalidInput) as larger:
+        book(db, d, second, 51, waitlist=True)  # the pool could never take it: refused, not put on the list
+    assert larger.value.field == "pupils" and "50" in larger.value.message
     assert book(db, d, outside, 60).status == BookingStatus.confirmed  # not in the pool
     assert limits.pool_holdings(db, [pool.id], now=NOW) == {pool.id: (50, 2)}
     assert limits.pool_room(db, first.id, now=NOW) == (0, None)

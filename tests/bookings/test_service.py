@@ -39,11 +39,14 @@ def test_capacity_in_pupils_and_classes(db, world):
 
 
 def test_full_session_waitlists_and_nobody_jumps_the_queue(db, world):
-    _offer, session, (a, b, c, d) = world
+    offer, session, (a, b, c, d) = world
+    offer.waitlist_may_pass = False
+    db.add(offer)
+    db.commit()
     first = book(db, a, session, 30)
     waiting = book(db, b, session, 30, waitlist=True)
     assert waiting.status == BookingStatus.waitlisted and bookings.waitlist_position(db, waiting) == 1
-    # 20 places are free, but the queue is not empty: a newcomer must queue too.
+    # 20 places are free, but a class waits that the offer lets nobody pass: a newcomer must queue too.
     with pytest.raises(bookings.SessionFull):
         book(db, c, session, 10)
     small = book(db, d, session, 10, waitlist=True)
@@ -74,6 +77,65 @@ def test_a_later_waiting_class_that_fits_passes_one_that_does_not(db, world):
     db.refresh(small)
     assert big.status == BookingStatus.offered  # 30 fits the 30 freed
     assert small.status == BookingStatus.waitlisted
+
+
+def test_a_newcomer_that_fits_passes_a_waiting_class_that_does_not(db, world):
+    _offer, session, (a, b, c, d) = world
+    book(db, a, session, 30)
+    big = book(db, b, session, 30, waitlist=True)  # 20 places free: too few
+    # The offer lets a class that fits pass one that does not, and a newcomer is no exception:
+    # it is booked, not put behind the class that cannot have the places.
+    small = book(db, c, session, 15, waitlist=True)
+    assert small.status == BookingStatus.pending
+    db.refresh(big)
+    assert big.status == BookingStatus.waitlisted and bookings.waitlist_position(db, big) == 1
+    with pytest.raises(bookings.SessionFull):
+        book(db, d, session, 10)  # two classes are the most
+
+
+def test_a_place_left_for_the_list_goes_to_it_before_a_newcomer(db, world):
+    _offer, session, (a, b, c, d) = world
+    first = book(db, a, session, 25)
+    second = book(db, b, session, 25)  # 50 of 50
+    bookings.approve_booking(db, make_user(db, "coordinator"), second.id, now=NOW)
+    waiting = book(db, c, session, 20, waitlist=True)
+    # The first booking's approval deadline passes; no job has run yet to mark it expired.
+    later = first.hold_until + timedelta(minutes=1)
+    data = BookingIn(session_id=session.id, class_name="7.a", grade=7, pupils=20, waitlist=True)
+    newcomer = bookings.book_session(db, d, data, now=later)
+    db.refresh(waiting)
+    # The waiting class is offered the freed places first; the newcomer, for whom 5 places and
+    # no class are left, waits behind it.
+    assert (waiting.status, newcomer.status) == (BookingStatus.offered, BookingStatus.waitlisted)
+
+
+def test_a_class_larger_than_the_date_is_refused_not_put_on_the_waiting_list(db, world):
+    _offer, session, (a, _b, _c, _d) = world
+    session.capacity_pupils = 24
+    db.add(session)
+    db.commit()
+    with pytest.raises(InvalidInput) as refused:
+        book(db, a, session, 25, waitlist=True)
+    assert refused.value.field == "pupils" and "24" in refused.value.message
+    assert db.exec(select(Booking).where(Booking.session_id == session.id)).all() == []
+
+
+def test_a_waiting_class_the_date_no_longer_has_room_for_holds_up_nobody(db, world):
+    offer, session, (a, b, c, d) = world
+    offer.waitlist_may_pass = False
+    db.add(offer)
+    db.commit()
+    first = book(db, a, session, 10)
+    book(db, b, session, 10)  # two classes: full
+    big = book(db, c, session, 30, waitlist=True)
+    small = book(db, d, session, 5, waitlist=True)
+    session.capacity_pupils = 25  # lowered by the provider: the class of 30 can never come now
+    db.add(session)
+    db.commit()
+    bookings.cancel_booking(db, a, first.id, reason="", now=NOW)
+    db.refresh(big)
+    db.refresh(small)
+    assert (big.status, small.status) == (BookingStatus.waitlisted, BookingStatus.offered)
 
 
 def test_when_the_offer_forbids_passing_the_list_waits_for_its_head(db, world):

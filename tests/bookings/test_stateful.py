@@ -23,6 +23,7 @@ its offer and dates in a savepoint of that transaction and rolls it back."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -92,6 +93,10 @@ class People:
     provider: int
     teachers: list[int]
     coordinator: int
+
+
+# What the model reads of a booking.
+_MODELLED = ("id", "session_id", "school_id", "class_name", "status", "pupils", "hold_until", "created_at")
 
 
 class BookingMachine(RuleBasedStateMachine):
@@ -195,6 +200,29 @@ class BookingMachine(RuleBasedStateMachine):
     def queue(self, rows: list[Booking], session: OfferSession) -> list[Booking]:
         return sorted((b for b in rows if b.session_id == session.id and b.status == S.waitlisted), key=lambda b: (b.created_at, b.id))
 
+    def room(self, session: OfferSession) -> int:
+        """The most pupils one class can ever have on the date."""
+        return min(session.capacity_pupils, self.pool.capacity_pupils if self.pool else session.capacity_pupils)
+
+    def heads(self, waiting: list[Booking], session: OfferSession) -> list[Booking]:
+        """The waiting classes whose turn comes first: all of them where the list may be passed,
+        else the first that could ever have a place (a larger one holds up nobody)."""
+        return waiting if self.offer.waitlist_may_pass else [b for b in waiting if b.pupils <= self.room(session)][:1]
+
+    def blocking(self, rows: list[Booking], session: OfferSession) -> bool:
+        """Someone waits whom a newcomer may not pass."""
+        return not self.offer.waitlist_may_pass and bool(self.heads(self.queue(rows, session), session))
+
+    def promoted(self, rows: list[Booking], session: OfferSession) -> list[Booking]:
+        """The rows as they will be once the date's list is moved (copies; the rows stay as they are)."""
+        rows = [SimpleNamespace(**{name: getattr(b, name) for name in _MODELLED}) for b in rows]
+        for booking in self.queue(rows, session):
+            if self.fits(rows, session, booking.pupils):
+                booking.status, booking.hold_until = S.offered, self.now + timedelta(hours=1)
+            elif not (self.offer.waitlist_may_pass or booking.pupils > self.room(session)):
+                break
+        return rows
+
     def session_of(self, booking: Booking) -> OfferSession:
         return next(s for s in self.sessions if s.id == booking.session_id)
 
@@ -222,11 +250,16 @@ class BookingMachine(RuleBasedStateMachine):
             for b in rows
         )
         replay = self.keys.get((teacher.id, key)) if key else None
+        queue = self.queue(rows, session)
+        if queue:  # the list is moved first: it has the places before a newcomer
+            rows = self.promoted(rows, session)
         if replay is not None:
             expected = replay[1] if replay[0] == data.model_dump_json() else Conflict
+        elif pupils > self.room(session):  # could never have a place: refused, not put on the list
+            expected = InvalidInput
         elif self.started(session) or clash:
             expected = Conflict
-        elif self.fits(rows, session, pupils) and not self.queue(rows, session):  # nobody jumps the list
+        elif self.fits(rows, session, pupils) and not self.blocking(rows, session):  # nobody jumps the list
             expected = S.pending if self.offer.requires_approval else S.confirmed
         elif waitlist:
             expected = S.waitlisted
@@ -251,6 +284,8 @@ class BookingMachine(RuleBasedStateMachine):
         self.ids.add(booking.id)
         if key:
             self.keys[(teacher.id, key)] = (data.model_dump_json(), booking.id)
+        if queue:
+            self.assert_waiting_lists_served([session])
         return booking.id
 
     a_request = st.tuples(
@@ -435,10 +470,10 @@ class BookingMachine(RuleBasedStateMachine):
             return
         offered = {e.booking_id for e in events if e.to_status == S.offered}
         for session in self.sessions:
-            waiting = self.queue(rows, session)
+            head = self.heads(self.queue(rows, session), session)
             served = [b for b in rows if b.id in offered and b.session_id == session.id]
-            if waiting and served:
-                assert max((b.created_at, b.id) for b in served) < (waiting[0].created_at, waiting[0].id)
+            if head and served:
+                assert max((b.created_at, b.id) for b in served) < (head[0].created_at, head[0].id)
 
     def assert_waiting_lists_served(self, sessions: list[OfferSession]) -> None:
         """After seats were freed (and the list promoted): no waiting class that fits is left
@@ -447,10 +482,7 @@ class BookingMachine(RuleBasedStateMachine):
         for session in sessions:
             if self.started(session):
                 continue
-            waiting = self.queue(rows, session)
-            if not self.offer.waitlist_may_pass:
-                waiting = waiting[:1]
-            stuck = [b.id for b in waiting if self.fits(rows, session, b.pupils)]
+            stuck = [b.id for b in self.heads(self.queue(rows, session), session) if self.fits(rows, session, b.pupils)]
             if any(b.session_id == session.id and b.status == S.offered for b in rows):
                 event("a waiting class has a place offered")
             assert not stuck, f"waiting classes {stuck} fit in date {session.id} but were not offered the place"
