@@ -540,10 +540,11 @@ def pupils_outside_limits(offer: Offer, pupils: int) -> str | None:
 _other, _other_session = aliased(Booking), aliased(OfferSession)
 
 
-def _class_clash(school_id, class_name, starts_at, ends_at):
+def class_clash(school_id, class_name, starts_at, ends_at, *, except_session_id=None):
     """SQL: the class (its name stripped and in lower case) has an active booking in an activity
-    that overlaps the time from `starts_at` to `ends_at` (values or bound parameters)."""
-    return exists().where(
+    that overlaps the time from `starts_at` to `ends_at` (values or bound parameters), other than
+    the date `except_session_id` when given (a date moved to a new time, catalogue.update_session)."""
+    clash = exists().where(
         col(_other_session.id) == col(_other.session_id),
         _other.school_id == school_id,
         func.lower(_other.class_name) == class_name,
@@ -552,6 +553,7 @@ def _class_clash(school_id, class_name, starts_at, ends_at):
         _other_session.starts_at < ends_at,
         _other_session.ends_at > starts_at,
     )
+    return clash if except_session_id is None else clash.where(col(_other_session.id) != except_session_id)
 
 
 def _clash_error(class_name: str) -> Conflict:
@@ -560,7 +562,7 @@ def _clash_error(class_name: str) -> Conflict:
 
 def check_class_is_free(db: Session, school_id: int, data: BookingIn, session: OfferSession) -> None:
     """One class is never booked into two overlapping activities."""
-    if db.exec(select(_class_clash(school_id, data.class_name.strip().lower(), session.starts_at, session.ends_at))).one():
+    if db.exec(select(class_clash(school_id, data.class_name.strip().lower(), session.starts_at, session.ends_at))).one():
         raise _clash_error(data.class_name)
 
 
@@ -607,7 +609,7 @@ _SEATS_AND_CLASH = select(
     func.coalesce(func.sum(case((holds_seats(_NOW), Booking.pupils), else_=0)), 0),
     func.count(case((holds_seats(_NOW), 1))),
     func.count(case((col(Booking.status) == BookingStatus.waitlisted, 1))),
-    _class_clash(
+    class_clash(
         bindparam("school_id"), bindparam("class_name"), bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
     ),
 ).where(Booking.session_id == bindparam("session_id"))
