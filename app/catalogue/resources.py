@@ -1,7 +1,8 @@
 """Resources (people, rooms, equipment) and the availability of on-request offers.
 
 One resource is never in two overlapping sessions: attaching it checks for a clash while holding
-a lock, so two providers' staff attaching the same room at once cannot both succeed."""
+the date's lock and then the resource's (the order moving a date to a new time keeps too), so two
+providers' staff attaching the same room at once cannot both succeed."""
 
 from collections.abc import Sequence
 from datetime import time
@@ -9,21 +10,25 @@ from datetime import time
 from sqlmodel import Session, col, delete, select
 
 from app.accounts.models import Role, User
+from app.bookings.service import lock_session
 from app.catalogue.models import (
     AvailabilityWindow,
-    Offer,
     OfferResource,
-    OfferSession,
     OfferTravelArea,
     Resource,
     ResourceKind,
     SessionResource,
 )
-from app.catalogue.service import own_offer, own_session
-from app.db import begin_write
+from app.catalogue.service import (
+    lock_in_id_order,
+    own_offer,
+    own_session,
+    resource_busy,
+    resource_clash,
+)
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
-from app.i18n import TIMEZONE, _
+from app.i18n import _
 
 
 def _provider_id(actor: User) -> int:
@@ -79,37 +84,16 @@ def resources_by_session(db: Session, session_ids: Sequence[int]) -> dict[int, l
 
 def attach_resource(db: Session, actor: User, session_id: int, resource_id: int) -> None:
     """Use a resource in a session, unless it is already busy then (the error names the clash)."""
-    begin_write(db)
     session, _offer = own_session(db, actor, session_id)
-    resource = db.exec(select(Resource).where(Resource.id == resource_id).with_for_update()).first()
+    session = lock_session(db, session.id)  # the date's time stays put while we look
+    locked = lock_in_id_order(db, Resource, [resource_id])
+    resource = locked[0] if locked else None
     if resource is None or resource.provider_id != _provider_id(actor):
         raise NotFound(_("No such resource."))
     if session.cancelled_at is not None:
         raise Conflict(_("The date is cancelled."))
-    clash = db.exec(
-        select(OfferSession, Offer.title)
-        .join(SessionResource, col(SessionResource.session_id) == col(OfferSession.id))
-        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
-        .where(
-            SessionResource.resource_id == resource.id,
-            OfferSession.id != session.id,
-            col(OfferSession.cancelled_at).is_(None),
-            OfferSession.starts_at < session.ends_at,
-            OfferSession.ends_at > session.starts_at,
-        )
-    ).first()
-    if clash is not None:
-        other, title = clash
-        raise Conflict(
-            _("%(resource)s is already busy in “%(offer)s” from %(starts)s to %(ends)s.")
-            % {
-                "resource": resource.name,
-                "offer": title,
-                "starts": other.starts_at.astimezone(TIMEZONE).strftime("%d.%m.%Y %H:%M"),
-                "ends": other.ends_at.astimezone(TIMEZONE).strftime("%d.%m.%Y %H:%M"),
-            },
-            field="resource_id",
-        )
+    if clash := resource_clash(db, [resource.id], session.starts_at, session.ends_at, except_session_id=session.id):
+        raise resource_busy(*clash, field="resource_id")
     if db.get(SessionResource, (session.id, resource.id)) is None:
         db.add(SessionResource(session_id=session.id, resource_id=resource.id))
     db.commit()

@@ -14,12 +14,16 @@ from math import cos, radians
 import holidays
 from dateutil.rrule import WEEKLY, rrule
 from sqlalchemy import and_, delete, exists, func, or_
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking
 from app.bookings.service import (
+    ACTIVE,
+    Busy,
     cancel_session_bookings,
+    class_clash,
     held,
     holds_seats,
     lock_session,
@@ -34,7 +38,9 @@ from app.catalogue.models import (
     OfferSubject,
     OfferTheme,
     OfferType,
+    Resource,
     SchoolHoliday,
+    SessionResource,
     Subject,
     Theme,
 )
@@ -369,6 +375,8 @@ def update_session(
     _check_session(db, offer, data, now)
     # Under the date's lock, like a booking: places the change adds go to the waiting list first.
     session = lock_session(db, session.id)
+    if (data.starts_at, data.ends_at) != (session.starts_at, session.ends_at):
+        _check_new_time_is_free(db, session, data.starts_at, data.ends_at)
     _check_capacity_covers_bookings(db, session, data, now=now)
     session.sqlmodel_update(data.model_dump(exclude={"open_on_holiday"}))
     db.add(session)
@@ -376,6 +384,94 @@ def update_session(
     db.commit()
     db.refresh(session)
     return session
+
+
+def _check_new_time_is_free(db: Session, session: OfferSession, starts_at: datetime, ends_at: datetime) -> None:
+    """A date moved to a new time keeps the rules that attaching a resource and booking a class
+    keep: none of its resources is in another date then, and no class booked in it (or waiting)
+    is in another activity then.
+
+    The caller holds the date's lock; the date's resources, then the schools of its classes, are
+    locked next, the order attaching a resource (date, resource) and a booking (date, pools,
+    school) keep, so that neither can be given to another date at the new time while we look."""
+    resource_ids = select(SessionResource.resource_id).where(SessionResource.session_id == session.id)
+    lock_in_id_order(db, Resource, resource_ids)
+    if clash := resource_clash(db, resource_ids, starts_at, ends_at, except_session_id=session.id):
+        raise resource_busy(*clash, field="starts_at")
+    booked_here = and_(col(Booking.session_id) == session.id, col(Booking.status).in_(ACTIVE))
+    lock_in_id_order(db, Organisation, select(Booking.school_id).where(booked_here))
+    busy_class = db.exec(
+        select(Booking.class_name, Organisation.name)
+        .join(Organisation, col(Organisation.id) == col(Booking.school_id))
+        .where(
+            booked_here,
+            class_clash(Booking.school_id, func.lower(Booking.class_name), starts_at, ends_at, except_session_id=session.id),
+        )
+        .order_by(col(Organisation.name), col(Booking.class_name))
+    ).first()
+    if busy_class is not None:
+        class_name, school = busy_class
+        # Not which activity: it may be another provider's.
+        raise Conflict(
+            _("Class %(name)s from %(school)s is already booked for another activity at the new time.")
+            % {"name": class_name, "school": school},
+            field="starts_at",
+        )
+
+
+def resource_clash(
+    db: Session, resource_ids, starts_at: datetime, ends_at: datetime, *, except_session_id: int
+) -> tuple[Resource, OfferSession, str] | None:
+    """The first of the resources (`resource_ids`: ids, or a SELECT of them) that another date,
+    not cancelled, uses in the time from `starts_at` to `ends_at`, with that date and the title of
+    its offer; None when they are all free then."""
+    return db.exec(
+        select(Resource, OfferSession, Offer.title)
+        .join(SessionResource, col(SessionResource.resource_id) == col(Resource.id))
+        .join(OfferSession, col(OfferSession.id) == col(SessionResource.session_id))
+        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
+        .where(
+            col(Resource.id).in_(resource_ids),
+            OfferSession.id != except_session_id,
+            col(OfferSession.cancelled_at).is_(None),
+            OfferSession.starts_at < ends_at,
+            OfferSession.ends_at > starts_at,
+        )
+        .order_by(col(Resource.name), col(OfferSession.starts_at))
+    ).first()
+
+
+def resource_busy(resource: Resource, other: OfferSession, title: str, *, field: str) -> Conflict:
+    return Conflict(
+        _("%(resource)s is already busy in “%(offer)s” from %(starts)s to %(ends)s.")
+        % {
+            "resource": resource.name,
+            "offer": title,
+            "starts": other.starts_at.astimezone(TIMEZONE).strftime("%d.%m.%Y %H:%M"),
+            "ends": other.ends_at.astimezone(TIMEZONE).strftime("%d.%m.%Y %H:%M"),
+        },
+        field=field,
+    )
+
+
+def lock_in_id_order(db: Session, model, ids) -> list:
+    """Lock rows (`ids`: ids, or a SELECT of them) in id order, after the date's lock, so that no
+    two changes wait for each other in a circle. PostgreSQL: a wait beyond the lock timeout the
+    date's lock set for the transaction is "busy, try again", like the date's own lock."""
+    query = (
+        select(model)
+        .where(col(model.id).in_(ids))
+        .order_by(col(model.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)  # read afresh what was read before the lock
+    )
+    try:
+        return list(db.exec(query).all())
+    except OperationalError as error:
+        if "lock" not in str(error).lower():
+            raise
+        db.rollback()
+        raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
 
 
 def _check_capacity_covers_bookings(db: Session, session: OfferSession, data: SessionIn, *, now: datetime) -> None:
