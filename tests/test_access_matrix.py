@@ -181,6 +181,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/offers"): PROVIDERS,
     ("GET", "/api/v1/offers/{offer_id}"): PUBLIC,
     ("PUT", "/api/v1/offers/{offer_id}"): OWN_OFFER,
+    ("PATCH", "/api/v1/offers/{offer_id}"): OWN_OFFER,
     ("POST", "/api/v1/offers/{offer_id}/sessions"): OWN_OFFER,
     ("GET", "/api/v1/sessions/{session_id}"): PUBLIC,
     ("GET", "/catalogue/saved"): LOGGED_IN,

@@ -4,6 +4,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.accounts.models import Organisation
@@ -20,7 +22,14 @@ from app.catalogue.models import (
     Subject,
     Theme,
 )
-from app.catalogue.schemas import OfferCreate, OfferIn, OfferPublic, SessionIn, SessionPublic
+from app.catalogue.schemas import (
+    OfferCreate,
+    OfferIn,
+    OfferPatch,
+    OfferPublic,
+    SessionIn,
+    SessionPublic,
+)
 from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.geography import MUNICIPALITIES
@@ -138,6 +147,31 @@ def create_offer(
 def update_offer(
     db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, data: OfferIn
 ) -> OfferPublic:
+    """Replace the offer's fields: those not sent take their defaults (PATCH keeps them)."""
+    return offer_public(db, catalogue.update_offer(db, user, offer_id, data, now=now), now=now)
+
+
+@router.patch("/offers/{offer_id}")
+def patch_offer(
+    db: SessionDep, user: ApiUser, now: Now, offer_id: PathId, changes: OfferPatch
+) -> OfferPublic:
+    """Change only the fields sent (say, the waiting list's `waitlist_offer_hours`); the rest keep
+    their value. The result must be a valid offer, as for PUT."""
+    offer = catalogue.own_offer(db, user, offer_id)
+    themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
+    stored = {
+        **offer.model_dump(include=set(OfferIn.model_fields)),
+        "themes": themes[offer.id],
+        "subjects": subjects[offer.id],
+        "contact_email": offer.contact_email or None,
+    }
+    try:
+        data = OfferIn.model_validate({**stored, **changes.model_dump(exclude_unset=True)})
+    except ValidationError as error:
+        # Reported as FastAPI reports a bad body, the field named under "body".
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None
     return offer_public(db, catalogue.update_offer(db, user, offer_id, data, now=now), now=now)
 
 

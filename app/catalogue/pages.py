@@ -28,7 +28,15 @@ from app.catalogue.models import (
     Subject,
     Theme,
 )
-from app.catalogue.schemas import HolidayIn, OfferCreate, OfferIn, RecurrenceIn, SessionIn, WindowIn
+from app.catalogue.schemas import (
+    WAITLIST_OFFER_HOURS_MAX,
+    HolidayIn,
+    OfferCreate,
+    OfferIn,
+    RecurrenceIn,
+    SessionIn,
+    WindowIn,
+)
 from app.catalogue.text import render_description
 from app.deps import (
     MaybeUser,
@@ -151,6 +159,7 @@ def _offer_form_context(offer=None) -> dict[str, Any]:
         "subjects": list(Subject),
         "formats": list(OfferFormat),
         "grades": range(GRADE_MIN, GRADE_MAX + 1),
+        "most_offer_hours": WAITLIST_OFFER_HOURS_MAX,
     }
 
 
@@ -161,7 +170,13 @@ def _offer_data(form: dict[str, Any]) -> dict[str, Any]:
         "themes": as_list(form.get("themes")),
         "subjects": as_list(form.get("subjects")),
     }
-    for box in ("is_long", "all_dates_together", "girls_only", "requires_approval"):
+    for box in (
+        "is_long",
+        "all_dates_together",
+        "girls_only",
+        "requires_approval",
+        "waitlist_may_pass",
+    ):
         data[box] = box in form
     return data
 
@@ -184,6 +199,8 @@ def new_offer_form(request: Request, db: SessionDep, user: ProviderPageUser) -> 
         "requires_approval": True,
         "municipality": organisation.municipality,
         "cancellation_weekdays": 10,
+        "waitlist_may_pass": True,
+        "waitlist_offer_hours": 48,
         "contact_name": user.name,
         "contact_email": user.email,
         "contact_phone": user.phone,

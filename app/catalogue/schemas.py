@@ -3,7 +3,15 @@
 from datetime import date, datetime, time
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from app.accounts.schemas import Form, Municipality
@@ -24,6 +32,13 @@ ShortText = Annotated[str, Field(max_length=1000)]
 
 # Most sessions one recurrence rule may make: a school year of weekly dates, with room to spare.
 MAX_RECURRING_SESSIONS = 60
+
+# How long a freed place offered to a waiting class is held for it, in whole hours: at least one,
+# so the teacher has a real chance to answer; at most two weeks, which spans a school holiday, as
+# every hour of a hold keeps the place from the classes behind on the list. (A hold also ends when
+# the date starts.)
+WAITLIST_OFFER_HOURS_MIN, WAITLIST_OFFER_HOURS_MAX = 1, 14 * 24
+WaitlistOfferHours = Annotated[int, Field(ge=WAITLIST_OFFER_HOURS_MIN, le=WAITLIST_OFFER_HOURS_MAX)]
 
 
 class OfferIn(Form):
@@ -50,6 +65,9 @@ class OfferIn(Form):
     contact_email: EmailStr | None = None
     contact_phone: Annotated[str, Field(max_length=30)] = ""
     requires_approval: bool = True
+    # Waiting list: may a later class that fits pass the head of the list that does not?
+    waitlist_may_pass: bool = True
+    waitlist_offer_hours: WaitlistOfferHours = 48
     cancellation_weekdays: Annotated[int, Field(ge=0, le=60)] = 10
     min_pupils: Annotated[int, Field(ge=1, le=10_000)] | None = None
     max_pupils: Annotated[int, Field(ge=1, le=10_000)] | None = None
@@ -75,6 +93,16 @@ class OfferIn(Form):
 
 class OfferCreate(OfferIn):
     status: OfferStatus = OfferStatus.draft
+
+
+# A change to some of an offer's fields (PATCH): every field of OfferIn, none required. Only the
+# types are checked here; the fields sent, laid over the stored offer, are then checked as a whole
+# OfferIn, so the limits and the rules across fields are written once.
+OfferPatch = create_model(
+    "OfferPatch",
+    __base__=Form,
+    **{name: (field.annotation | None, None) for name, field in OfferIn.model_fields.items()},
+)
 
 
 class SessionIn(Form):
@@ -148,6 +176,8 @@ class OfferPublic(BaseModel):
     municipality: str
     language: str
     requires_approval: bool
+    waitlist_may_pass: bool
+    waitlist_offer_hours: int
     cancellation_weekdays: int
     min_pupils: int | None
     max_pupils: int | None
