@@ -9,10 +9,11 @@ from fastapi.responses import Response
 from app.bookings import limits
 from app.catalogue.holidays import school_year_of
 from app.catalogue.models import OfferType
+from app.db import MAX_ID
 from app.deps import Now, PathId, ProviderPageUser, SessionDep, StaffPageUser
 from app.errors import InvalidInput, NotFound
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, as_list, form_errors, optional_choice
+from app.web.forms import PostedForm, form_errors, int_or_none, optional_choice
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -30,16 +31,9 @@ def _whole_number(form: dict[str, Any], name: str, *, required: bool = False) ->
         raise InvalidInput(_("Write a whole number."), field=name) from None
 
 
-def _text(form: dict[str, Any], name: str) -> str | None:
-    raw = form.get(name)
-    if isinstance(raw, list):  # sent twice: not from our form
-        raise InvalidInput(_("Check this field."), field=name)
-    return raw
-
-
 def _pool_fields(form: dict[str, Any]) -> dict[str, Any]:
     return {
-        "name": _text(form, "name") or "",
+        "name": form.get("name", ""),
         "capacity_pupils": _whole_number(form, "capacity_pupils"),
         "capacity_classes": _whole_number(form, "capacity_classes"),
     }
@@ -132,10 +126,9 @@ def set_pool_sessions(
     request: Request, db: SessionDep, user: ProviderPageUser, form: PostedForm, pool_id: PathId, now: Now
 ) -> Response:
     limits.own_pool(db, user, pool_id)
-    try:
-        ids = [int(raw) for raw in as_list(form.get("session_ids"))]
-    except ValueError:
-        raise NotFound(_("No such session.")) from None
+    ids = [int_or_none(raw, 1, MAX_ID) for raw in form.getlist("session_ids")]
+    if None in ids:
+        raise NotFound(_("No such session."))
     limits.set_pool_sessions(db, user, pool_id, ids, now=now)
     return redirect(request, f"/provider/pools/{pool_id}?notice=saved")
 
@@ -187,7 +180,7 @@ def set_cap(request: Request, db: SessionDep, user: StaffPageUser, form: PostedF
             user,
             offer_type=offer_type,
             school_year=school_year,
-            municipality=_text(form, "municipality") or None,
+            municipality=form.get("municipality"),
             max_bookings=max_bookings,
             now=now,
         )

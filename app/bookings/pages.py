@@ -16,11 +16,12 @@ from app.bookings.notices import calendar_file
 from app.bookings.schemas import BookingIn
 from app.catalogue import service as catalogue
 from app.catalogue.models import GRADE_MAX, GRADE_MIN, Offer, OfferSession, OfferType
+from app.db import MAX_ID
 from app.deps import Now, PageUser, PathId, SessionDep
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.geography import MUNICIPALITY_NAMES
 from app.i18n import TIMEZONE, _
-from app.web.forms import PostedForm, as_list, form_errors, optional_choice, validate
+from app.web.forms import PostedForm, form_errors, int_or_none, optional_choice, validate
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -255,13 +256,16 @@ def approve_many(
     """Bulk approval from the queue; each booking in its own locked transaction."""
     if not user.is_staff:
         raise Forbidden(_("Only coordinators can approve bookings."))
-    chosen = as_list(form.get("booking_ids"))
+    chosen = form.getlist("booking_ids")
     approved = 0
     for raw in chosen:
+        booking_id = int_or_none(raw, 1, MAX_ID)
+        if booking_id is None:  # no booking's id (a hand-made post): not approved, like one decided meanwhile
+            continue
         try:
-            bookings.approve_booking(db, user, int(raw), now=now)
+            bookings.approve_booking(db, user, booking_id, now=now)
             approved += 1
-        except (ValueError, DomainError):
+        except DomainError:
             db.rollback()
     if not chosen:
         notice = "bulk_none_chosen"

@@ -7,15 +7,7 @@ from datetime import date
 from app.catalogue.models import GRADE_MAX, GRADE_MIN, OfferFormat, OfferType, Subject, Theme
 from app.catalogue.service import CatalogueFilters
 from app.geography import MUNICIPALITIES
-from app.web.forms import optional_choice
-
-
-def _int_or_none(value: str | None, low: int, high: int) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and low <= number <= high else None
+from app.web.forms import int_or_none, optional_choice
 
 
 def _date_or_none(value: str | None) -> date | None:
@@ -38,7 +30,7 @@ def filters_from_query(
         type=optional_choice(OfferType, params.get("type")),
         theme=optional_choice(Theme, params.get("theme")),
         subject=optional_choice(Subject, params.get("subject")),
-        grade=_int_or_none(params.get("grade"), GRADE_MIN, GRADE_MAX),
+        grade=int_or_none(params.get("grade"), GRADE_MIN, GRADE_MAX),
         municipality=params.get("municipality")
         if params.get("municipality") in MUNICIPALITIES
         else None,
@@ -49,7 +41,7 @@ def filters_from_query(
         date_from=date_from,
         date_to=date_to,
         origin=origin,
-        max_km=_int_or_none(params.get("km"), 1, 500) if origin else None,
+        max_km=int_or_none(params.get("km"), 1, 500) if origin else None,
         sort="nearest" if params.get("sort") == "nearest" and origin else "soonest",
     )
 

@@ -15,7 +15,7 @@ from app.catalogue import resources, saved_searches
 from app.catalogue import service as catalogue
 from app.catalogue.calendar import sessions_calendar
 from app.catalogue.emails import tell_saved_searches
-from app.catalogue.filters import FILTER_NAMES, _int_or_none, filters_from_query
+from app.catalogue.filters import FILTER_NAMES, filters_from_query
 from app.catalogue.models import (
     GRADE_MAX,
     GRADE_MIN,
@@ -38,6 +38,7 @@ from app.catalogue.schemas import (
     WindowIn,
 )
 from app.catalogue.text import render_description
+from app.db import MAX_ID
 from app.deps import (
     MaybeUser,
     Now,
@@ -51,7 +52,15 @@ from app.deps import (
 )
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import TIMEZONE, _
-from app.web.forms import FORM_ERROR, PostedForm, as_list, form_errors, optional_choice, validate
+from app.web.forms import (
+    FORM_ERROR,
+    FormFields,
+    PostedForm,
+    form_errors,
+    int_or_none,
+    optional_choice,
+    validate,
+)
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -163,12 +172,12 @@ def _offer_form_context(offer=None) -> dict[str, Any]:
     }
 
 
-def _offer_data(form: dict[str, Any]) -> dict[str, Any]:
-    """Checkboxes arrive as lists or not at all; an unchecked box means no."""
+def _offer_data(form: FormFields) -> dict[str, Any]:
+    """Checkboxes arrive as several values or not at all; an unchecked box means no."""
     data = {
         **form,
-        "themes": as_list(form.get("themes")),
-        "subjects": as_list(form.get("subjects")),
+        "themes": form.getlist("themes"),
+        "subjects": form.getlist("subjects"),
     }
     for box in (
         "is_long",
@@ -433,8 +442,8 @@ def add_recurring_sessions(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId, now: Now
 ) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
-    data, errors = validate(RecurrenceIn, {**form, "weekdays": as_list(form.get("weekdays"))})
-    values = {**form, "weekdays": as_list(form.get("weekdays"))}
+    values = {**form, "weekdays": form.getlist("weekdays")}
+    data, errors = validate(RecurrenceIn, values)
     if data is not None:
         try:
             made, skipped = catalogue.add_recurring_sessions(db, user, offer.id, data, now=now)
@@ -572,7 +581,7 @@ def add_holiday(
 def add_standard_holidays(
     request: Request, db: SessionDep, user: StaffPageUser, form: PostedForm, now: Now
 ) -> Response:
-    year = _int_or_none(form.get("school_year"), 2000, 2100)
+    year = int_or_none(form.get("school_year"), 2000, 2100)
     if year is None:
         raise InvalidInput(_("Choose a school year."), field="school_year")
     school_holidays.add_standard_holidays(db, user, year, user.municipality)
@@ -641,7 +650,7 @@ def attach_resource(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, session_id: PathId, now: Now
 ) -> Response:
     session, offer = catalogue.own_session(db, user, session_id)
-    resource_id = _int_or_none(form.get("resource_id"), 1, 2**31 - 1)
+    resource_id = int_or_none(form.get("resource_id"), 1, MAX_ID)
     try:
         if resource_id is None:
             raise InvalidInput(_("Choose one of the options in the list."), field="resource_id")
@@ -702,7 +711,7 @@ def set_travel_areas(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId
 ) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
-    resources.set_travel_areas(db, user, offer.id, as_list(form.get("municipalities")))
+    resources.set_travel_areas(db, user, offer.id, form.getlist("municipalities"))
     return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")
 
 
@@ -711,6 +720,6 @@ def set_offer_resources(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, offer_id: PathId
 ) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
-    ids = [n for raw in as_list(form.get("resource_ids")) if (n := _int_or_none(raw, 1, 2**31 - 1))]
+    ids = [n for raw in form.getlist("resource_ids") if (n := int_or_none(raw, 1, MAX_ID))]
     resources.set_offer_resources(db, user, offer.id, ids)
     return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=saved")

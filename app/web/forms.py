@@ -1,6 +1,6 @@
 """Reading a posted form into a schema, with messages in the visitor's language next to each field."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -81,34 +81,51 @@ def form_errors(error: DomainError, renamed: Mapping[str, str] | None = None) ->
     return {field or FORM_ERROR: error.message}
 
 
-async def posted_form(request: Request) -> dict[str, Any]:
-    """The posted fields without the CSRF token. An empty field counts as not given, so optional
-    fields take their default and required ones say "fill in this field". A field sent more than
-    once (checkboxes) becomes a list. NUL characters, which no person types and PostgreSQL cannot
-    store, are dropped."""
+class FormFields(dict[str, str]):
+    """A posted form: each field's last value, as Django's QueryDict and Starlette's FormData give
+    it, so that schemas and handlers only ever see one string per field, also when a hand-made
+    post repeats one; a field meant to be sent several times (checkboxes) is read whole with
+    `getlist`."""
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._lists: dict[str, list[str]] = {}
+        for name, value in items:
+            self._lists.setdefault(name, []).append(value)
+        super().__init__((name, values[-1]) for name, values in self._lists.items())
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value sent under the name, in the order sent; none when it was not sent."""
+        return list(self._lists.get(name, ()))
+
+
+async def posted_form(request: Request) -> FormFields:
+    """The posted fields without the CSRF token, each as its last value (all of them through
+    `getlist`). An empty field counts as not given, so optional fields take their default and
+    required ones say "fill in this field". NUL characters, which no person types and PostgreSQL
+    cannot store, are dropped."""
     form = await request.form()
-    found: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        if key == CSRF_FIELD or not isinstance(value, str):
+    kept = []
+    for name, value in form.multi_items():
+        if name == CSRF_FIELD or not isinstance(value, str):
             continue
         value = value.replace("\x00", "")
-        if value.strip() == "":
-            continue
-        if key in found:
-            found[key] = [*(found[key] if isinstance(found[key], list) else [found[key]]), value]
-        else:
-            found[key] = value
-    return found
+        if value.strip():
+            kept.append((name, value))
+    return FormFields(kept)
 
 
-def as_list(value: Any) -> list:
-    """A field that may have been sent once, several times or not at all, as a list."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+PostedForm = Annotated[FormFields, Depends(posted_form)]
 
 
-PostedForm = Annotated[dict[str, Any], Depends(posted_form)]
+def int_or_none(value: str | None, low: int, high: int) -> int | None:
+    """A whole number from low to high as typed in a form or an address, or None for anything
+    else (empty, not a number, out of range), for the caller to skip or refuse. Bounding ids by
+    app.db.MAX_ID keeps a hand-made 10**20 from the database, whose integers it would overflow."""
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and low <= number <= high else None
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -496,6 +496,18 @@ def test_a_clash_on_accepting_is_explained_on_the_proposals_page(client, db, set
     assert post_form(client, f"/proposals/{second.id}/withdraw").status_code == 404
 
 
+def test_a_reason_sent_twice_declines_with_the_last_one(client, db, settings, world, fixed_clock):
+    offer, staff, _anna, teacher = world
+    proposal = propose(db, teacher, offer)
+    log_in(client, db, staff[0], settings)
+    declined = post_form(client, f"/provider/proposals/{proposal.id}/decline", {"reason": ["Syg", "Anna er på kursus"]})
+    assert declined.status_code == 303
+    db.refresh(proposal)
+    assert (proposal.status, proposal.reason) == (ProposalStatus.declined, "Anna er på kursus")
+    (told,) = db.exec(select(Notification).where(Notification.user_id == teacher.id)).all()
+    assert "Anna er på kursus" in told.body and "Syg" not in told.body
+
+
 def test_the_api_names_the_field_and_follows_the_turns(client, db, settings, world, fixed_clock):
     offer, staff, _anna, teacher = world
     as_teacher = api_headers(db, teacher, settings)

@@ -264,3 +264,39 @@ def test_a_decision_from_a_filtered_queue_comes_back_to_it_at_the_notice(client,
     assert approved.headers["location"] == "/bookings?status=pending&type=course&notice=booking_approved"
     assert declined.headers["location"] == "/bookings?status=pending&type=course&notice=booking_declined"
     assert bulk.headers["location"] == "/bookings?status=pending&type=course&notice=bulk_approved"
+
+
+def test_a_reason_sent_twice_is_read_as_its_last_value(client, db, settings):
+    offer, session = published_session(db)
+    teachers = [make_user(db, "teacher", organisation=make_school(db)) for _ in range(2)]
+    cancelled, declined = (
+        bookings.book_session(db, t, BookingIn(session_id=session.id, class_name="4.a", grade=4, pupils=5), now=utcnow())
+        for t in teachers
+    )
+    log_in(client, db, teachers[0], settings)
+    assert post_form(client, f"/bookings/{cancelled.id}/cancel", {"reason": ["Syg", "Bussen er aflyst"]}).status_code == 303
+    log_in(client, db, make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id)), settings)
+    assert post_form(client, f"/bookings/{declined.id}/decline", {"reason": ["Fuldt", "Kun 7. klasse"]}).status_code == 303
+    db.refresh(cancelled)
+    db.refresh(declined)
+    assert (cancelled.status, cancelled.reason) == (BookingStatus.cancelled, "Bussen er aflyst")
+    assert (declined.status, declined.reason) == (BookingStatus.declined, "Kun 7. klasse")
+
+
+def test_bulk_approval_skips_ids_too_large_for_the_database(client, db, settings):
+    _offer, session = published_session(db)
+    teachers = [make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus")) for _ in range(2)]
+    chosen, other = (
+        bookings.book_session(db, t, BookingIn(session_id=session.id, class_name="7.a", grade=7, pupils=5), now=utcnow())
+        for t in teachers
+    )
+    log_in(client, db, make_user(db, "coordinator", municipality="Aarhus"), settings)
+    huge = ["9223372036854775808", str(10**20), str(2**31), "-1", "abc"]
+    none = post_form(client, "/bookings/approve", {"booking_ids": huge})
+    assert none.status_code == 303 and none.headers["location"] == "/bookings?notice=bulk_none"
+    assert "Ingen af de valgte bookinger kunne godkendes" in client.get(none.headers["location"]).text
+    partly = post_form(client, "/bookings/approve", {"booking_ids": [*huge, str(chosen.id)]})
+    assert partly.headers["location"] == "/bookings?notice=bulk_partly"
+    db.refresh(chosen)
+    db.refresh(other)
+    assert (chosen.status, other.status) == (BookingStatus.confirmed, BookingStatus.pending)
