@@ -36,6 +36,7 @@ from app.bookings import limits
 from app.bookings.expert_notices import tell_proposer, tell_provider_staff
 from app.bookings.models import Booking, BookingEvent, BookingStatus, ExpertProposal, ProposalStatus
 from app.bookings.notices import tell_provider, tell_teacher
+from app.bookings.schemas import check_reason
 from app.bookings.service import (
     Busy,
     approval_deadline,
@@ -526,8 +527,7 @@ def decline(db: Session, provider_user: User, proposal_id: int, reason: str, *, 
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Tell the teacher why you decline."), field="reason")
-    if len(reason) > 1000:
-        raise InvalidInput(_("Use at most %(count)d characters.") % {"count": 1000}, field="reason")
+    check_reason(reason)
     proposal = proposal_for_provider(db, provider_user, proposal_id)
     proposal = _locked_proposal(db, proposal, WAITING, _("The proposal has already been answered."))
     proposal.status, proposal.reason, proposal.updated_at = ProposalStatus.declined, reason, now
@@ -548,8 +548,7 @@ def counter_propose(
     school = db.get(Organisation, proposal.school_id)
     starts_at, ends_at = _danish_time_when_naive(starts_at).astimezone(UTC), _danish_time_when_naive(ends_at).astimezone(UTC)
     message = message.strip()
-    if len(message) > 1000:
-        raise InvalidInput(_("Use at most %(count)d characters.") % {"count": 1000}, field="message")
+    check_reason(message, field="message")  # kept in the proposal's reason
     _check_day(db, starts_at, ends_at, school.municipality, now=now)
     _check_week(db, offer, starts_at, now=now)
     if clash := _resource_clash(db, offer, starts_at, ends_at, now=now):

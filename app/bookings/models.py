@@ -19,6 +19,11 @@ from sqlmodel import Field, SQLModel
 from app.catalogue.models import OfferType
 from app.db import StrEnumType, UTCDateTime, utcnow
 
+# The length of a reason (why a booking or a proposed visit was cancelled or declined; a provider's
+# note with another time): its columns', checked by the rules (bookings.service, bookings.expert)
+# so that pages, API and command line refuse a longer one alike.
+REASON_MAX_LENGTH = 1000
+
 
 class BookingStatus(StrEnum):
     pending = "pending"  # awaits approval; holds its seats until its approval deadline
@@ -64,7 +69,7 @@ class Booking(SQLModel, table=True):
     # Until when a pending booking (or an offered waiting-list place) holds its seats.
     hold_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
     late_cancellation: bool = False
-    reason: str = Field(default="", sa_type=String(1000))
+    reason: str = Field(default="", sa_type=String(REASON_MAX_LENGTH))
     # A request collected by a fair allocation round, its place in the round's draw, and what the
     # teacher is told about how the round treated it.
     round_id: int | None = Field(
@@ -101,7 +106,7 @@ class BookingEvent(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="users.id")
     from_status: BookingStatus | None = Field(default=None, sa_type=StrEnumType(BookingStatus))
     to_status: BookingStatus = Field(sa_type=StrEnumType(BookingStatus))
-    reason: str = Field(default="", sa_type=String(1000))
+    reason: str = Field(default="", sa_type=String(REASON_MAX_LENGTH))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     told_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
@@ -231,7 +236,7 @@ class ExpertProposal(SQLModel, table=True):
     needs: str = Field(default="", sa_type=String(1000))
     contact_phone: str = Field(default="", sa_type=String(30))
     message: str = Field(default="", sa_type=String(1000))
-    reason: str = Field(default="", sa_type=String(1000))
+    reason: str = Field(default="", sa_type=String(REASON_MAX_LENGTH))
     booking_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"))
     )

@@ -245,7 +245,11 @@ def approve(
 def decline(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, booking_id: PathId, now: Now
 ) -> Response:
-    bookings.decline_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
+    try:
+        bookings.decline_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
+    except InvalidInput as error:  # a reason too long: the booking's page, with its decline form marked
+        db.rollback()
+        return _booking_page(request, db, user, booking_id, now, errors=form_errors(error), form_name="decline")
     return redirect(request, _back_to_list(form, "booking_declined"))
 
 
@@ -302,8 +306,17 @@ def booking_page(
 
 
 def _booking_page(
-    request: Request, db: Session, user: User, booking_id: int, now: datetime, *, notice: str | None = None, errors: dict | None = None
+    request: Request,
+    db: Session,
+    user: User,
+    booking_id: int,
+    now: datetime,
+    *,
+    notice: str | None = None,
+    errors: dict | None = None,
+    form_name: str = "cancel",
 ) -> Response:
+    """The booking's page; `errors` are those of its form `form_name` (cancel or decline)."""
     booking = bookings.get_booking(db, user, booking_id)
     session = db.get(OfferSession, booking.session_id)
     cancel_by = bookings.cancellation_deadline(db, booking)
@@ -324,6 +337,7 @@ def _booking_page(
             "late": bookings.cancelled_late(user, booking, cancel_by, now=now),
             "notice": notice,
             "errors": errors or {},
+            "form_name": form_name,
             "now": now,
         },
         status_code=422 if errors else 200,

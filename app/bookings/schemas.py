@@ -7,8 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.accounts.schemas import DbId, Form
-from app.bookings.models import BookingStatus
+from app.bookings.models import REASON_MAX_LENGTH, BookingStatus
 from app.catalogue.models import GRADE_MAX, GRADE_MIN
+from app.errors import TooLong
 
 
 class BookingIn(Form):
@@ -31,7 +32,14 @@ class BookingIn(Form):
 
 
 class ReasonIn(Form):
-    reason: Annotated[str, Field(max_length=1000)] = ""
+    reason: Annotated[str, Field(max_length=REASON_MAX_LENGTH)] = ""
+
+
+def check_reason(reason: str, *, field: str = "reason") -> None:
+    """Refuse a reason longer than its column. The rules check it themselves (not only ReasonIn),
+    so that pages, API and command line refuse it alike."""
+    if len(reason) > REASON_MAX_LENGTH:
+        raise TooLong(REASON_MAX_LENGTH, field=field)
 
 
 class BookingPublic(BaseModel):

@@ -31,7 +31,7 @@ from app.bookings.models import (
     RoundStatus,
 )
 from app.bookings.notices import tell_provider, tell_teacher
-from app.bookings.schemas import BookingIn
+from app.bookings.schemas import BookingIn, check_reason
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
 from app.db import UTCDateTime, before_the_transaction, begin_write, in_transaction_of_its_own
@@ -787,6 +787,7 @@ def approve_booking(db: Session, actor: User, booking_id: int, *, now: datetime)
 
 def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
     """Decline a booking that waits for approval or for a place (all the dates of a long course's)."""
+    check_reason(reason)
     booking, dates = _locked_with_course(db, actor, booking_id)
     offer = db.get(Offer, dates[0][1].offer_id)
     own_provider = actor.role == Role.provider and offer is not None and offer.provider_id == actor.organisation_id
@@ -810,6 +811,7 @@ def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, n
 def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
     """Cancel (or leave the waiting list, or turn down an offered place) and, in the same
     transaction, offer the freed seats to the waiting list."""
+    check_reason(reason)
     booking, dates = _locked_with_course(db, actor, booking_id)
     offer = db.get(Offer, dates[0][1].offer_id)
     if actor.role == Role.mentor:

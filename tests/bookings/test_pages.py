@@ -283,6 +283,29 @@ def test_a_reason_sent_twice_is_read_as_its_last_value(client, db, settings):
     assert (declined.status, declined.reason) == (BookingStatus.declined, "Kun 7. klasse")
 
 
+def test_a_reason_over_1000_characters_is_refused_on_the_booking_page_and_nothing_changes(client, db, settings):
+    offer, session = published_session(db)
+    teacher = make_user(db, "teacher", organisation=make_school(db))
+    booking = bookings.book_session(db, teacher, BookingIn(session_id=session.id, class_name="4.a", grade=4, pupils=5), now=utcnow())
+    events = len(bookings.history(db, booking))
+
+    log_in(client, db, teacher, settings)
+    too_long = post_form(client, f"/bookings/{booking.id}/cancel", {"reason": "R" * 1001})
+    assert too_long.status_code == 422 and "Vandets kredsløb" in too_long.text  # the booking's own page
+    assert '<a href="#cancel-reason">Begrundelse for afbestilling: Brug højst 1000 tegn.</a>' in too_long.text
+
+    log_in(client, db, make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id)), settings)
+    too_long = post_form(client, f"/bookings/{booking.id}/decline", {"reason": "R" * 1001})
+    assert too_long.status_code == 422 and "Vandets kredsløb" in too_long.text
+    assert '<a href="#decline-reason">Begrundelse for afvisning: Brug højst 1000 tegn.</a>' in too_long.text
+    assert 'id="cancel-reason-error"' not in too_long.text  # marked on the form that was sent only
+
+    db.refresh(booking)
+    assert (booking.status, booking.reason) == (BookingStatus.pending, "")
+    assert len(bookings.history(db, booking)) == events
+    assert post_form(client, f"/bookings/{booking.id}/decline", {"reason": "R" * 1000}).status_code == 303
+
+
 def test_bulk_approval_skips_ids_too_large_for_the_database(client, db, settings):
     _offer, session = published_session(db)
     teachers = [make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus")) for _ in range(2)]

@@ -303,6 +303,23 @@ def test_late_cancellation_needs_a_reason(db, world):
         bookings.cancel_booking(db, a, booking.id, reason="igen", now=late)
 
 
+def test_a_reason_is_at_most_1000_characters_for_pages_api_and_command_line_alike(db, world):
+    offer, session, (a, *_rest) = world
+    booking = book(db, a, session, 10)
+    provider = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    for refuse in (
+        lambda: bookings.cancel_booking(db, a, booking.id, reason="R" * 1001, now=NOW),
+        lambda: bookings.decline_booking(db, provider, booking.id, reason="R" * 1001, now=NOW),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            refuse()
+        db.rollback()
+        assert refused.value.field == "reason" and refused.value.message == "Brug højst 1000 tegn."
+    db.refresh(booking)
+    assert booking.status == BookingStatus.pending and len(bookings.history(db, booking)) == 1
+    assert bookings.cancel_booking(db, a, booking.id, reason="R" * 1000, now=NOW).reason == "R" * 1000
+
+
 def test_the_catalogue_shows_free_places_after_bookings(db, world):
     from app.catalogue.service import CatalogueFilters, search_offers
 
