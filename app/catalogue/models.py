@@ -238,6 +238,9 @@ class ResourceKind(StrEnum):
     equipment = "equipment"
 
 
+RESOURCE_NAME_MAX_LENGTH = 200
+
+
 class Resource(SQLModel, table=True):
     """A person, room or piece of equipment a provider uses in its sessions; never in two at once."""
 
@@ -246,7 +249,7 @@ class Resource(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     provider_id: int = Field(foreign_key="organisations.id", index=True)
-    name: str = Field(sa_type=String(200))
+    name: str = Field(sa_type=String(RESOURCE_NAME_MAX_LENGTH))
     kind: ResourceKind = Field(sa_type=StrEnumType(ResourceKind))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, delete, select
 from app.accounts.models import Role, User
 from app.bookings.service import lock_session
 from app.catalogue.models import (
+    RESOURCE_NAME_MAX_LENGTH,
     AvailabilityWindow,
     OfferResource,
     OfferTravelArea,
@@ -26,7 +27,7 @@ from app.catalogue.service import (
     resource_busy,
     resource_clash,
 )
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLong
 from app.geography import MUNICIPALITIES
 from app.i18n import _
 
@@ -47,8 +48,10 @@ def list_resources(db: Session, actor: User) -> Sequence[Resource]:
 
 def create_resource(db: Session, actor: User, *, name: str, kind: ResourceKind) -> Resource:
     name = name.strip()
-    if not name or len(name) > 200:
+    if not name:
         raise InvalidInput(_("Fill in this field."), field="name")
+    if len(name) > RESOURCE_NAME_MAX_LENGTH:
+        raise TooLong(RESOURCE_NAME_MAX_LENGTH, field="name")
     resource = Resource(provider_id=_provider_id(actor), name=name, kind=kind)
     db.add(resource)
     db.commit()

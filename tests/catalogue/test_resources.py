@@ -102,6 +102,16 @@ def test_clash_is_explained_on_the_page(client, db, settings):
     assert response.status_code == 409 and "Lab 2" in response.text and "Robotter" in response.text
 
 
+def test_a_name_too_long_for_a_resource_says_so(client, db, settings):
+    provider = make_user(db, "provider")
+    log_in(client, db, provider, settings)
+    refused = post_form(client, "/provider/resources", {"kind": "person", "name": "x" * 201})
+    assert refused.status_code == 422
+    assert '<a href="#name">Navn: Brug højst 200 tegn.</a>' in refused.text
+    assert resources.list_resources(db, provider) == []
+    assert post_form(client, "/provider/resources", {"kind": "person", "name": "x" * 200}).status_code == 303
+
+
 def test_concurrent_attachments_of_one_resource_let_only_one_win(engine):
     """Two providers' staff attach the same room to overlapping sessions at the same moment, on
     separate connections with committed data: exactly one may succeed."""
