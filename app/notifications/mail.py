@@ -9,6 +9,9 @@ from app.config import Settings
 
 log = logging.getLogger(__name__)
 
+# Seconds each exchange with the mail server may take (connecting, each command, the message).
+SMTP_TIMEOUT = 15
+
 
 class MailError(Exception):
     """The message could not be handed to the mail server."""
@@ -37,7 +40,7 @@ def deliver(
         log.warning("E-mail (no SMTP host configured)\n%s", message.as_string())
         return
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
             if settings.smtp_starttls:
                 smtp.starttls()
             if settings.smtp_username:

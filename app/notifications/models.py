@@ -46,6 +46,8 @@ class OutboxMessage(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"))
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    # Not before then: the first attempt, the next after a failure, or (while a worker sends it)
+    # the end of that worker's claim (notifications.service.send_outbox).
     send_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     attempts: int = 0

@@ -67,6 +67,23 @@ def test_the_outbox_sends_once_and_keeps_messages_when_the_mail_server_is_down(d
     assert mail["Subject"] == "Godkendt: Robotter" and "https://stem.example/bookings" in mail.get_content()
 
 
+def test_a_message_that_cannot_be_made_fails_like_an_undeliverable_one_and_stops_no_other(db, settings, mailbox):
+    broken, fine = make_user(db, "teacher"), make_user(db, "teacher")
+    _message(db, broken, "Uden kalender")
+    _message(db, fine, "Med kalender")
+
+    def attachment(db, message):
+        if message.to_address == broken.email:
+            raise ValueError("no such booking")
+        return None
+
+    assert notifications.send_outbox(db, settings, now=utcnow(), attachment=attachment) == 1
+    assert [m["Subject"] for m in mailbox.to(fine.email)] == ["Med kalender"]
+    (failed,) = notifications.undelivered(db)
+    assert failed.to_address == broken.email and failed.attempts == 1
+    assert failed.last_error == "ValueError: no such booking"
+
+
 def test_the_worker_command_sends_the_outbox(tmp_path, mailbox, smtp_server):
     """`python -m app worker --once` against its own database and the test SMTP server."""
     from sqlmodel import Session
