@@ -1,5 +1,5 @@
 """What teachers, providers and coordinators are told when a booking changes: a message in their
-inbox and an e-mail (with the activity's calendar file) through the outbox, in each recipient's
+inbox and an e-mail (with the booking's calendar file) through the outbox, in each recipient's
 own language. Written in the same transaction as the change, except for a new booking: its
 transaction runs while others wait for the date's lock, so the worker tells of it afterwards,
 from the booking's first event (`tell_about_new_bookings`)."""
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking, BookingEvent, BookingStatus
-from app.catalogue.calendar import sessions_calendar
+from app.calendar.booking_files import booking_file, session_file
 from app.catalogue.models import Offer, OfferSession
 from app.config import get_settings
 from app.i18n import _, language, local_datetime
@@ -245,16 +245,25 @@ def tell_coordinator_approvals_due(
 
 
 def calendar_file(db: Session, booking: Booking, *, now: datetime) -> bytes:
-    """The booking's activity as an iCalendar file (the pages, the API and e-mail use the same)."""
-    session, offer = _context(db, booking)
-    return sessions_calendar(offer.title, [(session, offer)], base_url=get_settings().base_url, now=now)
+    """The booking's calendar file as it is now (the booking's page and the API offer it)."""
+    settings = get_settings()
+    return booking_file(db, booking, organizer=settings.mail_from, base_url=settings.base_url, now=now)
 
 
 def booking_calendar(db: Session, message: OutboxMessage) -> bytes | None:
-    """The calendar file an outgoing booking e-mail carries (made when it is sent)."""
+    """The calendar file an outgoing booking e-mail carries: to the teacher, the booking as it was
+    when the e-mail was written (what its text tells; SEQUENCE lets calendar clients keep the newest
+    when e-mails arrive or are opened out of order); to the provider's staff, the date itself."""
     if message.booking_id is None:
         return None
     booking = db.get(Booking, message.booking_id)
-    if booking is None or booking.status not in (BookingStatus.pending, BookingStatus.confirmed, BookingStatus.offered):
-        return None  # no calendar entry for what is not (or no longer) going to happen
-    return calendar_file(db, booking, now=message.created_at)
+    if booking is None:
+        return None
+    settings = get_settings()
+    teacher = db.get(User, booking.teacher_id)
+    if teacher is not None and teacher.email.lower() == message.to_address.lower():
+        return booking_file(
+            db, booking, organizer=settings.mail_from, base_url=settings.base_url, now=message.created_at, as_of=message.created_at
+        )
+    session = db.get(OfferSession, booking.session_id)
+    return session_file(db, session, organizer=settings.mail_from, base_url=settings.base_url, now=message.created_at)

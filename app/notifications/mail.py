@@ -1,6 +1,7 @@
 """Outgoing e-mail over SMTP; in development, without an SMTP host, it is written to the log."""
 
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -12,6 +13,10 @@ log = logging.getLogger(__name__)
 # Seconds each exchange with the mail server may take (connecting, each command, the message).
 SMTP_TIMEOUT = 15
 
+# The iTIP method of a calendar file (RFC 5546), which its MIME type must repeat (RFC 6047):
+# Outlook ignores a CANCEL whose Content-Type says otherwise.
+_METHOD = re.compile(rb"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
+
 
 class MailError(Exception):
     """The message could not be handed to the mail server."""
@@ -20,7 +25,8 @@ class MailError(Exception):
 def deliver(
     settings: Settings, *, to: str, subject: str, body: str, calendar: bytes | None = None
 ) -> None:
-    """Hand one message to the SMTP server, optionally with an iCalendar file; raises MailError."""
+    """Hand one message to the SMTP server, optionally with an iCalendar file (a file without a
+    METHOD goes as PUBLISH); raises MailError."""
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -28,12 +34,13 @@ def deliver(
     message["Message-ID"] = make_msgid(domain="stem-portal")
     message.set_content(body)
     if calendar:
+        method = found.group(1).decode() if (found := _METHOD.search(calendar)) else "PUBLISH"
         message.add_attachment(
             calendar.decode(),
             subtype="calendar",
             charset="utf-8",
             filename="aktivitet.ics",
-            params={"method": "PUBLISH"},
+            params={"method": method},
         )
 
     if settings.mail_to_log:

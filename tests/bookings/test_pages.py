@@ -99,7 +99,7 @@ def test_provider_cancels_a_date_and_the_booked_teacher_is_told(client, db, sett
     assert mailbox.to(teacher.email) == []  # written to the outbox, sent by the worker
     assert send_outbox() >= 1
     message = next(m for m in mailbox.to(teacher.email) if m["Subject"].startswith("Aflyst"))
-    assert "Vandets kredsløb" in message["Subject"] and "5.a" in message.get_content()
+    assert "Vandets kredsløb" in message["Subject"] and "5.a" in message.get_body(("plain",)).get_content()
     assert "Afbestilt" in client.get("/bookings?status=cancelled").text  # the booking's state
 
 

@@ -1,0 +1,104 @@
+"""A booking's activity as an iCalendar scheduling message (RFC 5545 with RFC 5546's methods): the
+file every booking e-mail carries and the booking's page and API offer for download.
+
+One booking is one calendar event, `booking-<id>@stem-portal`, whatever happens to it: a client that
+added it from one e-mail finds it again by that UID in the next. Its SEQUENCE is the number of
+changes the booking has had (its BookingEvents) less one, so each version a teacher receives is
+newer than the one before and clients keep the newest, also when an older e-mail is opened later
+or delivered late. A booking that holds or held a place is PUBLISHed as the event; one on the
+waiting list is PUBLISHed pencilled in (TENTATIVE, not blocking the time); one that ended is a
+CANCEL of the same UID, which removes the event from a calendar it was added to."""
+
+from datetime import datetime
+from email.utils import parseaddr
+
+from icalendar import Calendar, Event, vCalAddress
+from sqlmodel import Session, col, select
+
+from app.bookings.models import Booking, BookingEvent, BookingStatus
+from app.catalogue.models import Offer, OfferSession
+from app.i18n import TIMEZONE
+
+ENDED = (BookingStatus.declined, BookingStatus.cancelled, BookingStatus.expired)
+
+
+def booking_uid(booking: Booking) -> str:
+    return f"booking-{booking.id}@stem-portal"
+
+
+def booking_version(db: Session, booking: Booking, *, as_of: datetime | None = None) -> tuple[BookingStatus, int]:
+    """The state the booking was in at `as_of` (now when None) and that version's SEQUENCE."""
+    query = select(BookingEvent.to_status, BookingEvent.at).where(BookingEvent.booking_id == booking.id)
+    events = db.exec(query.order_by(col(BookingEvent.id))).all()
+    if not events:
+        return booking.status, 0
+    if as_of is not None:
+        # An event is stamped with the same `now` as the messages written with it. A message older
+        # than the booking itself still describes its first version.
+        events = events[: max(1, sum(1 for _status, at in events if at <= as_of))]
+    return events[-1][0], len(events) - 1
+
+
+def booking_file(
+    db: Session, booking: Booking, *, organizer: str, base_url: str, now: datetime, as_of: datetime | None = None
+) -> bytes:
+    """The booking as it was at `as_of` (now when None), stamped `now`; `organizer` is the portal's
+    sender address (RFC 5546 wants an ORGANIZER, and mail clients trust a CANCEL from the address
+    the event came from)."""
+    session = db.get(OfferSession, booking.session_id)
+    offer = db.get(Offer, session.offer_id)
+    status, sequence = booking_version(db, booking, as_of=as_of)
+    if status in ENDED:
+        method, event_status = "CANCEL", "CANCELLED"
+    elif status == BookingStatus.waitlisted:
+        method, event_status = "PUBLISH", "TENTATIVE"
+    else:  # holds a place (pending, confirmed, offered) or took place (completed): the event as it is
+        method, event_status = "PUBLISH", "CONFIRMED"
+    event = _activity(session, offer, uid=booking_uid(booking), now=now, organizer=organizer)
+    event.add("url", f"{base_url}/bookings/{booking.id}")
+    event.add("sequence", sequence)
+    event.add("status", event_status)
+    if event_status == "TENTATIVE":
+        event.add("transp", "TRANSPARENT")  # pencilled in: the time is not taken yet
+    return _message(method, event)
+
+
+def session_file(db: Session, session: OfferSession, *, organizer: str, base_url: str, now: datetime) -> bytes:
+    """The date itself, as the provider's calendar feed has it (`session-<id>@stem-portal`): what a
+    booking e-mail to the provider's staff carries, since one class's booking ending does not end
+    the date for the others."""
+    offer = db.get(Offer, session.offer_id)
+    event = _activity(session, offer, uid=f"session-{session.id}@stem-portal", now=now, organizer=organizer)
+    event.add("url", f"{base_url}/offers/{offer.id}")
+    event.add("sequence", 0)
+    event.add("status", "CANCELLED" if session.cancelled_at else "CONFIRMED")
+    return _message("PUBLISH", event)
+
+
+def _activity(session: OfferSession, offer: Offer, *, uid: str, now: datetime, organizer: str) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now)
+    event.add("dtstart", session.starts_at.astimezone(TIMEZONE))
+    event.add("dtend", session.ends_at.astimezone(TIMEZONE))
+    event.add("summary", offer.title)
+    event.add("location", ", ".join(p for p in (offer.address, offer.municipality) if p))
+    if offer.summary:
+        event.add("description", offer.summary)
+    name, address = parseaddr(organizer)
+    sender = vCalAddress(f"mailto:{address}")
+    if name:
+        sender.params["cn"] = name
+    event.add("organizer", sender)
+    return event
+
+
+def _message(method: str, event: Event) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//STEM-portalen//Region Midtjylland//DA")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
