@@ -2,7 +2,11 @@
 inbox and an e-mail (with the booking's calendar file) through the outbox, in each recipient's
 own language. Written in the same transaction as the change, except for a new booking: its
 transaction runs while others wait for the date's lock, so the worker tells of it afterwards,
-from the booking's first event (`tell_about_new_bookings`)."""
+from the booking's first event (`tell_about_new_bookings`).
+
+Nobody is told something out of date after something newer: before a later change of a booking is
+told, what its first event still has to tell is told first, or dropped where the change made it
+untrue (see `_tell_first_event`)."""
 
 from datetime import datetime
 
@@ -13,6 +17,7 @@ from app.bookings.models import Booking, BookingEvent, BookingStatus
 from app.calendar.booking_files import booking_file, session_file
 from app.catalogue.models import Offer, OfferSession
 from app.config import get_settings
+from app.db import begin_write
 from app.i18n import _, language, local_datetime
 from app.notifications.models import OutboxMessage
 from app.notifications.service import notify
@@ -40,7 +45,7 @@ def _facts(booking: Booking, session: OfferSession, offer: Offer) -> dict:
 
 def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tuple[str, str]:
     """Subject and first paragraph for the teacher, in the current language (`status`: the state
-    the booking came into by what we tell of)."""
+    the booking is in)."""
     match kind:
         case "booked" if status == BookingStatus.confirmed:
             return _("Booked: %(title)s"), _(
@@ -118,13 +123,18 @@ def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tupl
     raise ValueError(kind)
 
 
-def tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime, status: BookingStatus | None = None) -> None:
-    """Tell the booking's teacher what happened (kinds: see `_teacher_message`); `status` is the
-    state it came into when that is no longer its state now."""
+def tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
+    """Tell the booking's teacher what happened (kinds: see `_teacher_message`), after what its
+    first event still has to tell."""
+    _tell_first_events(db, booking, now=now)
+    _tell_teacher(db, booking, kind, now=now)
+
+
+def _tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
     teacher = db.get(User, booking.teacher_id)
     session, offer = _context(db, booking)
     with language(teacher.language):
-        subject, first = _teacher_message(kind, booking, status or booking.status)
+        subject, first = _teacher_message(kind, booking, booking.status)
         facts = _facts(booking, session, offer)
         body = (
             _("Hello %(name)s,") % {"name": teacher.name}
@@ -148,7 +158,14 @@ def tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime, sta
 
 
 def tell_provider(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
-    """Tell the provider's staff about a new booking (inbox only) or a cancellation (also e-mail)."""
+    """Tell the provider's staff about a new booking (inbox only) or a cancellation (also e-mail),
+    after what the booking's first event still has to tell (a cancellation is told after the
+    booking it cancels, also when that was not told yet)."""
+    _tell_first_events(db, booking, now=now, end_told_to_provider=kind == "cancelled")
+    _tell_provider(db, booking, kind, now=now)
+
+
+def _tell_provider(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:
     session, offer = _context(db, booking)
     school = db.get(Organisation, booking.school_id)
     staff = db.exec(
@@ -189,26 +206,70 @@ def tell_provider(db: Session, booking: Booking, kind: str, *, now: datetime) ->
             )
 
 
+# How many first events the worker tells of in one transaction. A change of one of these bookings
+# waits for that transaction (`_tell_first_events`), so it is kept short.
+TELL_CHUNK = 50
+
+
 def tell_about_new_bookings(db: Session, *, now: datetime, batch: int = 500) -> int:
     """The worker's job: tell the teacher (inbox and e-mail) and the provider's staff (inbox) of
     each new booking whose first event is not yet told. Events are claimed with SKIP LOCKED, so
     two workers never tell the same booking twice. Returns how many bookings were told of."""
-    events = db.exec(
-        select(BookingEvent)
-        .where(col(BookingEvent.told_at).is_(None))
-        .order_by(col(BookingEvent.id))
-        .limit(batch)
-        .with_for_update(skip_locked=True)
+    told = 0
+    while told < batch:
+        begin_write(db)
+        events = db.exec(
+            select(BookingEvent)
+            .where(col(BookingEvent.told_at).is_(None))
+            .order_by(col(BookingEvent.id))
+            .limit(min(TELL_CHUNK, batch - told))
+            .with_for_update(skip_locked=True)
+        ).all()
+        for event in events:
+            _tell_first_event(db, event, now=now)
+        db.commit()
+        told += len(events)
+        if len(events) < TELL_CHUNK:
+            break
+    return told
+
+
+def _tell_first_events(db: Session, booking: Booking, *, now: datetime, end_told_to_provider: bool = False) -> None:
+    """Before a change of the booking is told: tell what its first event (a long course's: its
+    first date's) still has to tell, in the same transaction, so that it goes out first.
+
+    The event is locked, not skipped: when the worker is telling of it right now, the change
+    waits the moment it takes to commit (TELL_CHUNK) and then finds it told."""
+    if booking.course_id is None:
+        of_booking = col(BookingEvent.booking_id) == booking.id
+    else:
+        of_booking = col(BookingEvent.booking_id).in_(select(Booking.id).where(Booking.course_id == booking.course_id))
+    untold = db.exec(
+        select(BookingEvent).where(of_booking, col(BookingEvent.told_at).is_(None)).order_by(col(BookingEvent.id)).with_for_update()
     ).all()
-    for event in events:
-        booking = db.get(Booking, event.booking_id)
-        tell_teacher(db, booking, "booked", now=now, status=event.to_status)
-        if event.to_status != BookingStatus.waitlisted:
-            tell_provider(db, booking, "booked", now=now)
-        event.told_at = now
-        db.add(event)
-    db.commit()
-    return len(events)
+    for event in untold:
+        _tell_first_event(db, event, now=now, end_told_to_provider=end_told_to_provider)
+
+
+def _tell_first_event(db: Session, event: BookingEvent, *, now: datetime, end_told_to_provider: bool = False) -> None:
+    """Tell of a new booking, as it still is.
+
+    The teacher hears of it only while it is still as it was booked: once it has moved on,
+    "received, your places are held while a coordinator approves" after "approved" (or "on the
+    waiting list" after "a place is free for you", or "request received, we write to you after
+    the draw" after the draw) would be out of date, and the newer message tells where it stands
+    (or the teacher changed it themselves). The provider's staff hear of a booking that holds
+    places while it still does, or when its cancellation is told to them right after: they learn
+    of every class coming, and of no booking that ended unseen."""
+    booking = db.get(Booking, event.booking_id)
+    drawn = booking.round_id is not None and booking.queue_rank is not None
+    if booking.status == event.to_status and not drawn:
+        _tell_teacher(db, booking, "booked", now=now)
+    holds = booking.status in (BookingStatus.pending, BookingStatus.confirmed, BookingStatus.offered)
+    if event.to_status != BookingStatus.waitlisted and (holds or end_told_to_provider):
+        _tell_provider(db, booking, "booked", now=now)
+    event.told_at = now
+    db.add(event)
 
 
 def tell_coordinator_approvals_due(

@@ -15,6 +15,10 @@ NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def world(db):
+    return make_world(db)
+
+
+def make_world(db):
     provider_org = make_provider(db)
     offer = Offer(provider_id=provider_org.id, type=OfferType.course, status=OfferStatus.published, title="Robotter",
                   grade_min=5, grade_max=9, municipality="Aarhus", requires_approval=True, max_pupils=30)

@@ -259,6 +259,7 @@ def test_every_teacher_is_told_what_they_got_and_why(db, mailbox, send_outbox):
     winner_teacher, loser_teacher = teacher_at(db), teacher_at(db, language="da")
     first = request(db, winner_teacher, session, 20)
     second = request(db, loser_teacher, session, 20)
+    send_outbox(NOW)  # each is told the request came in
     allocation.allocate(db, allocation_round.id, now=AFTER)
     db.refresh(first)
     db.refresh(second)
@@ -277,10 +278,23 @@ def test_every_teacher_is_told_what_they_got_and_why(db, mailbox, send_outbox):
     assert any("no places this school year" in s for s in explained.sentences)
     assert not any("municipalit" in s for s in explained.sentences)  # all requests came from one
 
-    send_outbox(AFTER)  # each was told when the request came in, and after the draw
+    send_outbox(AFTER)  # and after the draw
     assert len(mailbox.to(winner_teacher.email)) == 2 and len(mailbox.to(loser_teacher.email)) == 2
     told = db.exec(select(Notification).where(Notification.booking_id == second.id, Notification.kind == "allocation_waitlisted")).one()
     assert told.link == f"/bookings/{second.id}/allocation"
+
+
+def test_a_request_drawn_before_the_worker_told_of_it_is_told_the_result_only(db, mailbox, send_outbox):
+    """"Request received, we write to you after the draw" would come after the draw's result."""
+    offer, (session,), provider = girls_day(db, capacity_classes=1)
+    allocation_round = opened(db, offer, provider)
+    teachers = teacher_at(db), teacher_at(db)
+    for teacher in teachers:
+        request(db, teacher, session, 20)
+    allocation.allocate(db, allocation_round.id, now=AFTER)
+    send_outbox(AFTER)
+    told = sorted(m["Subject"] for teacher in teachers for m in mailbox.to(teacher.email))
+    assert told == ["Booking received: Girls Day", "The draw for Girls Day"]
 
 
 def test_explanations_before_the_draw_and_for_other_bookings(db):

@@ -2,17 +2,23 @@
 booking (one UID) whose versions replace each other by SEQUENCE; PUBLISHed while the booking holds
 or held a place, pencilled in (TENTATIVE) on the waiting list, and a CANCEL once it ended."""
 
+import threading
 from datetime import timedelta
 
 import icalendar
 import pytest
+from sqlmodel import Session, col, select
 
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, User
+from app.bookings import notices
 from app.bookings import service as bookings
 from app.bookings.models import BookingStatus
 from app.bookings.reminders import complete_and_ask_for_evaluation, remind_teachers
 from app.catalogue.models import Offer
-from tests.bookings.conftest import NOW, book
+from app.db import make_engine
+from app.notifications.models import OutboxMessage
+from tests.bookings.conftest import NOW, book, make_world
+from tests.conftest import TEST_DATABASE_URL, fresh_database, worker_database
 from tests.factories import api_headers, log_in, make_user
 
 
@@ -183,3 +189,68 @@ def test_the_providers_e_mail_carries_the_date_which_still_takes_place(db, world
     assert version(found[1]) == ("PUBLISH", "CONFIRMED", 0)
     assert uids([found]) == {f"session-{session.id}@stem-portal"}
 
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory):
+    """A database of this module's own, where what a test writes is committed, for work on several
+    connections at once."""
+    if TEST_DATABASE_URL:
+        url = fresh_database(worker_database(TEST_DATABASE_URL, "notices"))
+    else:
+        url = fresh_database(str(tmp_path_factory.mktemp("notices") / "notices.db"))
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def test_a_change_made_while_the_worker_tells_of_the_booking_waits_and_is_told_after_it(committed, monkeypatch):
+    """The worker has claimed a new booking's first event and is telling of it when a coordinator
+    approves the booking: the approval waits for the worker's transaction, so "received" goes out
+    before "approved", never after it."""
+    with Session(committed) as db:
+        _offer, session, (teacher, *_rest) = make_world(db)
+        booking_id = book(db, teacher, session, 20).id
+        coordinator_id, address = make_user(db, "coordinator").id, teacher.email
+    claimed, go = threading.Event(), threading.Event()
+    tell_first_event = notices._tell_first_event
+
+    def held_up(db, event, **kwargs):
+        if threading.current_thread().name == "worker":
+            claimed.set()
+            assert go.wait(20)
+        tell_first_event(db, event, **kwargs)
+
+    monkeypatch.setattr(notices, "_tell_first_event", held_up)
+    failures = []
+
+    def in_session(work):
+        def run():
+            try:
+                with Session(committed) as db:
+                    work(db)
+            except Exception as error:  # a thread's failure fails the test below
+                failures.append(error)
+
+        return run
+
+    def tell(db):
+        notices.tell_about_new_bookings(db, now=NOW + timedelta(minutes=1))
+
+    def approve(db):
+        bookings.approve_booking(db, db.get(User, coordinator_id), booking_id, now=NOW + timedelta(minutes=2))
+
+    worker = threading.Thread(target=in_session(tell), name="worker")
+    approval = threading.Thread(target=in_session(approve))
+    worker.start()
+    assert claimed.wait(20)
+    approval.start()
+    approval.join(1)
+    waited = approval.is_alive()
+    go.set()
+    worker.join(20)
+    approval.join(20)
+    assert failures == [] and waited  # the approval waited for the worker
+    with Session(committed) as db:
+        query = select(OutboxMessage.subject).where(OutboxMessage.to_address == address)
+        mailed = db.exec(query.order_by(col(OutboxMessage.id))).all()
+    assert [subject.split(":")[0] for subject in mailed] == ["Booking modtaget", "Godkendt"]

@@ -59,7 +59,7 @@ def test_full_session_waitlists_and_nobody_jumps_the_queue(db, world):
     # The freed places are offered to both waiting classes, in order, and held for them.
     assert waiting.status == BookingStatus.offered and small.status == BookingStatus.offered
     assert waiting.hold_until == NOW + timedelta(hours=48)
-    events = db.exec(select(BookingEvent).where(BookingEvent.booking_id == waiting.id)).all()
+    events = db.exec(select(BookingEvent).where(BookingEvent.booking_id == waiting.id).order_by(col(BookingEvent.id))).all()
     assert [(e.from_status, e.to_status) for e in events] == [(None, BookingStatus.waitlisted), (BookingStatus.waitlisted, BookingStatus.offered)]
     # An offered place is held: a newcomer still finds the session full.
     with pytest.raises(bookings.SessionFull):
@@ -168,13 +168,14 @@ def test_an_offered_place_is_accepted_within_its_hold_and_then_needs_approval(db
     assert accepted.hold_until == NOW + timedelta(hours=47) + bookings.APPROVAL_TIME
     with pytest.raises(Conflict):
         bookings.accept_offered_place(db, b, waiting.id, now=NOW + timedelta(hours=47))
-    # The teacher was told of the offer and of the booking, by e-mail with the calendar file.
+    # The teacher was told of the offer and of the booking, by e-mail with the calendar file. The
+    # place was offered before the worker told of the waiting list: "on the waiting list" would
+    # have come after "a place is free for you", out of date, so it never came.
     send_outbox(now=NOW + timedelta(hours=48))
     subjects = [m["Subject"] for m in mailbox.to(b.email)]
-    assert len(subjects) == 3, subjects  # on the list, place offered, booked
-    offered = [m for m in mailbox.to(b.email) if m.is_multipart()]
-    assert offered and all(
-        any(part.get_content_type() == "text/calendar" for part in m.iter_attachments()) for m in offered
+    assert subjects == ["Der er en plads til jer: Robotter", "Booking modtaget: Robotter"]
+    assert all(
+        any(part.get_content_type() == "text/calendar" for part in m.iter_attachments()) for m in mailbox.to(b.email)
     )
 
 
@@ -351,13 +352,56 @@ def test_the_worker_tells_teacher_and_provider_of_a_new_booking_once(db, world):
     assert [e.told_at for e in events] == [NOW]
 
 
-def test_the_worker_tells_of_the_state_a_booking_came_into_also_when_it_changed_since(db, world):
-    _offer, session, (a, *_rest) = world
-    booking = book(db, a, session, 30)  # pending
+def _told(db, user) -> list[tuple[str, str]]:
+    """The user's inbox, oldest first: (kind, subject)."""
+    return [(n.kind, n.subject) for n in db.exec(select(Notification).where(Notification.user_id == user.id).order_by(col(Notification.id)))]
+
+
+def _mailed(db, user) -> list[str]:
+    """The subjects of the user's e-mails in the order the worker sends them."""
+    return list(db.exec(select(OutboxMessage.subject).where(OutboxMessage.to_address == user.email).order_by(col(OutboxMessage.id))))
+
+
+def test_a_booking_approved_before_the_worker_told_of_it_is_told_approved_only(db, world):
+    """The approval is told at once, the booking itself by the worker: the teacher never gets
+    "received, your places are held while a coordinator approves" after "approved". The provider's
+    staff still hear of the new booking (the class is coming), before anything else about it."""
+    offer, session, (a, *_rest) = world
+    staff = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    booking = book(db, a, session, 30)  # pending; its first event is not told yet
     bookings.approve_booking(db, make_user(db, "coordinator"), booking.id, now=NOW)
-    tell_about_new_bookings(db, now=NOW)
-    subjects = [n.subject for n in db.exec(select(Notification).where(Notification.user_id == a.id).order_by(Notification.id))]
-    assert subjects[0].startswith("Godkendt") and subjects[1].startswith("Booking modtaget")
+    assert _told(db, a) == [("approved", "Godkendt: Robotter")]
+    assert [kind for kind, _subject in _told(db, staff)] == ["provider_booked"]
+    (first, _approved) = db.exec(select(BookingEvent).where(BookingEvent.booking_id == booking.id).order_by(col(BookingEvent.id))).all()
+    assert first.told_at == NOW  # told (or dropped) with the approval
+    assert tell_about_new_bookings(db, now=NOW + timedelta(minutes=1)) == 0
+    assert _mailed(db, a) == ["Godkendt: Robotter"]
+    assert _told(db, a) == [("approved", "Godkendt: Robotter")]
+
+
+def test_a_booking_the_teacher_cancels_before_it_was_told_is_told_to_the_provider_in_order(db, world):
+    offer, session, (a, *_rest) = world
+    staff = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    booking = book(db, a, session, 30)
+    bookings.cancel_booking(db, a, booking.id, reason="", now=NOW)
+    assert [kind for kind, _subject in _told(db, staff)] == ["provider_booked", "provider_cancelled"]
+    assert _told(db, a) == []  # the teacher did it: nothing to tell them, and no stale "received"
+    assert tell_about_new_bookings(db, now=NOW) == 0
+
+
+def test_the_worker_tells_nothing_of_a_booking_that_moved_on_unseen(db, world):
+    """Leaving a waiting list tells nobody: the worker, coming later, does not tell the teacher
+    they are on it, nor the provider."""
+    offer, session, (a, b, c, _d) = world
+    staff = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    book(db, a, session, 30)
+    book(db, b, session, 20)
+    waiting = book(db, c, session, 10, waitlist=True)
+    bookings.cancel_booking(db, c, waiting.id, reason="", now=NOW)
+    assert tell_about_new_bookings(db, now=NOW) == 3
+    assert _told(db, c) == []
+    assert [kind for kind, _subject in _told(db, staff)] == ["provider_booked", "provider_booked"]
+    assert tell_about_new_bookings(db, now=NOW) == 0
 
 
 def test_on_postgresql_a_booking_takes_the_one_round_trip_path_unless_a_round_or_cap_applies(db, world, monkeypatch):
