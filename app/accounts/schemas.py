@@ -1,7 +1,7 @@
 """What the accounts domain accepts and shows, shared by the JSON API and the pages' forms."""
 
 from datetime import datetime
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Generic, Self, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -39,8 +40,26 @@ Email = Annotated[EmailStr, AfterValidator(str.lower)]
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+def _takes_whole_numbers(annotation: object) -> bool:
+    """Whether a field's type is an int, possibly optional, constrained or in a list."""
+    return annotation is int or any(_takes_whole_numbers(arg) for arg in get_args(annotation))
+
+
 class Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_true_or_false_for_numbers(cls, value: object, info: ValidationInfo) -> object:
+        # Pydantic's lax mode reads JSON's true as 1 (a booking of one pupil). Strict ints would
+        # refuse it, but also the text every number in the pages' forms arrives as, and the pages
+        # validate these same schemas; so only a bool is refused here, in every form's int fields.
+        boolean = isinstance(value, bool) or (
+            isinstance(value, list) and any(isinstance(item, bool) for item in value)
+        )
+        if boolean and _takes_whole_numbers(cls.model_fields[info.field_name].annotation):
+            raise PydanticCustomError("int_type", "Input should be a valid integer")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.accounts.models import Organisation
-from app.accounts.schemas import Page
+from app.accounts.schemas import Municipality, Page
 from app.bookings import service as bookings
 from app.catalogue import service as catalogue
 from app.catalogue.emails import tell_saved_searches
@@ -31,8 +31,6 @@ from app.catalogue.schemas import (
     SessionPublic,
 )
 from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep, SettingsDep
-from app.errors import InvalidInput
-from app.geography import MUNICIPALITIES
 
 router = APIRouter(tags=["catalogue"])
 
@@ -88,7 +86,7 @@ def list_offers(
     type: OfferType | None = None,
     theme: Theme | None = None,
     subject: Subject | None = None,
-    municipality: str | None = None,
+    municipality: Municipality | None = None,
     grade: Annotated[int | None, Query(ge=0, le=13)] = None,
     format: OfferFormat | None = None,
     long: bool | None = None,
@@ -100,12 +98,10 @@ def list_offers(
     offset: Offset = 0,
 ) -> Page[OfferPublic]:
     """Published offers, soonest next date first, each with its next three dates."""
-    if municipality is not None and municipality not in MUNICIPALITIES:
-        raise InvalidInput(
-            "not one of the 19 municipalities of Central Denmark Region", field="municipality"
-        )
     if from_ and to and to < from_:
-        raise InvalidInput("'to' must not be before 'from'", field="to")
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "to"), "msg": "must not be before 'from'", "input": to}]
+        )
     filters = catalogue.CatalogueFilters(
         q=q,
         type=type,

@@ -1,7 +1,7 @@
 """What the catalogue accepts and shows, shared by the JSON API and the pages' forms."""
 
 from datetime import date, datetime, time
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -92,7 +92,8 @@ class OfferIn(Form):
 
 
 class OfferCreate(OfferIn):
-    status: OfferStatus = OfferStatus.draft
+    # A new offer is a draft or published at once (API.md); it is unpublished or archived later.
+    status: Literal["draft", "published"] = "draft"
 
 
 # A change to some of an offer's fields (PATCH): every field of OfferIn, none required. Only the

@@ -65,3 +65,13 @@ def test_a_key_sent_again_answers_with_the_first_booking_even_after_the_offer_ch
     assert fresh_key.status_code == 404  # a new request meets the unpublished offer
     listed = client.get("/api/v1/bookings", headers=headers).json()
     assert listed["total"] == 1
+
+
+def test_true_is_not_a_number(client, db, settings, world, fixed_clock):
+    _offer, session, teachers = world
+    headers = api_headers(db, teachers[0], settings)
+    for field in ("pupils", "grade", "session_id", "girls", "adults"):
+        refused = client.post("/api/v1/bookings", headers=headers, json=body(session, **{field: True}))
+        assert refused.status_code == 422, (field, refused.text)
+        assert [(e["loc"], e["type"]) for e in refused.json()["detail"]] == [(["body", field], "int_type")]
+    assert client.get("/api/v1/bookings", headers=headers).json()["total"] == 0

@@ -348,3 +348,27 @@ def test_one_date_of_a_series_can_be_changed_on_its_own(client, db, settings):
     assert (
         sessions[0].starts_at.astimezone(TIMEZONE).hour == 9 and sessions[0].capacity_pupils == 24
     )
+
+
+# --- the API's contract ----------------------------------------------------------------------------
+
+
+def test_an_unknown_municipality_is_named_as_a_query_parameter(client):
+    refused = client.get("/api/v1/offers", params={"municipality": "Atlantis"})
+    assert refused.status_code == 422
+    assert [e["loc"] for e in refused.json()["detail"]] == [["query", "municipality"]]
+
+
+def test_a_new_offer_through_the_api_is_a_draft_or_published_nothing_else(client, db, settings):
+    headers = api_headers(db, make_user(db, "provider"), settings)
+    before = db.exec(select(func.count()).select_from(Offer)).one()
+    for status in ("archived", "unpublished"):
+        refused = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "X", "status": status})
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["detail"]] == [["body", "status"]]
+    assert db.exec(select(func.count()).select_from(Offer)).one() == before
+    made = [
+        client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "X", **extra}).json()["status"]
+        for extra in ({}, {"status": "draft"}, {"status": "published"})
+    ]
+    assert made == ["draft", "draft", "published"]
