@@ -46,7 +46,7 @@ from app.bookings.models import (
     RoundStatus,
 )
 from app.bookings.notices import tell_teacher
-from app.catalogue.holidays import school_year_of
+from app.calendar.bounds import school_year_of
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import get_settings
 from app.db import begin_write

@@ -44,6 +44,7 @@ from app.bookings.service import (
     check_offer_rules,
     holds_seats,
 )
+from app.calendar.bounds import check_planned_moment
 from app.catalogue.models import (
     GRADE_MAX,
     GRADE_MIN,
@@ -192,6 +193,13 @@ def _clash_message(clash: tuple[Resource, OfferSession, str]) -> str:
     }
 
 
+def _check_planned(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
+    """Both ends of a visit in the planning period: checked first, before anything converts them
+    (a time next to year 9999 overflows in UTC, and the week after it does)."""
+    check_planned_moment(starts_at, now=now, field="starts_at")
+    check_planned_moment(ends_at, now=now, field="ends_at")
+
+
 def _check_day(db: Session, starts_at: datetime, ends_at: datetime, municipality: str, *, now: datetime) -> None:
     """What holds for every visit, whoever proposes its time."""
     if ends_at <= starts_at:
@@ -262,6 +270,7 @@ def propose(db: Session, teacher: User, offer_id: int, data: ProposalIn, *, now:
         raise Forbidden(_("Only teachers can propose a visit."))
     offer = _expert_offer(db, offer_id)
     school = db.get(Organisation, teacher.organisation_id)
+    _check_planned(data.starts_at, data.ends_at, now=now)
     starts_at, ends_at = data.starts_at.astimezone(UTC), data.ends_at.astimezone(UTC)
     check_offer_rules(offer, data)
     _check_area(db, offer, school)
@@ -546,7 +555,9 @@ def counter_propose(
     proposal = proposal_for_provider(db, provider_user, proposal_id)
     offer = db.get(Offer, proposal.offer_id)
     school = db.get(Organisation, proposal.school_id)
-    starts_at, ends_at = _danish_time_when_naive(starts_at).astimezone(UTC), _danish_time_when_naive(ends_at).astimezone(UTC)
+    starts_at, ends_at = _danish_time_when_naive(starts_at), _danish_time_when_naive(ends_at)
+    _check_planned(starts_at, ends_at, now=now)
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     message = message.strip()
     check_reason(message, field="message")  # kept in the proposal's reason
     _check_day(db, starts_at, ends_at, school.municipality, now=now)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking, BookingStatus, CapacityPool, CapacityPoolSession, SchoolCap
-from app.catalogue.holidays import school_year_of
+from app.calendar.bounds import planning_school_years, school_year_of
 from app.catalogue.models import Offer, OfferSession, OfferType
 from app.config import get_settings
 from app.db import begin_write
@@ -399,8 +399,7 @@ def set_cap(
             _("You can only set limits for schools in %(municipality)s.") % {"municipality": actor.municipality},
             field="municipality",
         )
-    current = school_year_of(now.astimezone(TIMEZONE).date())
-    if not current - 1 <= school_year <= current + 5:
+    if school_year not in planning_school_years(now):
         raise InvalidInput(_("Choose one of the options in the list."), field="school_year")
     if not 0 <= max_bookings <= MAX_CAP:
         raise InvalidInput(_("Write a whole number from %(min)d to %(max)d.") % {"min": 0, "max": MAX_CAP}, field="max_bookings")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.bookings import limits
-from app.catalogue.holidays import school_year_of
+from app.calendar.bounds import school_year_of
 from app.catalogue.models import OfferType
 from app.db import MAX_ID
 from app.deps import Now, PathId, ProviderPageUser, SessionDep, StaffPageUser

@@ -14,6 +14,7 @@ from app.bookings import service as bookings
 from app.bookings.models import BookingStatus
 from app.bookings.notices import calendar_file
 from app.bookings.schemas import BookingIn
+from app.calendar.bounds import day_from_address
 from app.catalogue import service as catalogue
 from app.catalogue.models import GRADE_MAX, GRADE_MIN, Offer, OfferSession, OfferType
 from app.db import MAX_ID
@@ -161,7 +162,7 @@ def booking_list(
         chosen = BookingStatus.pending  # the approval queue
     offer_type = optional_choice(OfferType, type)
     place = municipality if municipality in MUNICIPALITY_NAMES else None
-    first_day, last_day = _day(starts_from), _day(starts_before)
+    first_day, last_day = day_from_address(starts_from), day_from_address(starts_before)
     items, total = bookings.list_bookings(
         db,
         user,
@@ -282,13 +283,6 @@ def approve_many(
 
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), TIMEZONE)
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None  # a hand-edited address: ignore the filter rather than fail
 
 
 @router.get("/bookings/{booking_id}.ics")

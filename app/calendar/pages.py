@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.accounts import secrets
 from app.accounts.models import Role, User
 from app.calendar import service as calendar
+from app.calendar.bounds import day_from_address
 from app.calendar.service import CalendarEntry, Period, View
 from app.catalogue.filters import filters_from_query
 from app.catalogue.models import GRADE_MAX, GRADE_MIN, OfferFormat, OfferType, Subject, Theme
@@ -53,11 +54,7 @@ def _view(value: str | None) -> View:
 
 def _anchor(value: str | None, today: date) -> date:
     """The date in the address; anything else (missing, malformed, absurd) means today."""
-    try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
-        return today
-    return day if calendar.FIRST_DAY <= day <= calendar.LAST_DAY else today
+    return day_from_address(value) or today
 
 
 def _kept_filters(params) -> dict[str, str]:

@@ -17,6 +17,7 @@ from app.accounts import secrets
 from app.accounts.models import Organisation, Role, User
 from app.bookings import service as bookings
 from app.bookings.models import Booking
+from app.calendar.bounds import FIRST_DAY, LAST_DAY
 from app.calendar.models import CalendarFeed
 from app.catalogue.calendar import sessions_calendar
 from app.catalogue.models import Offer, OfferSession, OfferStatus
@@ -33,8 +34,6 @@ class View(StrEnum):
 
 
 AGENDA_DAYS = 60
-# Dates outside these are refused (the page shows today instead): no arithmetic near year 1 or 9999.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """JSON API of the catalogue (see shared/API.md): offers and their sessions."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from sqlmodel import Session
 from app.accounts.models import Organisation
 from app.accounts.schemas import Municipality, Page
 from app.bookings import service as bookings
+from app.calendar.bounds import QueryDay
 from app.catalogue import service as catalogue
 from app.catalogue.emails import tell_saved_searches
 from app.catalogue.models import (
@@ -92,8 +92,8 @@ def list_offers(
     long: bool | None = None,
     girls_only: bool = False,
     free_places: bool = False,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[QueryDay | None, Query(alias="from")] = None,
+    to: QueryDay | None = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Page[OfferPublic]:

@@ -2,19 +2,12 @@
 saved link still shows offers instead of an error."""
 
 from collections.abc import Mapping
-from datetime import date
 
+from app.calendar.bounds import day_from_address
 from app.catalogue.models import GRADE_MAX, GRADE_MIN, OfferFormat, OfferType, Subject, Theme
 from app.catalogue.service import CatalogueFilters
 from app.geography import MUNICIPALITIES
 from app.web.forms import int_or_none, optional_choice
-
-
-def _date_or_none(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def filters_from_query(
@@ -22,7 +15,7 @@ def filters_from_query(
 ) -> CatalogueFilters:
     """The filters of a query; distance filters only when there is an origin (a teacher's school)."""
     length = params.get("length")
-    date_from, date_to = _date_or_none(params.get("from")), _date_or_none(params.get("to"))
+    date_from, date_to = day_from_address(params.get("from")), day_from_address(params.get("to"))
     if date_from and date_to and date_to < date_from:
         date_from, date_to = date_to, date_from  # the dates typed in the wrong order: the range is meant
     return CatalogueFilters(

@@ -2,20 +2,16 @@
 municipality. Together with the public holidays they close days for new sessions."""
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.easter import easter
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Role, User
+from app.calendar.bounds import check_planned_day, planning_school_years
 from app.catalogue.models import SchoolHoliday
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.i18n import _
-
-
-def school_year_of(day: date) -> int:
-    """The first calendar year of the school year a day falls in (it starts in August)."""
-    return day.year if day.month >= 8 else day.year - 1
 
 
 def standard_school_holidays(first_year: int) -> list[tuple[str, date, date]]:
@@ -71,9 +67,18 @@ def list_holidays(db: Session, actor: User, *, from_date: date) -> Sequence[Scho
 
 
 def add_holiday(
-    db: Session, actor: User, *, name: str, municipality: str | None, starts_on: date, ends_on: date
+    db: Session,
+    actor: User,
+    *,
+    name: str,
+    municipality: str | None,
+    starts_on: date,
+    ends_on: date,
+    now: datetime,
 ) -> SchoolHoliday:
     _scope(actor, municipality)
+    check_planned_day(starts_on, now=now, field="starts_on")
+    check_planned_day(ends_on, now=now, field="ends_on")
     if ends_on < starts_on:
         raise InvalidInput(_("The last day must not be before the first."), field="ends_on")
     if (ends_on - starts_on).days > 70:
@@ -88,12 +93,14 @@ def add_holiday(
 
 
 def add_standard_holidays(
-    db: Session, actor: User | None, first_year: int, municipality: str | None = None
+    db: Session, actor: User | None, first_year: int, municipality: str | None = None, *, now: datetime
 ) -> int:
     """Add the usual breaks of a school year (skipping any already there); `actor` None is the
     command line. Returns how many were added."""
     if actor is not None:
         _scope(actor, municipality)
+    if first_year not in planning_school_years(now):
+        raise InvalidInput(_("Choose one of the options in the list."), field="school_year")
     added = 0
     for name, starts_on, ends_on in standard_school_holidays(first_year):
         exists = db.exec(

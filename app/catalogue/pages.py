@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from app.accounts.models import Organisation, Role
 from app.bookings import service as bookings
+from app.calendar.bounds import school_year_of
 from app.catalogue import holidays as school_holidays
 from app.catalogue import resources, saved_searches
 from app.catalogue import service as catalogue
@@ -539,7 +540,7 @@ def delete_saved_search(
 
 
 def _holidays_page(request, db, user, now, *, values=None, errors=None, notice=None) -> Response:
-    year = school_holidays.school_year_of(now.astimezone(TIMEZONE).date())
+    year = school_year_of(now.astimezone(TIMEZONE).date())
     return render(
         request,
         "catalogue/holidays.html",
@@ -570,7 +571,7 @@ def add_holiday(
     data, errors = validate(HolidayIn, form)
     if data is not None:
         try:
-            school_holidays.add_holiday(db, user, **data.model_dump())
+            school_holidays.add_holiday(db, user, **data.model_dump(), now=now)
             return redirect(request, "/admin/holidays?notice=saved")
         except InvalidInput as error:
             errors = form_errors(error)
@@ -584,7 +585,7 @@ def add_standard_holidays(
     year = int_or_none(form.get("school_year"), 2000, 2100)
     if year is None:
         raise InvalidInput(_("Choose a school year."), field="school_year")
-    school_holidays.add_standard_holidays(db, user, year, user.municipality)
+    school_holidays.add_standard_holidays(db, user, year, user.municipality, now=now)
     return redirect(request, "/admin/holidays?notice=saved")
 
 

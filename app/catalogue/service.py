@@ -29,6 +29,7 @@ from app.bookings.service import (
     lock_session,
     promote_waiting_list,
 )
+from app.calendar.bounds import check_planned_day, check_planned_moment
 from app.catalogue.models import (
     Offer,
     OfferFormat,
@@ -249,6 +250,7 @@ def _check_session(db: Session, offer: Offer, data: SessionIn, now: datetime) ->
         )
     if data.starts_at <= now:
         raise InvalidInput(_("The session must start in the future."), field="starts_at")
+    check_planned_moment(data.starts_at, now=now, field="starts_at")
     if data.ends_at <= data.starts_at:
         raise InvalidInput(_("The session must end after it starts."), field="ends_at")
     if data.ends_at - data.starts_at > timedelta(days=31):
@@ -322,6 +324,8 @@ def add_recurring_sessions(
 
     Returns the sessions made and the dates skipped with the reason."""
     offer = own_offer(db, actor, offer_id)
+    check_planned_day(data.first_date, now=now, field="first_date")
+    check_planned_day(data.last_date, now=now, field="last_date")
     series = str(uuid.uuid4())
     made, skipped = [], []
     for starts_at, ends_at in recurring_dates(data):

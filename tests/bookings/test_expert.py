@@ -618,3 +618,28 @@ def test_two_accepts_racing_for_one_expert_let_only_one_win(engine):
             db.exec(delete(User).where(col(User.id).in_(users)))
             db.exec(delete(Organisation).where(col(Organisation.id).in_([*ids["schools"], ids["provider"]])))
             db.commit()
+
+
+def test_a_visit_in_year_9999_is_refused_with_the_field_named_not_a_server_error(client, db, settings, world, fixed_clock):
+    offer, staff, _anna, teacher = world
+    log_in(client, db, teacher, settings)
+    fields = {"class_name": "8a", "grade": "8", "pupils": "20", "adults": "1"}
+    # A Tuesday inside the expert's window: the week after it lies beyond year 9999.
+    page = post_form(client, f"/offers/{offer.id}/propose", {**fields, "date": "9999-12-28", "starts": "09:00", "ends": "11:00"})
+    assert page.status_code == 422
+    assert '<li><a href="#date">Dag: Vælg en dato fra 1. aug. 2025 til 31. jul. 2032.</a></li>' in page.text
+
+    far = {"starts_at": "9999-12-31T23:00:00-05:00", "ends_at": "9999-12-31T23:30:00-05:00"}
+    proposed = client.post(
+        f"/api/v1/offers/{offer.id}/proposals",
+        headers=api_headers(db, teacher, settings),
+        json={**far, "class_name": "8a", "grade": 8, "pupils": 20},
+    )
+    assert proposed.status_code == 422 and [e["loc"] for e in proposed.json()["detail"]] == [["body", "starts_at"]]
+    assert db.exec(select(ExpertProposal).where(ExpertProposal.offer_id == offer.id)).all() == []
+
+    proposal = expert.propose(db, teacher, offer.id, proposal_in(), now=NOW)
+    countered = client.post(f"/api/v1/proposals/{proposal.id}/counter", headers=api_headers(db, staff[0], settings), json=far)
+    assert countered.status_code == 422 and [e["loc"] for e in countered.json()["detail"]] == [["body", "starts_at"]]
+    db.refresh(proposal)
+    assert proposal.status == ProposalStatus.proposed and proposal.starts_at == local(TUESDAY, 9).astimezone(UTC)

@@ -11,7 +11,7 @@ from app.bookings import limits
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus, CapacityPool, CapacityPoolSession, SchoolCap
 from app.bookings.schemas import BookingIn
-from app.catalogue.holidays import school_year_of
+from app.calendar.bounds import school_year_of
 from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound

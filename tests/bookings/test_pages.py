@@ -323,3 +323,18 @@ def test_bulk_approval_skips_ids_too_large_for_the_database(client, db, settings
     db.refresh(chosen)
     db.refresh(other)
     assert (chosen.status, other.status) == (BookingStatus.confirmed, BookingStatus.pending)
+
+
+def test_the_booking_list_ignores_a_date_at_the_ends_of_the_calendar(client, db, settings):
+    offer, session = published_session(db)
+    teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
+    data = BookingIn(session_id=session.id, class_name="6.q", grade=6, pupils=20)
+    bookings.book_session(db, teacher, data, now=utcnow())
+    provider = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))
+    coordinator = make_user(db, "coordinator")
+    for user in (teacher, provider, coordinator):
+        log_in(client, db, user, settings)
+        for query in ("starts_from=0001-01-01", "starts_before=9999-12-31"):
+            page = client.get(f"/bookings?{query}")
+            # Shown as without that filter, as an unknown state or kind of activity is.
+            assert page.status_code == 200 and "6.q" in page.text, (user.role, query)

@@ -1,13 +1,24 @@
 """The catalogue through the JSON API, the pages and the calendar feed."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
 from sqlmodel import func, select
 
+from app.calendar.bounds import planning_period
 from app.catalogue.models import Offer, OfferSession
-from app.i18n import TIMEZONE
-from tests.factories import api_headers, log_in, make_provider, make_school, make_user, post_form
+from app.db import utcnow
+from app.i18n import TIMEZONE, local_date
+from tests.factories import (
+    api_headers,
+    log_in,
+    make_provider,
+    make_school,
+    make_user,
+    post_form,
+    published_session,
+)
 
 
 def future_weekday(days: int = 30) -> datetime:
@@ -350,7 +361,37 @@ def test_one_date_of_a_series_can_be_changed_on_its_own(client, db, settings):
     )
 
 
-# --- the API's contract ----------------------------------------------------------------------------
+# --- dates at the ends of the calendar, and the API's contract ----------------------------------
+
+
+def error_summary(html: str) -> dict[str, str]:
+    """The error summary's items: the id each links to, and its text."""
+    box = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert box, "no error summary"
+    return dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', box.group(0)))
+
+
+def test_the_catalogue_page_ignores_a_date_at_the_ends_of_the_calendar(client, db, settings):
+    offer, _session = published_session(db)
+    teacher = make_user(db, "teacher")
+    for viewer in (None, teacher):
+        if viewer:
+            log_in(client, db, viewer, settings)
+        for query in ("from=0001-01-01", "to=9999-12-31", "from=9999-12-31&to=0001-01-01"):
+            page = client.get(f"/catalogue?{query}")
+            # Shown as without that filter, as an unknown kind of activity is.
+            assert page.status_code == 200 and offer.title in page.text, (viewer, query)
+
+
+def test_the_offers_api_refuses_a_date_at_the_ends_of_the_calendar_naming_it(client, db):
+    published_session(db)
+    for name, value in (("from", "0001-01-01"), ("to", "9999-12-31")):
+        refused = client.get("/api/v1/offers", params={name: value})
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["detail"]] == [["query", name]]
+    backwards = client.get("/api/v1/offers", params={"from": "2030-03-01", "to": "2030-02-01"})
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "to"]
+    assert client.get("/api/v1/offers", params={"from": "2000-01-01", "to": "2099-12-31"}).json()["total"] == 1
 
 
 def test_an_unknown_municipality_is_named_as_a_query_parameter(client):
@@ -372,3 +413,58 @@ def test_a_new_offer_through_the_api_is_a_draft_or_published_nothing_else(client
         for extra in ({}, {"status": "draft"}, {"status": "published"})
     ]
     assert made == ["draft", "draft", "published"]
+
+
+def test_the_api_refuses_a_session_in_year_9999_and_saves_nothing(client, db, settings):
+    headers = api_headers(db, make_user(db, "provider"), settings)
+    offer = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Ok"}).json()
+    refused = client.post(
+        f"/api/v1/offers/{offer['id']}/sessions",
+        headers=headers,
+        json={"starts_at": "9999-12-31T23:00:00-05:00", "ends_at": "9999-12-31T23:30:00-05:00", "capacity_pupils": 20},
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["loc"] for e in refused.json()["detail"]] == [["body", "starts_at"]]
+    assert db.exec(select(func.count()).select_from(OfferSession)).one() == 0
+
+
+def test_the_dates_page_refuses_a_date_beyond_the_planning_period_in_danish(client, db, settings):
+    provider = make_user(db, "provider")
+    log_in(client, db, provider, settings)
+    offer = client.post(
+        "/api/v1/offers", headers=api_headers(db, provider, settings), json={"type": "course", "title": "Ok"}
+    ).json()
+    first, last = planning_period(utcnow())
+    message = f"Vælg en dato fra {local_date(first, 'medium')} til {local_date(last, 'medium')}."
+    refused = post_form(
+        client,
+        f"/provider/offers/{offer['id']}/sessions",
+        {"date": "9999-12-31", "starts": "09:00", "ends": "11:00", "capacity_pupils": "20"},
+    )
+    assert refused.status_code == 422
+    assert error_summary(refused.text) == {"date": f"Dato: {message}"}
+    assert db.exec(select(func.count()).select_from(OfferSession)).one() == 0
+
+
+def test_a_weekly_rule_beyond_the_planning_period_makes_no_dates(client, db, settings):
+    provider = make_user(db, "provider")
+    log_in(client, db, provider, settings)
+    offer = client.post(
+        "/api/v1/offers", headers=api_headers(db, provider, settings), json={"type": "course", "title": "Ok"}
+    ).json()
+    refused = post_form(
+        client,
+        f"/provider/offers/{offer['id']}/sessions/recurring",
+        {
+            "weekdays": ["0", "1", "2", "3", "4"],
+            "starts": "09:00",
+            "ends": "11:00",
+            "first_date": "9999-11-01",
+            "last_date": "9999-12-31",
+            "every_weeks": "8",
+            "capacity_pupils": "20",
+        },
+    )
+    assert refused.status_code == 422
+    assert error_summary(refused.text)["weekly-first_date"].startswith("Første dato: Vælg en dato fra ")
+    assert db.exec(select(func.count()).select_from(OfferSession)).one() == 0

@@ -1,13 +1,24 @@
 """Saved searches that e-mail teachers about new offers, and coordinators' school holidays."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlmodel import select
 
 from app.catalogue import holidays as school_holidays
 from app.catalogue.models import SavedSearch, SchoolHoliday
+from app.deps import get_now
+from app.errors import InvalidInput
 from app.notifications.models import Notification
 from tests.factories import api_headers, log_in, make_provider, make_school, make_user, post_form
+
+# In school year 2026/27: holidays may be set from 1 August 2025 to 31 July 2032.
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fixed_clock(app):
+    app.dependency_overrides[get_now] = lambda: NOW
 
 
 def test_teacher_is_e_mailed_about_a_new_offer_that_matches_a_saved_search(
@@ -110,7 +121,7 @@ def test_standard_school_holidays_follow_the_danish_school_year():
     )  # Easter Sunday 2027
 
 
-def test_coordinators_manage_holidays_in_their_own_municipality(client, db, settings):
+def test_coordinators_manage_holidays_in_their_own_municipality(client, db, settings, fixed_clock):
     coordinator = make_user(db, "coordinator", municipality="Skive")
     log_in(client, db, coordinator, settings)
     foreign = post_form(
@@ -161,3 +172,42 @@ def test_coordinators_manage_holidays_in_their_own_municipality(client, db, sett
     db.add(region_wide)
     db.commit()
     assert post_form(client, f"/admin/holidays/{region_wide.id}/delete").status_code == 404
+
+
+def test_a_saved_search_with_a_date_at_the_ends_of_the_calendar_does_not_break_publishing(client, db, settings):
+    teacher = make_user(db, "teacher")
+    log_in(client, db, teacher, settings)
+    post_form(client, "/catalogue/saved", {"name": "Alt", "query": "type=course&from=0001-01-01&to=9999-12-31"})
+    provider = make_user(db, "provider")
+    published = client.post(
+        "/api/v1/offers",
+        headers=api_headers(db, provider, settings),
+        json={"type": "course", "title": "Robotter", "status": "published"},
+    )
+    assert published.status_code == 201, published.text
+    # The dates are ignored, as the catalogue page ignores them: the search matches.
+    assert db.exec(select(Notification).where(Notification.user_id == teacher.id)).one().kind == "saved_search"
+
+
+def test_holidays_outside_the_planning_period_are_refused_and_not_saved(client, db, settings, fixed_clock):
+    coordinator = make_user(db, "coordinator")
+    log_in(client, db, coordinator, settings)
+    message = "Vælg en dato fra 1. aug. 2025 til 31. jul. 2032."
+    for day in ("0001-01-01", "2025-07-31", "2032-08-01", "9999-12-25"):
+        refused = post_form(client, "/admin/holidays", {"name": "Fridag", "starts_on": day, "ends_on": day})
+        assert refused.status_code == 422
+        assert f'<li><a href="#starts_on">Første dag: {message}</a></li>' in refused.text
+    far = post_form(client, "/admin/holidays/standard", {"school_year": "2099"})
+    assert far.status_code == 422
+    assert db.exec(select(SchoolHoliday)).all() == []
+
+
+def test_the_command_line_is_held_to_the_same_planning_period(db):
+    with pytest.raises(InvalidInput) as refused:
+        school_holidays.add_standard_holidays(db, None, 2099, now=NOW)
+    assert refused.value.field == "school_year"
+    assert school_holidays.add_standard_holidays(db, None, 2031, now=NOW) == 5  # five school years ahead
+    with pytest.raises(InvalidInput) as refused:
+        school_holidays.add_standard_holidays(db, None, 2032, now=NOW)
+    assert refused.value.field == "school_year"
+    assert len(db.exec(select(SchoolHoliday)).all()) == 5

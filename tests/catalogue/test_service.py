@@ -324,3 +324,26 @@ def test_search_shows_the_next_three_open_dates(db, provider):
         date(2026, 9, 22),
         date(2026, 9, 29),
     ]
+
+
+def test_new_dates_stay_within_the_planning_period(db, provider):
+    # NOW is in school year 2026/27: dates may be set up to the end of school year 2031/32.
+    offer = new_offer(db, provider)
+    last_day = date(2032, 7, 27)  # a Tuesday
+
+    def session_on(day: date) -> SessionIn:
+        return SessionIn(starts_at=local(day, 9), ends_at=local(day, 12), capacity_pupils=20)
+
+    assert catalogue.add_session(db, provider, offer.id, session_on(last_day), now=NOW).id
+    for day in (date(2032, 8, 3), date(9999, 12, 28)):
+        with pytest.raises(InvalidInput) as refused:
+            catalogue.add_session(db, provider, offer.id, session_on(day), now=NOW)
+        assert refused.value.field == "starts_at"
+    rule = RecurrenceIn(
+        weekdays=[1], starts=time(9), ends=time(12), capacity_pupils=20,
+        first_date=date(9999, 11, 1), last_date=date(9999, 12, 31),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        catalogue.add_recurring_sessions(db, provider, offer.id, rule, now=NOW)
+    assert refused.value.field == "first_date"
+    assert len(catalogue.sessions_of(db, offer.id, now=NOW)) == 1
