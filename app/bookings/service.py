@@ -828,11 +828,11 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
         set_status(db, row, actor, BookingStatus.cancelled, now, reason)
         row.reason, row.late_cancellation = reason, late
         promote_waiting_list(db, session, offer, now=now)
-    if actor.role == Role.teacher:
-        if was_holding:
-            tell_provider(db, booking, "cancelled", now=now)
-    else:
-        tell_teacher(db, booking, "cancelled", now=now)
+    if actor.role == Role.teacher and was_holding:
+        tell_provider(db, booking, "cancelled", now=now)
+    # Also when the teacher cancelled it: a colleague may have, and the e-mail's calendar file
+    # takes the activity out of the calendar it was added to.
+    tell_teacher(db, booking, "cancelled", now=now)
     db.commit()
     for _row, session in active:
         promote_pool_neighbours(db, session.id, now=now)
