@@ -401,12 +401,21 @@ class BookingMachine(RuleBasedStateMachine):
 
     @rule(session=st.integers(0, 1), capacity=st.integers(1, 80))
     def change_capacity(self, session, capacity):
-        """The provider changes the date's capacity, never below what it holds now (see above)."""
+        """The provider changes the date's capacity, as the date's page does: never below what it
+        holds now, and places it adds go to the waiting list first."""
         session = self.sessions[session]
         held_pupils, _classes = self.held(self.rows(), {session.id})
-        session.capacity_pupils = max(capacity, held_pupils, 1)
-        self.db.add(session)
-        self.db.commit()
+        data = SessionIn(starts_at=session.starts_at, ends_at=session.ends_at, capacity_pupils=capacity, capacity_classes=session.capacity_classes)
+        try:
+            catalogue.update_session(self.db, self.provider, session.id, data, now=self.now)
+        except InvalidInput:
+            self.refused()
+            assert capacity < held_pupils or self.started(session)
+            event("capacity: refused")
+            return
+        assert capacity >= held_pupils and not self.started(session) and session.capacity_pupils == capacity
+        event("capacity: changed")
+        self.assert_waiting_lists_served([session])
 
     @rule(hours=st.sampled_from([1, 6, 24, 47, 49, 24 * 7, 24 * 8]), worker=st.booleans())
     def advance_clock(self, hours, worker):
