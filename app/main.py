@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
@@ -140,6 +141,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "1"})
         return _error_page(request, 503, message)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, error: ClientDisconnect) -> Response:
+        # The browser left (a click on another link) before it had sent the whole form: nothing
+        # was read, so nothing was saved, and nobody receives an answer. Not an error of ours.
+        logging.getLogger("app").info("Client left during %s", request.url.path)
+        return Response(status_code=499)  # nginx's code for a request the client closed
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

@@ -202,3 +202,26 @@ def test_a_field_sent_twice_counts_as_its_last_value(client, db, settings):
     assert made.status_code == 303
     (resource,) = db.exec(select(Resource).where(Resource.provider_id == provider.organisation_id)).all()
     assert (resource.name, resource.kind) == ("Anna", "person")
+
+
+def test_a_browser_that_leaves_before_its_form_arrived_is_no_error_of_ours(app, caplog):
+    """A click elsewhere while a form is being sent cancels the request: nothing is saved and
+    nothing logged as our error (it used to be a 500 with a traceback)."""
+
+    async def left() -> dict:
+        return {"type": "http.disconnect"}
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/login", "raw_path": b"/login", "query_string": b"",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"host", b"testserver")],
+        "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "root_path": "",
+        "http_version": "1.1",
+    }  # fmt: skip
+    asyncio.run(app(scope, left, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
