@@ -266,6 +266,24 @@ def test_a_decision_from_a_filtered_queue_comes_back_to_it_at_the_notice(client,
     assert bulk.headers["location"] == "/bookings?status=pending&type=course&notice=bulk_approved"
 
 
+def test_bulk_approval_approves_every_chosen_booking_of_the_coordinators_municipality(client, db, settings):
+    _offer, session = published_session(db)
+    local = [make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus")) for _ in range(2)]
+    elsewhere = make_user(db, "teacher", organisation=make_school(db, municipality="Skive"))
+    made = [
+        bookings.book_session(db, t, BookingIn(session_id=session.id, class_name="7.a", grade=7, pupils=5), now=utcnow())
+        for t in (*local, elsewhere)
+    ]
+    log_in(client, db, make_user(db, "coordinator", municipality="Aarhus"), settings)
+    both = post_form(client, "/bookings/approve", {"booking_ids": [str(made[0].id), str(made[1].id)]})
+    assert both.headers["location"] == "/bookings?notice=bulk_approved"
+    foreign = post_form(client, "/bookings/approve", {"booking_ids": [str(made[2].id)]})
+    assert foreign.headers["location"] == "/bookings?notice=bulk_none"  # not theirs to approve
+    for booking in made:
+        db.refresh(booking)
+    assert [b.status for b in made] == [BookingStatus.confirmed, BookingStatus.confirmed, BookingStatus.pending]
+
+
 def test_a_reason_sent_twice_is_read_as_its_last_value(client, db, settings):
     offer, session = published_session(db)
     teachers = [make_user(db, "teacher", organisation=make_school(db)) for _ in range(2)]

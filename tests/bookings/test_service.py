@@ -196,6 +196,18 @@ def test_an_offer_not_taken_in_time_expires_and_passes_to_the_next_class(db, wor
     db.refresh(third)
     assert second.status == BookingStatus.expired
     assert third.status == BookingStatus.offered and third.hold_until == later + timedelta(hours=48)
+    # Each teacher is told: the one whose offer ran out that it passed on, the next of the offer.
+    assert [kind for kind, _subject in _told(db, b)] == ["offered", "expired_offer"]
+    assert [kind for kind, _subject in _told(db, c)] == ["offered"]
+
+
+def test_a_date_that_has_begun_takes_no_booking(db, world):
+    _offer, session, (a, *_rest) = world
+    data = BookingIn(session_id=session.id, class_name="7.a", grade=7, pupils=20, waitlist=True)
+    with pytest.raises(Conflict) as refused:
+        bookings.book_session(db, a, data, now=session.starts_at + timedelta(minutes=1))
+    assert "begyndt" in refused.value.message
+    assert db.exec(select(Booking).where(Booking.session_id == session.id)).all() == []
 
 
 def test_pending_bookings_not_decided_in_time_expire_and_free_their_seats(db, world):
