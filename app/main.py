@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import psycopg
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -131,6 +132,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             # writes after another wrote in between (the busy timeout does not apply to it): nothing
             # was saved, and trying again works.
             return busy(request, "SQLite was busy")
+        if isinstance(error.orig, psycopg.errors.LockNotAvailable | psycopg.errors.DeadlockDetected):
+            # PostgreSQL: a row lock not had within the transaction's lock timeout, or two
+            # transactions that waited for each other; nothing was saved, and trying again works.
+            return busy(request, f"PostgreSQL: {type(error.orig).__name__}")
         if not error.connection_invalidated:
             return await unexpected(request, error)
         # The database dropped the connection (a restart, a failover) and with it the transaction;

@@ -2,8 +2,10 @@
 
 import asyncio
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from starlette.requests import Request
 
@@ -225,3 +227,20 @@ def test_a_browser_that_leaves_before_its_form_arrived_is_no_error_of_ours(app, 
     asyncio.run(app(scope, left, send))
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("refusal", [psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected])
+def test_a_row_lock_postgresql_could_not_give_is_busy_try_again(refusal, test_settings):
+    """Wherever a lock wait ends (its timeout, or two transactions waiting for each other), nothing
+    was saved and trying again works: 503 "busy" for pages and API, not a 500."""
+    app = create_app(test_settings)
+
+    @app.get("/api/v1/test-lock")
+    @app.get("/test-lock")
+    def locked() -> None:
+        raise OperationalError("SELECT ... FOR UPDATE", {}, refusal("could not obtain lock"))
+
+    with TestClient(app) as client:
+        page, api = client.get("/test-lock"), client.get("/api/v1/test-lock")
+    assert page.status_code == 503 and "prøv igen" in page.text.lower()
+    assert api.status_code == 503 and api.headers["retry-after"] and "detail" in api.json()

@@ -241,7 +241,7 @@ def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime
     check_offer_rules(found, data)
     # Refused, not put on the waiting list: a class that can never have a place would wait forever.
     # (Should the capacity be lowered meanwhile, such a class on the list holds up nobody.)
-    room = min(found.capacity_pupils, found.pool_capacity_pupils or found.capacity_pupils)
+    room = min(c for c in (found.capacity_pupils, found.pool_capacity_pupils) if c is not None)
     if data.pupils > room:
         raise InvalidInput(_("The date has room for %(num)d pupils in all.") % {"num": room}, field="pupils")
     if found.round_id is not None and found.round_closes_at <= now:
@@ -282,7 +282,7 @@ def _book_in_one_round_trip(
         _commit_keeping_values(db)
     try:
         outcome = locked_part.book(db, params)
-    except psycopg.errors.LockNotAvailable:
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
         raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
     except psycopg.errors.UniqueViolation:
         # The same key, booked at the same moment for another date: answer with that booking.
@@ -480,7 +480,7 @@ def _book_under_locks(
     if open_round is not None:
         status = BookingStatus.waitlisted  # a request, collected until the round allocates
     elif fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
-        status = admitted  # nobody jumps the queue
+        status = admitted  # nobody it may not pass waits ahead of it
     elif data.waitlist:
         status = BookingStatus.waitlisted
     else:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
+from app.bookings import limits
 from app.bookings.models import Booking
 from app.bookings.service import (
     ACTIVE,
@@ -377,8 +378,11 @@ def update_session(
     if session.cancelled_at is not None:
         raise Conflict(_("The date is cancelled."))
     _check_session(db, offer, data, now)
-    # Under the date's lock, like a booking: places the change adds go to the waiting list first.
+    # Under the date's lock and its pools', like a booking (the same order: a booking of another
+    # date of a pool waits here rather than in a circle): places the change adds go to the
+    # waiting list first.
     session = lock_session(db, session.id)
+    limits.lock_pools(db, session.id)
     if (data.starts_at, data.ends_at) != (session.starts_at, session.ends_at):
         _check_new_time_is_free(db, session, data.starts_at, data.ends_at)
     _check_capacity_covers_bookings(db, session, data, now=now)
@@ -395,9 +399,10 @@ def _check_new_time_is_free(db: Session, session: OfferSession, starts_at: datet
     keep: none of its resources is in another date then, and no class booked in it (or waiting)
     is in another activity then.
 
-    The caller holds the date's lock; the date's resources, then the schools of its classes, are
-    locked next, the order attaching a resource (date, resource) and a booking (date, pools,
-    school) keep, so that neither can be given to another date at the new time while we look."""
+    The caller holds the date's lock and its pools'; the date's resources, then the schools of its
+    classes, are locked next, the order attaching a resource (date, resource) and a booking (date,
+    pools, school) keep, so that neither can be given to another date at the new time while we
+    look."""
     resource_ids = select(SessionResource.resource_id).where(SessionResource.session_id == session.id)
     lock_in_id_order(db, Resource, resource_ids)
     if clash := resource_clash(db, resource_ids, starts_at, ends_at, except_session_id=session.id):

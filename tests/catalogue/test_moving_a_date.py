@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.accounts.models import Organisation, User
 from app.bookings import service as bookings
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingStatus, CapacityPool, CapacityPoolSession
 from app.bookings.schemas import BookingIn
 from app.catalogue import resources
 from app.catalogue import service as catalogue
@@ -237,6 +237,62 @@ def test_a_move_waits_for_a_resource_or_class_being_taken_at_that_moment(engine,
             db.commit()
             for model, key in (
                 (Offer, "offer"), (Resource, "lab"), (User, "teacher"), (User, "provider"),
+                (Organisation, "school"), (Organisation, "provider_org"),
+            ):  # fmt: skip
+                db.delete(db.get(model, ids[key]))
+                db.commit()
+
+
+def test_a_move_takes_the_pools_lock_before_a_schools_as_a_booking_does(engine):
+    """Committed data, two connections (PostgreSQL's row locks): while a booking of another date in
+    the same pool holds the pool, a move of this date waits for it with the school of the class
+    booked here still free; taking the school first (as it once did) let the two wait for each
+    other in a circle, which PostgreSQL ends by failing one of them."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: no row locks, no circle")
+    with Session(engine) as setup:
+        school, provider_org = make_school(setup), make_provider(setup)
+        teacher = make_user(setup, "teacher", organisation=school)
+        provider = make_user(setup, "provider", organisation=provider_org)
+        offer = new_offer(setup, provider, "Puljen")
+        moved, other = new_date(setup, offer, at(9), at(12)), new_date(setup, offer, at(13), at(15))
+        pool = CapacityPool(provider_id=provider_org.id, name="Ugens pladser", capacity_pupils=200)
+        setup.add(pool)
+        setup.flush()
+        setup.add_all([CapacityPoolSession(pool_id=pool.id, session_id=s.id) for s in (moved, other)])
+        setup.commit()
+        book(setup, teacher, moved)
+        ids = {
+            "school": school.id, "provider_org": provider_org.id, "teacher": teacher.id, "provider": provider.id,
+            "offer": offer.id, "moved": moved.id, "other": other.id, "pool": pool.id,
+        }  # fmt: skip
+    outcome: list[str] = []
+
+    def move_later() -> None:
+        with Session(engine) as db:
+            move(db, db.get(User, ids["provider"]), db.get(OfferSession, ids["moved"]), at(10), at(13))
+            outcome.append("moved")
+
+    try:
+        with Session(engine) as booking:  # a booking of the other date, between its pool's lock and its school's
+            booking.exec(select(OfferSession).where(OfferSession.id == ids["other"]).with_for_update()).one()
+            booking.exec(select(CapacityPool).where(CapacityPool.id == ids["pool"]).with_for_update()).one()
+            mover = threading.Thread(target=move_later)
+            mover.start()
+            clock.sleep(1)  # the move has its date's lock and waits for the pool's
+            # The school is still free for the booking to take: the move did not take it first.
+            booking.exec(select(Organisation).where(Organisation.id == ids["school"]).with_for_update(nowait=True)).one()
+            assert outcome == []
+            booking.commit()
+        mover.join(30)
+        assert outcome == ["moved"]
+    finally:
+        with Session(engine) as db:  # committed data: clean up, children first
+            db.exec(delete(Booking).where(col(Booking.session_id).in_([ids["moved"], ids["other"]])))
+            db.exec(delete(CapacityPoolSession).where(CapacityPoolSession.pool_id == ids["pool"]))
+            db.commit()
+            for model, key in (
+                (CapacityPool, "pool"), (Offer, "offer"), (User, "teacher"), (User, "provider"),
                 (Organisation, "school"), (Organisation, "provider_org"),
             ):  # fmt: skip
                 db.delete(db.get(model, ids[key]))
