@@ -27,7 +27,6 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import and_, exists, func, or_, text
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
@@ -38,11 +37,11 @@ from app.bookings.models import Booking, BookingEvent, BookingStatus, ExpertProp
 from app.bookings.notices import tell_provider, tell_teacher
 from app.bookings.schemas import check_reason
 from app.bookings.service import (
-    Busy,
     approval_deadline,
     check_class_is_free,
     check_offer_rules,
     holds_seats,
+    lock_in_id_order,
 )
 from app.calendar.bounds import check_planned_moment
 from app.catalogue.models import (
@@ -416,30 +415,11 @@ def _begin_locked(db: Session) -> None:
         db.exec(text("SET LOCAL lock_timeout = '3s'"))
 
 
-def _lock(db: Session, model, ids: Sequence[int]) -> list:
-    """Lock rows in id order (so two transactions never wait for each other in a circle)."""
-    try:
-        return list(
-            db.exec(
-                select(model)
-                .where(col(model.id).in_(sorted(ids)))
-                .order_by(col(model.id))
-                .with_for_update()
-                .execution_options(populate_existing=True)  # read afresh what was read before the lock
-            ).all()
-        )
-    except OperationalError as error:
-        db.rollback()
-        if "lock" in str(error).lower() or "busy" in str(error).lower():
-            raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
-        raise
-
-
 def _locked_proposal(db: Session, proposal: ExpertProposal, allowed: Sequence[ProposalStatus], message: str) -> ExpertProposal:
     """Begin the transaction, lock the proposal and check, under the lock, that it may change."""
     proposal_id = proposal.id
     _begin_locked(db)
-    locked = _lock(db, ExpertProposal, [proposal_id])
+    locked = lock_in_id_order(db, ExpertProposal, [proposal_id])
     if not locked or locked[0].status not in allowed:
         db.rollback()
         raise Conflict(message) if locked else NotFound(_("No such proposal."))
@@ -451,21 +431,21 @@ def _book_visit(db: Session, actor: User, proposal: ExpertProposal, *, now: date
     (pending approval, or confirmed when the offer needs none). Runs in the caller's transaction,
     which holds the proposal's lock; commits, or rolls back and raises leaving nothing behind."""
     try:
-        locked = _lock(db, Offer, [proposal.offer_id])  # serialises the offer's weekly count
+        locked = lock_in_id_order(db, Offer, [proposal.offer_id])  # serialises the offer's weekly count
         offer = locked[0] if locked else None
         if offer is None or offer.status != OfferStatus.published or not offer.on_request:
             raise Conflict(_("The offer is no longer published."))
         if proposal.starts_at <= now:
             raise Conflict(_("The proposed time has passed."))
         resource_ids = db.exec(select(OfferResource.resource_id).where(OfferResource.offer_id == offer.id)).all()
-        _lock(db, Resource, resource_ids)
+        lock_in_id_order(db, Resource, resource_ids)
         if clash := _resource_clash(db, offer, proposal.starts_at, proposal.ends_at, now=now):
             # The provider learns which of its visits is in the way; a teacher only that the expert is busy.
             busy = _("The expert is no longer free at that time. Propose another time.")
             raise Conflict(_clash_message(clash) if actor.role == Role.provider else busy, field="starts_at")
         _check_week(db, offer, proposal.starts_at, now=now)
         # The school's lock comes last, as in the booking service: one class, one activity at a time.
-        _lock(db, Organisation, [proposal.school_id])
+        lock_in_id_order(db, Organisation, [proposal.school_id])
         session = OfferSession(
             offer_id=offer.id,
             starts_at=proposal.starts_at,

@@ -135,6 +135,23 @@ def _lock_sessions(db: Session, session_ids) -> dict[int, OfferSession]:
     return {s.id: s for s in sessions}
 
 
+def lock_in_id_order(db: Session, model, ids) -> list:
+    """Lock rows (`ids`: ids, or a SELECT of them) in id order, after the date's lock, so that no
+    two changes wait for each other in a circle; a wait beyond the lock timeout is "busy, try
+    again", like the date's own lock."""
+    query = (
+        select(model)
+        .where(col(model.id).in_(ids))
+        .order_by(col(model.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)  # read afresh what was read before the lock
+    )
+    try:
+        return list(db.exec(query).all())
+    except OperationalError as error:
+        _lock_not_had(db, error)
+
+
 def lock_session(db: Session, session_id: int) -> OfferSession:
     """For other domains that change what a session holds (its capacity): the same lock bookings take."""
     return _lock_session(db, session_id)

@@ -10,7 +10,7 @@ from datetime import time
 from sqlmodel import Session, col, delete, select
 
 from app.accounts.models import Role, User
-from app.bookings.service import lock_session
+from app.bookings.service import lock_in_id_order, lock_session
 from app.catalogue.models import (
     RESOURCE_NAME_MAX_LENGTH,
     AvailabilityWindow,
@@ -21,7 +21,6 @@ from app.catalogue.models import (
     SessionResource,
 )
 from app.catalogue.service import (
-    lock_in_id_order,
     own_offer,
     own_session,
     resource_busy,

@@ -14,7 +14,6 @@ from math import cos, radians
 import holidays
 from dateutil.rrule import WEEKLY, rrule
 from sqlalchemy import and_, delete, exists, func, or_
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
@@ -22,11 +21,11 @@ from app.bookings import limits
 from app.bookings.models import Booking
 from app.bookings.service import (
     ACTIVE,
-    Busy,
     cancel_session_bookings,
     class_clash,
     held,
     holds_seats,
+    lock_in_id_order,
     lock_session,
     promote_waiting_list,
 )
@@ -461,26 +460,6 @@ def resource_busy(resource: Resource, other: OfferSession, title: str, *, field:
         },
         field=field,
     )
-
-
-def lock_in_id_order(db: Session, model, ids) -> list:
-    """Lock rows (`ids`: ids, or a SELECT of them) in id order, after the date's lock, so that no
-    two changes wait for each other in a circle. PostgreSQL: a wait beyond the lock timeout the
-    date's lock set for the transaction is "busy, try again", like the date's own lock."""
-    query = (
-        select(model)
-        .where(col(model.id).in_(ids))
-        .order_by(col(model.id))
-        .with_for_update()
-        .execution_options(populate_existing=True)  # read afresh what was read before the lock
-    )
-    try:
-        return list(db.exec(query).all())
-    except OperationalError as error:
-        if "lock" not in str(error).lower():
-            raise
-        db.rollback()
-        raise Busy(_("Many are booking right now. Please try again in a moment.")) from None
 
 
 def _check_capacity_covers_bookings(db: Session, session: OfferSession, data: SessionIn, *, now: datetime) -> None:
