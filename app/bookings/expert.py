@@ -57,10 +57,10 @@ from app.catalogue.models import (
     SessionResource,
 )
 from app.catalogue.resources import availability
-from app.catalogue.service import blackout_reason
+from app.catalogue.service import blackout_reason, resource_busy, resource_clash
 from app.db import begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from app.i18n import TIMEZONE, _, language, local_date, local_datetime
+from app.i18n import TIMEZONE, _, language, local_date
 from app.web.labels import weekday_name
 
 WAITING = (ProposalStatus.proposed, ProposalStatus.counter_proposed)
@@ -167,29 +167,7 @@ def _resource_clash(
 ) -> tuple[Resource, OfferSession, str] | None:
     """The first of the offer's resources that is busy in another session at that time."""
     resource_ids = select(OfferResource.resource_id).where(OfferResource.offer_id == offer.id)
-    return db.exec(
-        select(Resource, OfferSession, Offer.title)
-        .join(SessionResource, col(SessionResource.resource_id) == col(Resource.id))
-        .join(OfferSession, col(OfferSession.id) == col(SessionResource.session_id))
-        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
-        .where(
-            col(Resource.id).in_(resource_ids),
-            OfferSession.starts_at < ends_at,
-            OfferSession.ends_at > starts_at,
-            _goes_ahead(now),
-        )
-        .order_by(col(Resource.id), col(OfferSession.starts_at))
-    ).first()
-
-
-def _clash_message(clash: tuple[Resource, OfferSession, str]) -> str:
-    resource, other, title = clash
-    return _("%(resource)s is already busy in “%(offer)s” from %(starts)s to %(ends)s.") % {
-        "resource": resource.name,
-        "offer": title,
-        "starts": local_datetime(other.starts_at, "short"),
-        "ends": local_datetime(other.ends_at, "short"),
-    }
+    return resource_clash(db, resource_ids, starts_at, ends_at, happens=_goes_ahead(now))
 
 
 def _check_planned(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
@@ -442,7 +420,7 @@ def _book_visit(db: Session, actor: User, proposal: ExpertProposal, *, now: date
         if clash := _resource_clash(db, offer, proposal.starts_at, proposal.ends_at, now=now):
             # The provider learns which of its visits is in the way; a teacher only that the expert is busy.
             busy = _("The expert is no longer free at that time. Propose another time.")
-            raise Conflict(_clash_message(clash) if actor.role == Role.provider else busy, field="starts_at")
+            raise resource_busy(*clash, field="starts_at") if actor.role == Role.provider else Conflict(busy, field="starts_at")
         _check_week(db, offer, proposal.starts_at, now=now)
         # The school's lock comes last, as in the booking service: one class, one activity at a time.
         lock_in_id_order(db, Organisation, [proposal.school_id])
@@ -543,7 +521,7 @@ def counter_propose(
     _check_day(db, starts_at, ends_at, school.municipality, now=now)
     _check_week(db, offer, starts_at, now=now)
     if clash := _resource_clash(db, offer, starts_at, ends_at, now=now):
-        raise Conflict(_clash_message(clash), field="starts_at")
+        raise resource_busy(*clash, field="starts_at")
     proposal = _locked_proposal(db, proposal, WAITING, _("The proposal has already been answered."))
     proposal.status = ProposalStatus.counter_proposed
     proposal.starts_at, proposal.ends_at, proposal.reason, proposal.updated_at = starts_at, ends_at, message, now

@@ -54,7 +54,7 @@ from app.catalogue.schemas import (
 )
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
-from app.i18n import TIMEZONE, _
+from app.i18n import TIMEZONE, _, local_datetime
 
 # --- blackout dates ----------------------------------------------------------------------------
 
@@ -428,11 +428,19 @@ def _check_new_time_is_free(db: Session, session: OfferSession, starts_at: datet
 
 
 def resource_clash(
-    db: Session, resource_ids, starts_at: datetime, ends_at: datetime, *, except_session_id: int
+    db: Session,
+    resource_ids,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    except_session_id: int | None = None,
+    happens=None,
 ) -> tuple[Resource, OfferSession, str] | None:
-    """The first of the resources (`resource_ids`: ids, or a SELECT of them) that another date,
-    not cancelled, uses in the time from `starts_at` to `ends_at`, with that date and the title of
-    its offer; None when they are all free then."""
+    """The first of the resources (`resource_ids`: ids, or a SELECT of them) that another date
+    uses in the time from `starts_at` to `ends_at`, with that date and the title of its offer;
+    None when they are all free then. A date counts unless cancelled, or unless `happens` (an SQL
+    condition on the date and its offer: the expert's visits, app.bookings.expert) says otherwise."""
+    others = [] if except_session_id is None else [OfferSession.id != except_session_id]
     return db.exec(
         select(Resource, OfferSession, Offer.title)
         .join(SessionResource, col(SessionResource.resource_id) == col(Resource.id))
@@ -440,8 +448,8 @@ def resource_clash(
         .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
         .where(
             col(Resource.id).in_(resource_ids),
-            OfferSession.id != except_session_id,
-            col(OfferSession.cancelled_at).is_(None),
+            *others,
+            col(OfferSession.cancelled_at).is_(None) if happens is None else happens,
             OfferSession.starts_at < ends_at,
             OfferSession.ends_at > starts_at,
         )
@@ -455,8 +463,8 @@ def resource_busy(resource: Resource, other: OfferSession, title: str, *, field:
         % {
             "resource": resource.name,
             "offer": title,
-            "starts": other.starts_at.astimezone(TIMEZONE).strftime("%d.%m.%Y %H:%M"),
-            "ends": other.ends_at.astimezone(TIMEZONE).strftime("%d.%m.%Y %H:%M"),
+            "starts": local_datetime(other.starts_at, "short"),
+            "ends": local_datetime(other.ends_at, "short"),
         },
         field=field,
     )
