@@ -266,7 +266,7 @@ def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime
     status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
     if found.all_dates_together and found.round_id is None:
         return _book_course(db, teacher, data, found.offer_id, status, now=now, key=key, request_hash=request_hash)
-    if found.round_id is None and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
+    if found.round_id is None and not found.waiting and get_settings().booking_locks and db.get_bind().dialect.name == "postgresql":
         hold_until = approval_deadline(found, now)
         booking = _book_in_one_round_trip(db, teacher, data, status, hold_until, now=now, key=key, request_hash=request_hash)
         if booking is not None:
@@ -594,6 +594,8 @@ _SESSION_OFFER_ROUND = (
         *(getattr(Offer, name) for name in ("status", "type", "requires_approval", "all_dates_together", *OFFER_RULES)),
         col(AllocationRound.id).label("round_id"),
         col(AllocationRound.closes_at).label("round_closes_at"),
+        # A hint, decided again under the lock: with classes waiting, the general path books.
+        exists().where(col(Booking.session_id) == col(OfferSession.id), Booking.status == BookingStatus.waitlisted).label("waiting"),
     )
     .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
     .outerjoin(AllocationRound, and_(col(AllocationRound.offer_id) == col(Offer.id), col(AllocationRound.status) == RoundStatus.open))

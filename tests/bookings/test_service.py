@@ -435,3 +435,31 @@ def test_on_postgresql_a_booking_takes_the_one_round_trip_path_unless_a_round_or
     second = book(db, b, session, 20)
     assert outcomes[-1].limited and outcomes[-1].id is None
     assert second.status == BookingStatus.pending and len(outcomes) == 2
+
+
+def test_on_postgresql_a_date_with_a_waiting_list_is_booked_by_the_general_path(db, world, monkeypatch):
+    """The general path moves the list before it decides: the one call is not even tried when the
+    read before the lock sees classes waiting, and hands over when it finds them under the lock."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the one-call path is PostgreSQL's; SQLite always takes the general one")
+    from app.bookings import locked_part
+
+    outcomes = []
+    real_book = locked_part.book
+    monkeypatch.setattr(locked_part, "book", lambda db, params: outcomes.append(real_book(db, params)) or outcomes[-1])
+    _offer, session, (a, b, c, _d) = world
+    book(db, a, session, 30)
+    waiting = book(db, b, session, 30, waitlist=True)
+    assert waiting.status == BookingStatus.waitlisted and len(outcomes) == 2
+    small = book(db, c, session, 15)  # may pass the class that does not fit
+    assert small.status == BookingStatus.pending and len(outcomes) == 2  # no call: the general path booked
+    # Under the lock the function hands a date with a waiting list over (what the read before it
+    # saw may be old by then).
+    params = {
+        "session_id": session.id, "school_id": c.organisation_id, "teacher_id": c.id, "class_name": "7.x",
+        "class_key": "7.x", "grade": 7, "pupils": 1, "girls": None, "adults": 1, "needs": "", "contact_phone": "",
+        "admitted": "pending", "waitlist": True, "hold_until": NOW + timedelta(days=1), "key": None,
+        "request_hash": "x", "now": NOW,
+    }  # fmt: skip
+    assert real_book(db, params).limited
+    db.rollback()
