@@ -97,6 +97,11 @@ def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tupl
                 "The provider has cancelled %(title)s on %(when)s, for which class %(class_name)s was on the waiting "
                 "list. Find another activity in the catalogue."
             )
+        case "moved":
+            return _("New time: %(title)s"), _(
+                "The provider has moved %(title)s, which class %(class_name)s is signed up for, to %(when)s. "
+                "The calendar file in this e-mail has the new time."
+            )
         case "expired_pending":
             return _("Expired: %(title)s"), _(
                 "The booking of class %(class_name)s for %(title)s on %(when)s was not approved in time and "

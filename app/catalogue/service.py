@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Organisation, Role, User
 from app.bookings import limits
 from app.bookings.models import Booking
+from app.bookings.notices import tell_teacher
 from app.bookings.service import (
     ACTIVE,
     cancel_session_bookings,
@@ -28,6 +29,7 @@ from app.bookings.service import (
     lock_in_id_order,
     lock_session,
     promote_waiting_list,
+    set_status,
 )
 from app.calendar.bounds import check_planned_day, check_planned_moment
 from app.catalogue.models import (
@@ -382,15 +384,28 @@ def update_session(
     # waiting list first.
     session = lock_session(db, session.id)
     limits.lock_pools(db, session.id)
-    if (data.starts_at, data.ends_at) != (session.starts_at, session.ends_at):
+    moved = (data.starts_at, data.ends_at) != (session.starts_at, session.ends_at)
+    if moved:
         _check_new_time_is_free(db, session, data.starts_at, data.ends_at)
     _check_capacity_covers_bookings(db, session, data, now=now)
     session.sqlmodel_update(data.model_dump(exclude={"open_on_holiday"}))
     db.add(session)
+    if moved:
+        _tell_of_the_new_time(db, actor, session, now=now)
     promote_waiting_list(db, session, offer, now=now)
     db.commit()
     db.refresh(session)
     return session
+
+
+def _tell_of_the_new_time(db: Session, actor: User, session: OfferSession, *, now: datetime) -> None:
+    """Every class booked (or waiting) for a moved date: its history says so, and its teacher is
+    told, with the calendar file at the new time (the change raises its SEQUENCE, so calendar
+    programs move the event)."""
+    booked = db.exec(select(Booking).where(Booking.session_id == session.id, col(Booking.status).in_(ACTIVE))).all()
+    for booking in booked:
+        set_status(db, booking, actor, booking.status, now, "the provider moved the date")
+        tell_teacher(db, booking, "moved", now=now)
 
 
 def _check_new_time_is_free(db: Session, session: OfferSession, starts_at: datetime, ends_at: datetime) -> None:

@@ -77,6 +77,7 @@ def label(code: object) -> str:
         "not accepted in time": _("not accepted in time"),
         "the activity took place": _("the activity took place"),
         "the provider cancelled the date": _("the provider cancelled the date"),
+        "the provider moved the date": _("the provider moved the date"),
     }
     return names.get(str(value), str(value))
 

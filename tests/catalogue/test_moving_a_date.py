@@ -6,6 +6,7 @@ import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlmodel import Session, col, delete, select
 
 from app.accounts.models import Organisation, User
@@ -19,6 +20,7 @@ from app.catalogue.schemas import OfferCreate, SessionIn
 from app.db import begin_write, utcnow
 from app.errors import Conflict
 from app.i18n import TIMEZONE
+from app.notifications.models import OutboxMessage
 from tests.factories import log_in, make_provider, make_school, make_user, post_form
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -135,6 +137,32 @@ def test_a_move_that_overlaps_nothing_else_is_saved(db):
     assert times_of(db, second) == (at(12), at(14))
     move(db, provider, second, at(9, DAY + timedelta(days=7)), at(12, DAY + timedelta(days=7)))
     assert times_of(db, second) == (at(9, DAY + timedelta(days=7)), at(12, DAY + timedelta(days=7)))
+
+
+def test_the_classes_of_a_moved_date_are_told_with_the_calendar_file_at_the_new_time(db, mailbox, send_outbox):
+    provider = make_user(db, "provider")
+    offer = new_offer(db, provider, "Robotter")
+    session = new_date(db, offer, at(9), at(12), capacity=20)
+    booked, waiting = make_user(db, "teacher"), make_user(db, "teacher")
+    confirmed = book(db, booked, session)
+    listed = bookings.book_session(db, waiting, BookingIn(session_id=session.id, class_name="7.c", grade=7, pupils=15, waitlist=True), now=NOW)
+    send_outbox(NOW)  # the bookings' own e-mails
+    mailbox.messages.clear()
+
+    move(db, provider, session, at(10), at(13), capacity_pupils=20)
+    for booking in (confirmed, listed):
+        history = bookings.history(db, booking)
+        assert (history[-1][0].from_status, history[-1][0].to_status) == (booking.status, booking.status)
+        assert history[-1][0].reason == "the provider moved the date"
+    assert send_outbox(NOW) == 2
+    for teacher, status in ((booked, "CONFIRMED"), (waiting, "TENTATIVE")):
+        (mail,) = mailbox.to(teacher.email)
+        assert mail["Subject"] == "Nyt tidspunkt: Robotter"
+        assert "flyttet Robotter" in mail.get_body(("plain",)).get_content()
+        (attachment,) = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+        (event,) = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+        assert event.decoded("dtstart") == at(10) and event.decoded("dtend") == at(13)
+        assert event["status"] == status and event["sequence"] == 1  # newer than the booking's first file
 
 
 def test_a_change_that_keeps_the_time_checks_no_overlap(db):
@@ -290,6 +318,8 @@ def test_a_move_takes_the_pools_lock_before_a_schools_as_a_booking_does(engine):
         with Session(engine) as db:  # committed data: clean up, children first
             db.exec(delete(Booking).where(col(Booking.session_id).in_([ids["moved"], ids["other"]])))
             db.exec(delete(CapacityPoolSession).where(CapacityPoolSession.pool_id == ids["pool"]))
+            # The move told the teacher: its e-mail must not wait in the outbox of later tests.
+            db.exec(delete(OutboxMessage).where(OutboxMessage.to_address == db.get(User, ids["teacher"]).email))
             db.commit()
             for model, key in (
                 (CapacityPool, "pool"), (Offer, "offer"), (User, "teacher"), (User, "provider"),
