@@ -27,7 +27,6 @@ from app.bookings.models import (
     Booking,
     BookingEvent,
     BookingStatus,
-    CapacityPool,
     RoundStatus,
 )
 from app.bookings.notices import tell_provider, tell_teacher
@@ -258,7 +257,7 @@ def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime
     check_offer_rules(found, data)
     # Refused, not put on the waiting list: a class that can never have a place would wait forever.
     # (Should the capacity be lowered meanwhile, such a class on the list holds up nobody.)
-    room = min(c for c in (found.capacity_pupils, found.pool_capacity_pupils) if c is not None)
+    room = most_pupils(found.capacity_pupils, found.pool_capacity_pupils)
     if data.pupils > room:
         raise InvalidInput(_("The date has room for %(num)d pupils in all.") % {"num": room}, field="pupils")
     if found.round_id is not None and found.round_closes_at <= now:
@@ -491,9 +490,8 @@ def _book_under_locks(
         # Places may be free that the list has not been offered yet (a hold that ran out, a class
         # the list may pass): the list has them first, then this class, unless someone still waits
         # ahead of it who could have them.
-        promote_waiting_list(db, session, offer, now=now)
+        queue = promote_waiting_list(db, session, offer, now=now)
         held_pupils, held_classes = held(db, [session.id], now=now).get(session.id, (0, 0))
-        queue = not offer.waitlist_may_pass and _someone_waits_who_could_fit(db, session, pools)
     if open_round is not None:
         status = BookingStatus.waitlisted  # a request, collected until the round allocates
     elif fits(session, (held_pupils, held_classes), data.pupils) and not queue and limits.pools_fit(db, pools, data.pupils, now=now):
@@ -910,48 +908,40 @@ def _weekdays_before(moment: datetime, weekdays: int) -> datetime:
     return day
 
 
-def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, now: datetime) -> list[Booking]:
+def promote_waiting_list(db: Session, session: OfferSession, offer: Offer, *, now: datetime) -> bool:
     """Offer free places to waiting classes in the list's order, each held for the offer's hold
     time. A class that does not fit is passed over when the offer allows it; otherwise the list
-    stops at it. Runs inside the caller's locked transaction.
+    stops at it. Runs inside the caller's locked transaction. Returns whether the list stopped:
+    a class waits that nobody may pass and that could have a place some day.
 
     An expert's visit is a session made for one class: when its booking ends, the visit is off."""
     if offer.on_request and session.cancelled_at is None:
         session.cancelled_at = now
         db.add(session)
     if session.cancelled_at is not None or session.starts_at <= now:
-        return []
+        return False
     db.flush()
     pools = limits.lock_pools(db, session.id)
-    offered = []
     queue = db.exec(select(Booking).where(_on_the_waiting_list(session.id)).order_by(*waiting_order())).all()
-    room = room_in_all(session, pools)
+    room = most_pupils(session.capacity_pupils, *(pool.capacity_pupils for pool in pools))
     for booking in queue:
         held_now = held(db, [session.id], now=now).get(session.id, (0, 0))
         if not (fits(session, held_now, booking.pupils) and limits.pools_fit(db, pools, booking.pupils, now=now)):
             # A class larger than the date now takes (its capacity was lowered) never holds up the list.
             if offer.waitlist_may_pass or booking.pupils > room:
                 continue
-            break
+            return True
         set_status(db, booking, None, BookingStatus.offered, now, "a place became free")
         booking.hold_until = min(now + timedelta(hours=offer.waitlist_offer_hours), session.starts_at)
         tell_teacher(db, booking, "offered", now=now)
         db.flush()
-        offered.append(booking)
-    return offered
+    return False
 
 
-def room_in_all(session: OfferSession, pools: list[CapacityPool]) -> int:
-    """The most pupils one class can ever have on the date: its capacity and its pools'."""
-    return min([session.capacity_pupils, *(pool.capacity_pupils for pool in pools if pool.capacity_pupils is not None)])
-
-
-def _someone_waits_who_could_fit(db: Session, session: OfferSession, pools: list[CapacityPool]) -> bool:
-    """Someone on the date's waiting list whom a place could ever fit (for an offer whose list
-    nobody passes, they keep a new booking behind them)."""
-    return db.exec(
-        select(exists().where(_on_the_waiting_list(session.id), Booking.pupils <= room_in_all(session, pools)))
-    ).one()
+def most_pupils(*capacities: int | None) -> int:
+    """The most pupils one class can ever have on a date: the least of its capacity and its
+    pools' (None: a pool without a limit in pupils)."""
+    return min(c for c in capacities if c is not None)
 
 
 def _on_the_waiting_list(session_id: int):
