@@ -12,12 +12,12 @@ CANCEL of the same UID, which removes the event from a calendar it was added to.
 from datetime import datetime
 from email.utils import parseaddr
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Event, vCalAddress
 from sqlmodel import Session, col, select
 
 from app.bookings.models import Booking, BookingEvent, BookingStatus
+from app.catalogue.calendar import activity_event, new_calendar, session_event
 from app.catalogue.models import Offer, OfferSession
-from app.i18n import TIMEZONE
 
 ENDED = (BookingStatus.declined, BookingStatus.cancelled, BookingStatus.expired)
 
@@ -54,7 +54,7 @@ def booking_file(
         method, event_status = "PUBLISH", "TENTATIVE"
     else:  # holds a place (pending, confirmed, offered) or took place (completed): the event as it is
         method, event_status = "PUBLISH", "CONFIRMED"
-    event = _activity(session, offer, uid=booking_uid(booking), now=now, organizer=organizer)
+    event = _organised_by(activity_event(session, offer, uid=booking_uid(booking), now=now), organizer)
     event.add("url", f"{base_url}/bookings/{booking.id}")
     event.add("sequence", sequence)
     event.add("status", event_status)
@@ -67,24 +67,12 @@ def session_file(db: Session, session: OfferSession, *, organizer: str, base_url
     """The date itself, as the provider's calendar feed has it (`session-<id>@stem-portal`): what a
     booking e-mail to the provider's staff carries, since one class's booking ending does not end
     the date for the others."""
-    offer = db.get(Offer, session.offer_id)
-    event = _activity(session, offer, uid=f"session-{session.id}@stem-portal", now=now, organizer=organizer)
-    event.add("url", f"{base_url}/offers/{offer.id}")
+    event = session_event(session, db.get(Offer, session.offer_id), base_url=base_url, now=now)
     event.add("sequence", 0)
-    event.add("status", "CANCELLED" if session.cancelled_at else "CONFIRMED")
-    return _message("PUBLISH", event)
+    return _message("PUBLISH", _organised_by(event, organizer))
 
 
-def _activity(session: OfferSession, offer: Offer, *, uid: str, now: datetime, organizer: str) -> Event:
-    event = Event()
-    event.add("uid", uid)
-    event.add("dtstamp", now)
-    event.add("dtstart", session.starts_at.astimezone(TIMEZONE))
-    event.add("dtend", session.ends_at.astimezone(TIMEZONE))
-    event.add("summary", offer.title)
-    event.add("location", ", ".join(p for p in (offer.address, offer.municipality) if p))
-    if offer.summary:
-        event.add("description", offer.summary)
+def _organised_by(event: Event, organizer: str) -> Event:
     name, address = parseaddr(organizer)
     sender = vCalAddress(f"mailto:{address}")
     if name:
@@ -94,10 +82,7 @@ def _activity(session: OfferSession, offer: Offer, *, uid: str, now: datetime, o
 
 
 def _message(method: str, event: Event) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//STEM-portalen//Region Midtjylland//DA")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
+    calendar = new_calendar()
     calendar.add("method", method)
     calendar.add_component(event)
     calendar.add_missing_timezones()
