@@ -1,6 +1,7 @@
 """Small builders for test data, and ways to act as a user in the browser pages or the API."""
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import count
 
@@ -22,6 +23,7 @@ from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.config import Settings
 from app.db import utcnow
 from app.deps import SESSION_COOKIE
+from app.i18n import TIMEZONE
 from app.web.csrf import CSRF_COOKIE
 
 PASSWORD = "correct horse battery"
@@ -132,3 +134,18 @@ def published_session(db: Session, capacity: int = 30) -> tuple[Offer, OfferSess
     db.add(session)
     db.commit()
     return offer, session
+
+
+def future_weekday(days: int = 30) -> datetime:
+    """9:00 Danish time on the first Wednesday (never a Danish public holiday) `days` from today."""
+    day = (datetime.now(UTC) + timedelta(days=days)).astimezone(TIMEZONE).date()
+    while day.weekday() != 2:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=TIMEZONE)
+
+
+def error_summary(html: str) -> dict[str, str]:
+    """A page's error summary: the id each item links to, and its text."""
+    box = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert box, "no error summary"
+    return dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', box.group(0)))

@@ -11,14 +11,14 @@ from app.db import utcnow
 from app.deps import get_now
 from app.i18n import local_datetime
 from app.web.templating import templates
-from tests.factories import log_in, make_school, make_user, post_form, published_session
-
-
-def summary(html: str) -> dict[str, str]:
-    """The summary's items: the id each links to, and its text."""
-    box = re.search(r'<div class="error-summary".*?</div>', html, re.S)
-    assert box, "no error summary"
-    return dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', box.group(0)))
+from tests.factories import (
+    error_summary,
+    log_in,
+    make_school,
+    make_user,
+    post_form,
+    published_session,
+)
 
 
 def test_the_booking_form_names_each_field_in_danish_and_in_english(client, db, settings):
@@ -28,7 +28,7 @@ def test_the_booking_form_names_each_field_in_danish_and_in_english(client, db, 
 
     danish = post_form(client, f"/sessions/{session.id}/book", form)
     assert danish.status_code == 422
-    assert summary(danish.text) == {
+    assert error_summary(danish.text) == {
         "class_name": "Klasse: Udfyld dette felt.",
         "pupils": "Antal elever: Skriv et tal på mindst 1.",
     }
@@ -37,7 +37,7 @@ def test_the_booking_form_names_each_field_in_danish_and_in_english(client, db, 
 
     client.cookies.set("stem_lang", "en", domain="testserver.local")
     english = post_form(client, f"/sessions/{session.id}/book", form)
-    assert summary(english.text) == {
+    assert error_summary(english.text) == {
         "class_name": "Class: Fill in this field.",
         "pupils": "Number of pupils: Write a number of at least 1.",
     }
@@ -55,11 +55,11 @@ def test_the_offer_form_names_its_fields(client, db, settings):
     }
     untitled = post_form(client, "/provider/offers/new", form)
     assert untitled.status_code == 422
-    assert summary(untitled.text) == {"title": "Titel: Udfyld dette felt."}
+    assert error_summary(untitled.text) == {"title": "Titel: Udfyld dette felt."}
     upside_down = post_form(
         client, "/provider/offers/new", {**form, "title": "Robotter", "grade_max": "5"}
     )
-    assert summary(upside_down.text) == {
+    assert error_summary(upside_down.text) == {
         "grade_max": "Til klassetrin: Til-klassetrinnet kan ikke være lavere end fra-klassetrinnet."
     }
 
@@ -71,13 +71,13 @@ def test_a_coordinators_form_names_its_fields(app, client, db, settings):
         client, "/admin/holidays", {"starts_on": "2027-02-15", "ends_on": "2027-02-10"}
     )
     assert page.status_code == 422
-    assert summary(page.text) == {"name": "Navn: Udfyld dette felt."}
+    assert error_summary(page.text) == {"name": "Navn: Udfyld dette felt."}
     later = post_form(
         client,
         "/admin/holidays",
         {"name": "Vinterferie", "starts_on": "2027-02-15", "ends_on": "2027-02-10"},
     )
-    assert summary(later.text) == {"ends_on": "Sidste dag: Den sidste dag må ikke ligge før den første."}
+    assert error_summary(later.text) == {"ends_on": "Sidste dag: Den sidste dag må ikke ligge før den første."}
 
 
 def provider_and_offer(db) -> tuple[User, Offer]:
@@ -106,7 +106,7 @@ def test_a_second_form_on_a_page_names_its_fields_and_links_to_them_with_its_pre
         {"starts": "09:00", "ends": "12:00"},
     )
     assert page.status_code == 422
-    items = summary(page.text)
+    items = error_summary(page.text)
     assert items["weekly-weekdays"] == "Ugedage: Vælg mindst én."
     assert 'id="weekly-weekdays"' in page.text
 
@@ -133,14 +133,14 @@ def test_the_resource_of_a_date_is_named_with_the_date(client, db, settings):
     )
     assert page.status_code == 409
     # The table has a field for every date: the summary says whose, and links to it.
-    ((link, text),) = summary(page.text).items()
+    ((link, text),) = error_summary(page.text).items()
     assert link == f"resource-{second.id}"
     assert text.startswith(f"Tilføj en ressource ({local_datetime(second.starts_at, 'medium')}): Lab 2 er allerede optaget")
 
 
 def test_the_log_in_form_names_its_fields(client):
     page = post_form(client, "/login", {})
-    assert summary(page.text) == {
+    assert error_summary(page.text) == {
         "email": "E-mailadresse: Skriv din e-mailadresse.",
         "password": "Adgangskode: Skriv din adgangskode.",
     }
@@ -158,7 +158,7 @@ def test_an_error_of_the_whole_form_or_of_no_field_on_it_stands_alone_without_a_
         },
         labels={"pupils": "Antal elever"},
     )
-    assert summary(html) == {"pupils": "Antal elever: Udfyld dette felt."}  # the only link
+    assert error_summary(html) == {"pupils": "Antal elever: Udfyld dette felt."}  # the only link
     assert "<li>Noget gik galt.</li>" in html and "<li>Vælg et tidspunkt.</li>" in html
     assert 'href="#"' not in html and 'href="#starts_at"' not in html
 
@@ -172,7 +172,7 @@ def test_an_error_about_the_whole_form_is_shown_alone_and_marks_no_field(client,
     box = re.search(r'<div class="error-summary".*?</div>', page.text, re.S).group(0)
     # Not filed under the e-mail field (the summary would say "E-mailadresse: For mange…").
     assert re.search(r"<li>For mange mislykkede forsøg\..*?</li>", box)
-    assert summary(page.text) == {} and 'aria-invalid="true"' not in page.text
+    assert error_summary(page.text) == {} and 'aria-invalid="true"' not in page.text
 
 
 def test_a_class_already_booked_at_that_time_is_an_error_of_the_class_field(client, db, settings):
@@ -182,6 +182,6 @@ def test_a_class_already_booked_at_that_time_is_an_error_of_the_class_field(clie
     assert post_form(client, f"/sessions/{first.id}/book", form).status_code in (200, 303)
     page = post_form(client, f"/sessions/{second.id}/book", form)
     assert page.status_code == 422
-    assert summary(page.text) == {
+    assert error_summary(page.text) == {
         "class_name": "Klasse: Klassen 6.a er allerede booket til en anden aktivitet på det tidspunkt."
     }

@@ -1,7 +1,6 @@
 """The catalogue through the JSON API, the pages and the calendar feed."""
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import icalendar
 from sqlmodel import func, select
@@ -12,6 +11,8 @@ from app.db import utcnow
 from app.i18n import TIMEZONE, local_date
 from tests.factories import (
     api_headers,
+    error_summary,
+    future_weekday,
     log_in,
     make_provider,
     make_school,
@@ -19,13 +20,6 @@ from tests.factories import (
     post_form,
     published_session,
 )
-
-
-def future_weekday(days: int = 30) -> datetime:
-    day = (datetime.now(UTC) + timedelta(days=days)).astimezone(TIMEZONE).date()
-    while day.weekday() != 2:  # a Wednesday: never a Danish public holiday
-        day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=TIMEZONE)
 
 
 def test_provider_publishes_through_the_api_and_everyone_finds_it(client, db, settings):
@@ -362,13 +356,6 @@ def test_one_date_of_a_series_can_be_changed_on_its_own(client, db, settings):
 
 
 # --- dates at the ends of the calendar, and the API's contract ----------------------------------
-
-
-def error_summary(html: str) -> dict[str, str]:
-    """The error summary's items: the id each links to, and its text."""
-    box = re.search(r'<div class="error-summary".*?</div>', html, re.S)
-    assert box, "no error summary"
-    return dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', box.group(0)))
 
 
 def test_the_catalogue_page_ignores_a_date_at_the_ends_of_the_calendar(client, db, settings):

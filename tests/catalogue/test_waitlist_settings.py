@@ -14,9 +14,7 @@ from app.bookings.models import BookingStatus
 from app.bookings.schemas import BookingIn
 from app.catalogue.models import Offer
 from app.db import utcnow
-from tests.catalogue.test_api_and_pages import future_weekday
-from tests.factories import api_headers, log_in, make_user, post_form
-from tests.test_error_summary import summary
+from tests.factories import api_headers, error_summary, future_weekday, log_in, make_user, post_form
 
 OFFER_FORM = {
     "type": "course",
@@ -145,7 +143,7 @@ def test_the_offer_form_refuses_bad_hours_in_danish_and_saves_nothing(
         {**OFFER_FORM, "waitlist_may_pass": "1", "waitlist_offer_hours": hours},
     )
     assert refused.status_code == 422
-    assert summary(refused.text) == {"waitlist_offer_hours": f"{HOURS_LABEL}: {message}"}
+    assert error_summary(refused.text) == {"waitlist_offer_hours": f"{HOURS_LABEL}: {message}"}
     assert 'id="waitlist_offer_hours-error"' in refused.text
     # What was typed is kept for correcting it.
     assert re.search(rf'<input id="waitlist_offer_hours"[^>]* value="{hours}"', refused.text)
@@ -159,7 +157,7 @@ def test_the_offer_form_refuses_bad_hours_in_danish_and_saves_nothing(
         {**OFFER_FORM, "title": "Ændret", "waitlist_offer_hours": hours},
     )
     assert edited.status_code == 422
-    assert summary(edited.text) == {"waitlist_offer_hours": f"{HOURS_LABEL}: {message}"}
+    assert error_summary(edited.text) == {"waitlist_offer_hours": f"{HOURS_LABEL}: {message}"}
     db.refresh(offer)
     assert (offer.title, offer.waitlist_offer_hours) == kept
 
