@@ -3,6 +3,8 @@ a resource is never in two overlapping visits, a class never in two overlapping 
 
 import threading
 import time as clock
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -206,25 +208,58 @@ def test_the_page_says_in_danish_why_a_date_cannot_move(client, db, settings):
     assert times_of(db, second) == (at(13, day), at(15, day))  # nothing saved
 
 
+@contextmanager
+def committed_dates(engine, title: str, *, lab: bool = False, pool: bool = False) -> Iterator[dict[str, int]]:
+    """Committed data for tests with two connections: a provider's offer with two dates on DAY,
+    9-12 ("moved", with class 8.b of a school booked) and 13-15 ("other"), with a resource on the
+    first (`lab`) or a capacity pool over both (`pool`); yields their ids and removes it all after."""
+    ids: dict[str, int] = {}
+    try:
+        with Session(engine) as setup:
+            school, provider_org = make_school(setup), make_provider(setup)
+            teacher = make_user(setup, "teacher", organisation=school)
+            provider = make_user(setup, "provider", organisation=provider_org)
+            ids.update(school=school.id, provider_org=provider_org.id, teacher=teacher.id, provider=provider.id)
+            offer = new_offer(setup, provider, title)
+            moved, other = new_date(setup, offer, at(9), at(12)), new_date(setup, offer, at(13), at(15))
+            ids.update(offer=offer.id, moved=moved.id, other=other.id)
+            if lab:
+                room = resources.create_resource(setup, provider, name="Fælleslab", kind=ResourceKind.room)
+                resources.attach_resource(setup, provider, moved.id, room.id)
+                ids["lab"] = room.id
+            if pool:
+                shared = CapacityPool(provider_id=provider_org.id, name="Ugens pladser", capacity_pupils=200)
+                setup.add(shared)
+                setup.flush()
+                setup.add_all([CapacityPoolSession(pool_id=shared.id, session_id=s.id) for s in (moved, other)])
+                setup.commit()
+                ids["pool"] = shared.id
+            book(setup, teacher, moved)
+        yield ids
+    finally:
+        with Session(engine) as db:  # children first
+            dates = [ids[key] for key in ("moved", "other") if key in ids]
+            db.exec(delete(Booking).where(col(Booking.session_id).in_(dates)))
+            if "pool" in ids:
+                db.exec(delete(CapacityPoolSession).where(CapacityPoolSession.pool_id == ids["pool"]))
+            if "teacher" in ids:  # what a move told the teacher must not wait in later tests' outbox
+                db.exec(delete(OutboxMessage).where(OutboxMessage.to_address == db.get(User, ids["teacher"]).email))
+            db.commit()
+            for model, key in (
+                (CapacityPool, "pool"), (Offer, "offer"), (Resource, "lab"), (User, "teacher"), (User, "provider"),
+                (Organisation, "school"), (Organisation, "provider_org"),
+            ):  # fmt: skip
+                if key in ids:
+                    db.delete(db.get(model, ids[key]))
+                    db.commit()
+
+
 @pytest.mark.parametrize("taken", ["resource", "class"])
 def test_a_move_waits_for_a_resource_or_class_being_taken_at_that_moment(engine, taken):
     """Committed data, two connections: while another transaction is giving the resource (or the
     class) to a date at the new time, the move waits for it and then sees it; it never slips in
     between (the move locks the date, then its resources, then its classes' schools, the order
     attaching a resource and booking a class keep)."""
-    with Session(engine) as setup:
-        school, provider_org = make_school(setup), make_provider(setup)
-        teacher = make_user(setup, "teacher", organisation=school)
-        provider = make_user(setup, "provider", organisation=provider_org)
-        offer = new_offer(setup, provider, "Samtidig")
-        lab = resources.create_resource(setup, provider, name="Fælleslab", kind=ResourceKind.room)
-        moved, other = new_date(setup, offer, at(9), at(12)), new_date(setup, offer, at(13), at(15))
-        resources.attach_resource(setup, provider, moved.id, lab.id)
-        book(setup, teacher, moved)
-        ids = {
-            "school": school.id, "provider_org": provider_org.id, "teacher": teacher.id, "provider": provider.id,
-            "offer": offer.id, "lab": lab.id, "moved": moved.id, "other": other.id,
-        }  # fmt: skip
     outcome: list[str] = []
 
     def move_onto_other() -> None:
@@ -236,7 +271,7 @@ def test_a_move_waits_for_a_resource_or_class_being_taken_at_that_moment(engine,
             except Conflict:
                 outcome.append("refused")
 
-    try:
+    with committed_dates(engine, "Samtidig", lab=True) as ids:
         with Session(engine) as taking:
             begin_write(taking)
             if taken == "resource":  # as attach_resource does
@@ -259,16 +294,6 @@ def test_a_move_waits_for_a_resource_or_class_being_taken_at_that_moment(engine,
         assert outcome == ["refused"]
         with Session(engine) as db:
             assert db.get(OfferSession, ids["moved"]).starts_at == at(9)
-    finally:
-        with Session(engine) as db:  # committed data: clean up, children first
-            db.exec(delete(Booking).where(col(Booking.session_id).in_([ids["moved"], ids["other"]])))
-            db.commit()
-            for model, key in (
-                (Offer, "offer"), (Resource, "lab"), (User, "teacher"), (User, "provider"),
-                (Organisation, "school"), (Organisation, "provider_org"),
-            ):  # fmt: skip
-                db.delete(db.get(model, ids[key]))
-                db.commit()
 
 
 def test_a_move_takes_the_pools_lock_before_a_schools_as_a_booking_does(engine):
@@ -278,22 +303,6 @@ def test_a_move_takes_the_pools_lock_before_a_schools_as_a_booking_does(engine):
     other in a circle, which PostgreSQL ends by failing one of them."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer: no row locks, no circle")
-    with Session(engine) as setup:
-        school, provider_org = make_school(setup), make_provider(setup)
-        teacher = make_user(setup, "teacher", organisation=school)
-        provider = make_user(setup, "provider", organisation=provider_org)
-        offer = new_offer(setup, provider, "Puljen")
-        moved, other = new_date(setup, offer, at(9), at(12)), new_date(setup, offer, at(13), at(15))
-        pool = CapacityPool(provider_id=provider_org.id, name="Ugens pladser", capacity_pupils=200)
-        setup.add(pool)
-        setup.flush()
-        setup.add_all([CapacityPoolSession(pool_id=pool.id, session_id=s.id) for s in (moved, other)])
-        setup.commit()
-        book(setup, teacher, moved)
-        ids = {
-            "school": school.id, "provider_org": provider_org.id, "teacher": teacher.id, "provider": provider.id,
-            "offer": offer.id, "moved": moved.id, "other": other.id, "pool": pool.id,
-        }  # fmt: skip
     outcome: list[str] = []
 
     def move_later() -> None:
@@ -301,7 +310,7 @@ def test_a_move_takes_the_pools_lock_before_a_schools_as_a_booking_does(engine):
             move(db, db.get(User, ids["provider"]), db.get(OfferSession, ids["moved"]), at(10), at(13))
             outcome.append("moved")
 
-    try:
+    with committed_dates(engine, "Puljen", pool=True) as ids:
         with Session(engine) as booking:  # a booking of the other date, between its pool's lock and its school's
             booking.exec(select(OfferSession).where(OfferSession.id == ids["other"]).with_for_update()).one()
             booking.exec(select(CapacityPool).where(CapacityPool.id == ids["pool"]).with_for_update()).one()
@@ -314,16 +323,3 @@ def test_a_move_takes_the_pools_lock_before_a_schools_as_a_booking_does(engine):
             booking.commit()
         mover.join(30)
         assert outcome == ["moved"]
-    finally:
-        with Session(engine) as db:  # committed data: clean up, children first
-            db.exec(delete(Booking).where(col(Booking.session_id).in_([ids["moved"], ids["other"]])))
-            db.exec(delete(CapacityPoolSession).where(CapacityPoolSession.pool_id == ids["pool"]))
-            # The move told the teacher: its e-mail must not wait in the outbox of later tests.
-            db.exec(delete(OutboxMessage).where(OutboxMessage.to_address == db.get(User, ids["teacher"]).email))
-            db.commit()
-            for model, key in (
-                (CapacityPool, "pool"), (Offer, "offer"), (User, "teacher"), (User, "provider"),
-                (Organisation, "school"), (Organisation, "provider_org"),
-            ):  # fmt: skip
-                db.delete(db.get(model, ids[key]))
-                db.commit()
