@@ -316,7 +316,8 @@ def test_late_cancellation_needs_a_reason(db, world):
         bookings.cancel_booking(db, a, booking.id, reason="igen", now=late)
 
 
-def test_a_reason_is_at_most_1000_characters_for_pages_api_and_command_line_alike(db, world):
+def test_the_service_refuses_a_reason_over_1000_characters(db, world):
+    """The rule pages, API and command line share (the pages' own test is in test_pages)."""
     offer, session, (a, *_rest) = world
     booking = book(db, a, session, 10)
     provider = make_user(db, "provider", organisation=db.get(Organisation, offer.provider_id))

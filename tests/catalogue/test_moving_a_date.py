@@ -289,6 +289,7 @@ def test_a_move_waits_for_a_resource_or_class_being_taken_at_that_moment(engine,
             mover = threading.Thread(target=move_onto_other)
             mover.start()
             clock.sleep(1)
+            assert outcome == []  # the move waits
             taking.commit()
         mover.join(30)
         assert outcome == ["refused"]

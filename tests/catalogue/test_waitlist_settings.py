@@ -109,9 +109,9 @@ def test_editing_an_offer_changes_its_waiting_list_settings_and_its_page_tells_t
     assert "holdes i 1 time." in client.get(f"/offers/{offer.id}").text
 
 
-def test_a_course_and_an_expert_have_no_waiting_list_on_their_page(client, db, settings):
+def test_dates_booked_as_one_course_and_an_expert_have_no_waiting_list_on_their_page(client, db, settings):
     log_in(client, db, make_user(db, "provider"), settings)
-    course = created_offer(
+    one_course = created_offer(
         db,
         post_form(
             client,
@@ -123,7 +123,7 @@ def test_a_course_and_an_expert_have_no_waiting_list_on_their_page(client, db, s
         db, post_form(client, "/provider/offers/new", {**OFFER_FORM, "type": "expert"})
     )
     dates = created_offer(db, post_form(client, "/provider/offers/new", OFFER_FORM))
-    for offer in (course, expert):
+    for offer in (one_course, expert):
         assert "fra ventelisten holdes" not in client.get(f"/offers/{offer.id}").text
     assert (
         "Ledige pladser fra ventelisten holdes i 48 timer."
