@@ -153,22 +153,14 @@ def patch_offer(
 ) -> OfferPublic:
     """Change only the fields sent (say, the waiting list's `waitlist_offer_hours`); the rest keep
     their value. The result must be a valid offer, as for PUT."""
-    offer = catalogue.own_offer(db, user, offer_id)
-    themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
-    stored = {
-        **offer.model_dump(include=set(OfferIn.model_fields)),
-        "themes": themes[offer.id],
-        "subjects": subjects[offer.id],
-        "contact_email": offer.contact_email or None,
-    }
     try:
-        data = OfferIn.model_validate({**stored, **changes.model_dump(exclude_unset=True)})
+        offer = catalogue.patch_offer(db, user, offer_id, changes.model_dump(exclude_unset=True), now=now)
     except ValidationError as error:
         # Reported as FastAPI reports a bad body, the field named under "body".
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
         ) from None
-    return offer_public(db, catalogue.update_offer(db, user, offer_id, data, now=now), now=now)
+    return offer_public(db, offer, now=now)
 
 
 @router.post("/offers/{offer_id}/sessions", status_code=201)

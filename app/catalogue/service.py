@@ -5,11 +5,12 @@ Plain functions that take the database session, the acting user and `now`; nothi
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from math import cos, radians
+from typing import Any
 
 import holidays
 from dateutil.rrule import WEEKLY, rrule
@@ -178,6 +179,20 @@ ALLOWED_STATUS_CHANGES = {
     OfferStatus.unpublished: {OfferStatus.published, OfferStatus.archived},
     OfferStatus.archived: set(),
 }
+
+
+def patch_offer(db: Session, actor: User, offer_id: int, changes: Mapping[str, Any], *, now: datetime) -> Offer:
+    """Change only the fields in `changes`; the rest keep their value. The result must be a valid
+    offer, as for `update_offer` (pydantic's ValidationError, each error at its field, if not)."""
+    offer = own_offer(db, actor, offer_id)
+    themes, subjects = themes_and_subjects(db, [offer.id])
+    stored = {
+        **offer.model_dump(include=set(OfferIn.model_fields)),
+        "themes": themes[offer.id],
+        "subjects": subjects[offer.id],
+        "contact_email": offer.contact_email or None,
+    }
+    return update_offer(db, actor, offer_id, OfferIn.model_validate({**stored, **changes}), now=now)
 
 
 def change_status(
