@@ -54,14 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'Created' if created else 'Updated'} administrator {user.email}")
         elif args.command == "seed-demo":
             from app import demo
-            from app.calendar.bounds import school_year_of
-            from app.catalogue.holidays import add_standard_holidays
 
-            created = demo.seed(db)
-            now = utcnow()
-            school_year = school_year_of(now.date())
-            for year in (school_year, school_year + 1):
-                add_standard_holidays(db, None, year, now=now)
+            created = demo.seed(db, now=utcnow())
             print("Demo data added." if created else "Demo data was already there.")
             for role, email in demo.ACCOUNTS.items():
                 print(f"  {role:<12} {email:<32} password: {demo.PASSWORD}")

@@ -2,18 +2,19 @@
 hundred offers with sessions for the rest of the school year, and one account per role.
 
 Everything comes from random.Random(2026), so the data is the same on every run; only the dates of
-the sessions follow the day of seeding (from tomorrow to the summer holiday).
+the sessions follow the day of seeding (from tomorrow to the summer holiday), and what the README
+promises of the demo holds on any day of the year (tests/test_demo.py seeds it on many).
 """
 
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 import holidays
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts import secrets
 from app.accounts.models import (
@@ -23,6 +24,12 @@ from app.accounts.models import (
     Role,
     SchoolLevel,
     User,
+)
+from app.calendar.bounds import school_year_of
+from app.catalogue.holidays import (
+    add_standard_holidays,
+    standard_school_holidays,
+    summer_holiday_starts,
 )
 from app.catalogue.models import (
     GRADE_MAX,
@@ -1043,10 +1050,12 @@ GIRLS_DAY_SLOTS = {
 
 @dataclass
 class Calendar:
-    """School days from tomorrow to the summer holiday, and the school holidays in between."""
+    """School days from tomorrow to a summer holiday at least 90 days ahead, without public holidays
+    and without the usual school holidays (the ones seed() gives the coordinators to keep)."""
 
     first_day: date
     last_day: date
+    school_years: list[int]
     school_holidays: list[tuple[str, date, date]] = field(default_factory=list)
     public_holidays: dict[date, str] = field(default_factory=dict)
 
@@ -1054,30 +1063,28 @@ class Calendar:
     def starting(cls, now: datetime) -> "Calendar":
         today = now.astimezone(TIMEZONE).date()
         first_day = today + timedelta(days=1)
-        # Seeded late in the spring, the sessions run until the summer of the next school year.
-        end_year = today.year
-        if _summer_break(end_year) - today < timedelta(days=90):
-            end_year += 1
-        last_day = _summer_break(end_year) - timedelta(days=1)
-        calendar = cls(first_day, last_day)
-        years = range(first_day.year - 1, last_day.year + 1)
-        calendar.public_holidays = dict(holidays.Denmark(years=list(years), language="da"))
-        for year in years:
-            autumn = date.fromisocalendar(year, 42, 1)
-            winter = date.fromisocalendar(year + 1, 7, 1)
-            calendar.school_holidays += [
-                ("Efterårsferie", autumn - timedelta(days=2), autumn + timedelta(days=6)),
-                ("Juleferie", date(year, 12, 21), date(year + 1, 1, 2)),
-                ("Vinterferie", winter - timedelta(days=2), winter + timedelta(days=6)),
-            ]
-        calendar.school_holidays = [
-            h for h in calendar.school_holidays if h[2] >= first_day and h[1] <= last_day
-        ]
+        this_year = school_year_of(today)
+        school_years = [this_year, this_year + 1]
+        breaks = [b for year in school_years for b in standard_school_holidays(year)]
+        # The sessions run until the summer holiday; seeded late in the spring (or in the summer
+        # holiday itself), until the one a year later.
+        summer = next(
+            starts
+            for starts in map(summer_holiday_starts, school_years)
+            if starts - today >= timedelta(days=90)
+        )
+        last_day = summer - timedelta(days=1)
+        calendar = cls(first_day, last_day, school_years)
+        calendar.public_holidays = dict(
+            holidays.Denmark(years=range(first_day.year, last_day.year + 1), language="da")
+        )
+        calendar.school_holidays = [b for b in breaks if b[2] >= first_day and b[1] <= last_day]
         return calendar
 
     def is_school_day(self, day: date) -> bool:
         return (
-            day.weekday() < 5
+            self.first_day <= day <= self.last_day
+            and day.weekday() < 5
             and day not in self.public_holidays
             and not any(start <= day <= end for _name, start, end in self.school_holidays)
         )
@@ -1099,22 +1106,16 @@ class Calendar:
         return weeks
 
     def girls_day(self) -> date:
-        """The campaign day: the last Thursday of April that is still ahead and a school day."""
-        year = self.first_day.year
-        while True:
+        """The campaign day: the last Thursday of April that is a school day of this calendar
+        (seeded after it, next year's)."""
+        for year in range(self.first_day.year, self.last_day.year + 1):
             day = date(year, 4, 30)
             day -= timedelta(days=(day.weekday() - 3) % 7)
-            while not self.is_school_day(day):
+            while day.month == 4:
+                if self.is_school_day(day):
+                    return day
                 day -= timedelta(days=7)
-            if day >= self.first_day:
-                return day
-            year += 1
-
-
-def _summer_break(year: int) -> date:
-    """The summer holiday starts on the last Saturday of June."""
-    day = date(year, 6, 30)
-    return day - timedelta(days=(day.weekday() - 5) % 7)
+        raise ValueError("the calendar has no Thursday in April that is a school day")
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -1613,13 +1614,15 @@ def _sessions(plan: _OfferPlan, calendar: Calendar, now: datetime) -> list[dict]
 # --- seeding -------------------------------------------------------------------------------------
 
 
-def seed(db: Session, *, now: datetime | None = None) -> bool:
-    """Add the demo data unless it is there already. Returns whether anything was added."""
+def seed(db: Session, *, now: datetime) -> bool:
+    """Add the demo data unless it is there already, with dates from the day after `now` and the
+    usual school holidays of the school years they fall in. Returns whether anything was added."""
     if db.exec(select(User).where(User.email == ACCOUNTS["admin"])).first():
         return False
-    now = now or datetime.now(UTC)
     rng = random.Random(SEED)
     calendar = Calendar.starting(now)
+    for school_year in calendar.school_years:
+        add_standard_holidays(db, None, school_year, now=now)
 
     schools = _schools(rng)
     providers = _providers(rng)
@@ -1668,9 +1671,11 @@ def seed(db: Session, *, now: datetime | None = None) -> bool:
 
 
 def _bookings(db: Session, rng: random.Random, schools: list[Organisation], provider_id: int, now: datetime) -> None:
-    """Bookings made through the booking rules, so every demo account has something to look at: the
-    demo teacher's school has bookings, the demo provider has classes coming and a full date with a
-    waiting list, and the coordinator has an approval queue. The other teachers cannot log in."""
+    """Bookings made through the booking rules, so every demo account has something to look at on
+    any day it is seeded: the demo provider's first date is booked full with two classes waiting and
+    two more dates have classes coming, the coordinator has an approval queue, and the demo
+    teacher's school has bookings waiting for approval and confirmed. The other teachers cannot
+    log in."""
     from app.bookings.models import BookingStatus
     from app.bookings.schemas import BookingIn
     from app.bookings.service import book_session
@@ -1683,33 +1688,51 @@ def _bookings(db: Session, rng: random.Random, schools: list[Organisation], prov
         db.add(teacher)
         teachers.append(teacher)
     db.commit()
+    others = teachers[1:]
 
+    def book(session: OfferSession, offer: Offer, teacher: User, letter: int, *, waitlist: bool = False) -> BookingStatus | None:
+        grade = rng.randint(offer.grade_min, offer.grade_max)
+        most = min(offer.max_pupils or 28, session.capacity_pupils)
+        pupils = max(offer.min_pupils or 1, min(most, rng.randint(18, 28)))
+        girls = pupils if offer.girls_only else rng.randint(pupils // 3, pupils // 2 + 1)
+        data = BookingIn(session_id=session.id, class_name=f"{grade}.{'abcdefghijklmnop'[letter]}", grade=grade,
+                         pupils=pupils, girls=girls, waitlist=waitlist)
+        try:
+            return book_session(db, teacher, data, now=now).status
+        except DomainError:
+            db.rollback()  # e.g. the class is busy at that time: the demo simply has one booking fewer
+            return None
+
+    # Dates a class can book on its own, far enough ahead that no deadline is near whatever day
+    # the demo is seeded (a course booked as a whole is full or free on all its dates at once).
     upcoming = db.exec(
         select(OfferSession, Offer)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(Offer.status == OfferStatus.published, Offer.type != OfferType.expert, OfferSession.starts_at > now + timedelta(days=14))
+        .where(
+            Offer.status == OfferStatus.published,
+            Offer.type != OfferType.expert,
+            col(Offer.all_dates_together).is_(False),
+            OfferSession.starts_at > now + timedelta(days=14),
+        )
         .order_by(OfferSession.starts_at, OfferSession.id)
     ).all()
-    own = [(s, o) for s, o in upcoming if o.provider_id == provider_id][:3]
-    others = rng.sample([(s, o) for s, o in upcoming if o.provider_id != provider_id], 12)
-    for index, (session, offer) in enumerate(own + others):
-        # The demo provider's first date is booked full, with two classes waiting; the demo teacher
-        # has booked a few of the others.
-        if index == 0:
-            classes = teachers[1:]
-        elif index in (len(own), len(own) + 1, len(own) + 2):
-            classes = [teachers[0], *rng.sample(teachers[1:], 2)]
-        else:
-            classes = rng.sample(teachers[1:], 3)
-        waiting = 0
+    own = [(s, o) for s, o in upcoming if o.provider_id == provider_id]
+    (full, full_offer), *later = own
+    waiting = 0
+    for number, teacher in enumerate(others):
+        waiting += book(full, full_offer, teacher, number, waitlist=True) == BookingStatus.waitlisted
+        if waiting == 2:
+            break
+    coming = {o.id: (s, o) for s, o in reversed(later) if o.id != full_offer.id}  # each offer's first date
+    for session, offer in list(coming.values())[:2]:
+        for number, teacher in enumerate(rng.sample(others, 2)):
+            book(session, offer, teacher, number)
+
+    foreign = [(s, o) for s, o in upcoming if o.provider_id != provider_id]
+    approved_first = rng.sample([so for so in foreign if so[1].requires_approval], 8)
+    booked_at_once = rng.sample([so for so in foreign if not so[1].requires_approval], 4)
+    for index, (session, offer) in enumerate(approved_first + booked_at_once):
+        classes = [teachers[0], *rng.sample(others, 2)] if index % 4 == 0 else rng.sample(others, 3)
         for number, teacher in enumerate(classes):
-            if waiting == 2:
-                break
-            grade = rng.randint(offer.grade_min, offer.grade_max)
-            pupils = max(offer.min_pupils or 1, min(offer.max_pupils or 28, rng.randint(18, 28)))
-            data = BookingIn(session_id=session.id, class_name=f"{grade}.{'abcdefghijklmnop'[number]}", grade=grade, pupils=pupils,
-                             girls=pupils if offer.girls_only else rng.randint(pupils // 3, pupils // 2 + 1), waitlist=index == 0)
-            try:
-                waiting += book_session(db, teacher, data, now=now).status == BookingStatus.waitlisted
-            except DomainError:
-                db.rollback()  # e.g. the class is busy at that time: the demo simply has one booking fewer
+            # The demo teacher's classes differ, so no two of their bookings clash.
+            book(session, offer, teacher, index if teacher is teachers[0] else number + 1)

@@ -1,14 +1,20 @@
 """The demo data: one account per role, schools all over the region, offers of every type with
-sessions on school days for the rest of the school year; and seeding twice adds nothing."""
+sessions on school days for the rest of the school year, bookings for every account to look at;
+what the README promises of it holds on whatever day it is seeded; and seeding twice adds nothing."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import holidays
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import demo
+from app.accounts import secrets
 from app.accounts.models import Organisation, OrganisationKind, Role, SchoolLevel, User
+from app.bookings import service as bookings
+from app.bookings.models import Booking, BookingStatus
+from app.calendar.bounds import school_year_of
 from app.catalogue.models import (
     Offer,
     OfferSession,
@@ -16,37 +22,127 @@ from app.catalogue.models import (
     OfferSubject,
     OfferTheme,
     OfferType,
+    SchoolHoliday,
 )
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE
 
-TABLES = (Organisation, User, Offer, OfferTheme, OfferSubject, OfferSession)
+TABLES = (Organisation, User, Offer, OfferTheme, OfferSubject, OfferSession, Booking, SchoolHoliday)
+
+# Days over two school years on which the demo must keep its promises: around Christmas and New
+# Year (one just before midnight in UTC, already the next day in Denmark), in the winter, Easter and
+# autumn holidays, in a Girls Day week of each year, late in the spring, at the summer holiday's
+# start, in the middle of it, and at the school year's turn.
+SEEDING_DAYS = [
+    datetime(2026, 12, 20, 9, tzinfo=UTC),
+    datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+    datetime(2027, 2, 16, 9, tzinfo=UTC),
+    datetime(2027, 3, 24, 9, tzinfo=UTC),
+    datetime(2027, 4, 27, 9, tzinfo=UTC),
+    datetime(2027, 5, 20, 9, tzinfo=UTC),
+    datetime(2027, 6, 30, 9, tzinfo=UTC),
+    datetime(2027, 7, 15, 9, tzinfo=UTC),
+    datetime(2027, 8, 1, 9, tzinfo=UTC),
+    datetime(2027, 10, 19, 9, tzinfo=UTC),
+    datetime(2027, 12, 24, 9, tzinfo=UTC),
+    datetime(2028, 4, 25, 9, tzinfo=UTC),
+]
 
 
 def counts(db: Session) -> dict[str, int]:
     return {t.__name__: db.exec(select(func.count()).select_from(t)).one() for t in TABLES}
 
 
-def test_seed_makes_a_living_portal(db):
-    before = datetime.now(UTC)
-    assert demo.seed(db) is True
+def account(db: Session, role: str) -> User:
+    return db.exec(select(User).where(User.email == demo.ACCOUNTS[role])).one()
 
+
+def assert_the_readme_holds(db: Session, now: datetime) -> None:
+    """Every promise of the README's demo section, checked as the people it promises it to would
+    find it on the day `now`."""
+    # One account per role, each logging in with the demo password.
     for role, email in demo.ACCOUNTS.items():
         user = db.exec(select(User).where(User.email == email)).one()
-        assert user.role == Role(role)
-        assert user.password_hash
-    teacher = db.exec(select(User).where(User.email == demo.ACCOUNTS["teacher"])).one()
-    provider = db.exec(select(User).where(User.email == demo.ACCOUNTS["provider"])).one()
+        assert user.role == Role(role) and user.is_active
+        assert secrets.verify_password(user.password_hash, demo.PASSWORD)
+    teacher, provider, coordinator = account(db, "teacher"), account(db, "provider"), account(db, "coordinator")
     assert db.get(Organisation, teacher.organisation_id).name == "Frederiksbjerg Skole"
     assert db.get(Organisation, provider.organisation_id).name == "Grundfos Lab"
+    assert coordinator.municipality is None  # the whole region
+
+    # About 160 schools in all 19 municipalities and 100 providers.
+    organisations = db.exec(select(Organisation)).all()
+    schools = [o for o in organisations if o.kind == OrganisationKind.school]
+    assert 140 <= len(schools) <= 180
+    assert {s.municipality for s in schools} == set(MUNICIPALITIES)
+    assert 90 <= len([o for o in organisations if o.kind == OrganisationKind.provider]) <= 110
+
+    # About 430 offers of every type, with some 4,000 dates through the school year.
+    offers = {o.id: o for o in db.exec(select(Offer)).all()}
+    assert 380 <= len(offers) <= 480
+    assert {o.type for o in offers.values() if o.status == OfferStatus.published} == set(OfferType)
+    sessions = db.exec(select(OfferSession)).all()
+    assert len(sessions) >= 3000, len(sessions)
+
+    # The usual school holidays, for the school years the dates fall in, and no date in them.
+    today = now.astimezone(TIMEZONE).date()
+    last_day = max(s.ends_at for s in sessions).astimezone(TIMEZONE).date()
+    breaks = db.exec(select(SchoolHoliday).where(col(SchoolHoliday.municipality).is_(None))).all()
+    years_with_breaks = {school_year_of(b.starts_on) for b in breaks}
+    assert set(range(school_year_of(today), school_year_of(last_day) + 1)) <= years_with_breaks
+    public = holidays.Denmark(years=range(today.year, last_day.year + 1))
+    closed = {b.starts_on + timedelta(days=n) for b in breaks for n in range((b.ends_on - b.starts_on).days + 1)}
+    for session in sessions:
+        starts = session.starts_at.astimezone(TIMEZONE)
+        days = {starts.date() + timedelta(days=n) for n in range((session.ends_at - session.starts_at).days + 1)}
+        assert starts.date() > today
+        assert session.ends_at > session.starts_at
+        assert starts.weekday() < 5 and not days & closed and not days & set(public)
+        if session.booking_deadline:
+            assert now < session.booking_deadline <= session.starts_at
+    # Girls Day: one campaign day, a Thursday in April.
+    girls_days = {
+        s.starts_at.astimezone(TIMEZONE).date() for s in sessions if offers[s.offer_id].type == OfferType.girls_day
+    }
+    assert len(girls_days) == 1
+    (girls_day,) = girls_days
+    assert (girls_day.month, girls_day.weekday()) == (4, 3)
+
+    # The demo teacher's school has bookings.
+    school_bookings, _ = bookings.list_bookings(db, teacher)
+    assert any(b.status == BookingStatus.pending for b in school_bookings)
+    assert any(b.status == BookingStatus.confirmed for b in school_bookings)
+
+    # The demo provider has a full date with two classes waiting: neither fits what is left.
+    waiting, _ = bookings.list_bookings(db, provider, status=BookingStatus.waitlisted)
+    (full_id,) = {b.session_id for b in waiting}
+    assert len(waiting) == 2
+    full = db.get(OfferSession, full_id)
+    held_now = bookings.held(db, [full_id], now=now)[full_id]
+    assert not any(bookings.fits(full, held_now, b.pupils) for b in waiting)
+
+    # The coordinator has an approval queue, of bookings still waiting for their answer.
+    queue, _ = bookings.list_bookings(db, coordinator, status=BookingStatus.pending)
+    assert len(queue) >= 5
+    assert all(b.hold_until is None or b.hold_until > now for b in queue)
+
+
+@pytest.mark.parametrize("now", SEEDING_DAYS, ids=lambda now: now.date().isoformat())
+def test_the_demo_keeps_its_promises_whatever_day_it_is_seeded(db, now):
+    assert demo.seed(db, now=now) is True
+    assert_the_readme_holds(db, now)
+
+
+def test_seed_makes_a_living_portal(db):
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert demo.seed(db, now=now) is True
+    assert_the_readme_holds(db, now)
 
     organisations = db.exec(select(Organisation)).all()
     schools = [o for o in organisations if o.kind == OrganisationKind.school]
-    assert {s.municipality for s in schools} == set(MUNICIPALITIES)
     for level in SchoolLevel:
         assert any(s.school_level == level for s in schools)
     providers = [o for o in organisations if o.kind == OrganisationKind.provider]
-    assert len(providers) >= 90
     names = [o.name for o in schools + providers]
     assert len(names) == len(set(names))
     # The browser tests search organisations for these.
@@ -55,9 +151,7 @@ def test_seed_makes_a_living_portal(db):
     assert len([n for n in names if "aarhus" in n.lower()]) < 50  # all on the first page
 
     offers = db.exec(select(Offer)).all()
-    assert len(offers) >= 300
     published = [o for o in offers if o.status == OfferStatus.published]
-    assert {o.type for o in published} == set(OfferType)
     assert len(published) > 0.8 * len(offers)
     assert all(o.girls_only for o in published if o.type == OfferType.girls_day)
     by_id = {o.id: o for o in offers}
@@ -66,50 +160,20 @@ def test_seed_makes_a_living_portal(db):
     assert themed == with_subjects == set(by_id)
 
     sessions = db.exec(select(OfferSession)).all()
-    assert len(sessions) >= 3000
     with_sessions = {s.offer_id for s in sessions}
     assert not [o for o in offers if o.type == OfferType.expert and o.id in with_sessions]
     assert all(o.lead_days and o.max_visits_per_week for o in offers if o.type == OfferType.expert)
-    public_holidays = holidays.Denmark(years=range(before.year, before.year + 3))
     for session in sessions:
-        starts = session.starts_at.astimezone(TIMEZONE)
-        assert session.starts_at > before
-        assert session.ends_at > session.starts_at
-        assert starts.date() not in public_holidays
-        assert starts.weekday() < 5
-        assert starts.isocalendar().week not in (7, 42)
-        assert (1, 2) < (starts.month, starts.day) < (12, 21)  # not in the Christmas holiday
-        if session.booking_deadline:
-            assert before < session.booking_deadline <= session.starts_at
         if by_id[session.offer_id].type == OfferType.company_week:
-            ends = session.ends_at.astimezone(TIMEZONE)
+            starts, ends = session.starts_at.astimezone(TIMEZONE), session.ends_at.astimezone(TIMEZONE)
             assert (starts.weekday(), starts.hour, ends.weekday(), ends.hour) == (0, 8, 4, 15)
-    girls_days = {
-        s.starts_at.astimezone(TIMEZONE).date()
-        for s in sessions
-        if by_id[s.offer_id].type == OfferType.girls_day
-    }
-    assert len(girls_days) == 1
-
-
-def test_every_demo_account_has_bookings_to_look_at(db):
-    from app.bookings.models import Booking, BookingStatus
-
-    demo.seed(db)
-    teacher = db.exec(select(User).where(User.email == demo.ACCOUNTS["teacher"])).one()
-    provider = db.exec(select(User).where(User.email == demo.ACCOUNTS["provider"])).one()
-    bookings = db.exec(select(Booking)).all()
-    assert any(b.teacher_id == teacher.id for b in bookings)
-    assert sum(b.status == BookingStatus.pending for b in bookings) >= 5  # the coordinator's queue
-    own_sessions = select(OfferSession.id).join(Offer).where(Offer.provider_id == provider.organisation_id)
-    waiting = db.exec(select(Booking).where(col(Booking.session_id).in_(own_sessions), Booking.status == BookingStatus.waitlisted)).all()
-    assert len(waiting) == 2
 
 
 def test_seeding_twice_adds_nothing(db):
-    assert demo.seed(db) is True
+    now = datetime(2027, 1, 11, 8, tzinfo=UTC)
+    assert demo.seed(db, now=now) is True
     after_first = counts(db)
-    assert demo.seed(db) is False
+    assert demo.seed(db, now=now + timedelta(days=3)) is False
     assert counts(db) == after_first
     accounts = select(func.count()).where(col(User.email).in_(demo.ACCOUNTS.values()))
     assert db.exec(accounts).one() == 5
@@ -118,13 +182,21 @@ def test_seeding_twice_adds_nothing(db):
 def test_the_calendar_skips_holidays_and_ends_before_summer():
     calendar = demo.Calendar.starting(datetime(2026, 11, 23, 12, tzinfo=UTC))
     assert (calendar.first_day, calendar.last_day) == (date(2026, 11, 24), date(2027, 6, 25))
+    assert calendar.school_years == [2026, 2027]
     days = set(calendar.school_days)
     assert date(2026, 11, 24) in days
-    assert not days & {date(2026, 12, 21) + timedelta(days=n) for n in range(13)}  # Christmas
+    assert not days & {date(2026, 12, 21) + timedelta(days=n) for n in range(12)}  # Christmas
     assert not days & {date(2027, 2, 15) + timedelta(days=n) for n in range(5)}  # winter week 7
-    assert date(2027, 3, 26) not in days  # Good Friday
+    assert not days & {date(2027, 3, 22) + timedelta(days=n) for n in range(8)}  # Easter
     assert date(2027, 5, 6) not in days  # Ascension Day
     assert calendar.girls_day() == date(2027, 4, 29)
     assert date(2027, 5, 3) not in calendar.whole_weeks()  # Ascension Day that week
     # Seeded late in the spring, the sessions run until the summer holiday of the next year.
     assert demo.Calendar.starting(datetime(2027, 5, 20, tzinfo=UTC)).last_day == date(2028, 6, 23)
+
+
+def test_seeded_in_the_summer_holiday_the_dates_start_after_it():
+    calendar = demo.Calendar.starting(datetime(2027, 7, 15, 9, tzinfo=UTC))
+    assert calendar.last_day == date(2028, 6, 23)
+    assert calendar.school_days[0] == date(2027, 8, 10)  # the Tuesday after the holiday ends
+    assert calendar.girls_day() == date(2028, 4, 27)

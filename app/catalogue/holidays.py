@@ -32,12 +32,14 @@ def standard_school_holidays(first_year: int) -> list[tuple[str, date, date]]:
             date.fromisocalendar(second_year, 7, 5),
         ),
         (_("Easter holiday"), easter_sunday - timedelta(days=6), easter_sunday + timedelta(days=1)),
-        (_("Summer holiday"), _last_saturday_of_june(second_year), date(second_year, 8, 9)),
+        (_("Summer holiday"), summer_holiday_starts(first_year), date(second_year, 8, 9)),
     ]
 
 
-def _last_saturday_of_june(year: int) -> date:
-    day = date(year, 6, 30)
+def summer_holiday_starts(first_year: int) -> date:
+    """The first day of the summer holiday that ends the school year starting in August of
+    `first_year`: the last Saturday of June."""
+    day = date(first_year + 1, 6, 30)
     return day - timedelta(days=(day.weekday() - 5) % 7)
 
 
