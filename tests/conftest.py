@@ -3,6 +3,7 @@ transaction that is rolled back, the app wired to it, and a real SMTP server tha
 
 import email
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -36,9 +37,20 @@ from app.main import create_app
 from app.notifications import service as notifications
 
 ROOT = Path(__file__).resolve().parents[1]
+if os.environ.get("TEST_TODAY"):
+    # Every Python process of the run, this one included, lives on that day (tests/clock).
+    CLOCK = str(ROOT / "tests" / "clock")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [CLOCK, os.environ.get("PYTHONPATH")]))
+    runpy.run_path(os.path.join(CLOCK, "sitecustomize.py"))
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # Under pytest-xdist each worker gets databases of its own.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def clock_env() -> dict[str, str]:
+    """The environment that keeps a child process started with an environment of its own on the
+    run's clock (tests/clock)."""
+    return {name: os.environ[name] for name in ("TEST_TODAY", "PYTHONPATH") if name in os.environ}
 
 
 def worker_database(url: str, name: str | None = None) -> str:

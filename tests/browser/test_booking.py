@@ -17,6 +17,7 @@ from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
 from app.db import make_engine, utcnow
 from tests.browser.conftest import ROOT, assert_accessible
 from tests.browser.test_login import log_in, log_out
+from tests.conftest import clock_env
 
 pytestmark = pytest.mark.browser
 TITLE = "Girls Day hos Vindmøllefabrikken"
@@ -75,7 +76,7 @@ def test_teacher_books_girls_day_coordinator_approves_teacher_gets_calendar_mail
     assert_accessible(page)
 
     controller, _box = smtp_server
-    env = {"DATABASE_URL": live_database_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": live_database_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin", **clock_env()}
     done = subprocess.run([sys.executable, "-m", "app", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     approved = [m for m in mailbox.to(demo.ACCOUNTS["teacher"]) if m["Subject"] == f"Godkendt: {TITLE}"]

@@ -10,7 +10,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.notifications import service as notifications
 from app.notifications.models import Notification, OutboxMessage
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, clock_env, free_port
 from tests.factories import api_headers, log_in, make_user, post_form
 
 
@@ -99,7 +99,7 @@ def test_the_worker_command_sends_the_outbox(tmp_path, mailbox, smtp_server):
         address = teacher.email
     engine.dispose()
     controller, _box = smtp_server
-    env = {"DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "PATH": "/usr/bin:/bin", **clock_env()}
     done = subprocess.run([sys.executable, "-m", "app", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "'sent': 1" in done.stdout

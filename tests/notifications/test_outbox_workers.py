@@ -26,6 +26,7 @@ from tests.conftest import (
     ROOT,
     TEST_DATABASE_URL,
     Mailbox,
+    clock_env,
     free_port,
     fresh_database,
     worker_database,
@@ -207,7 +208,7 @@ def test_a_message_whose_worker_died_mid_send_is_sent_when_the_claim_runs_out(
     box, slow = held
     address = queue_mail(engine, "Afvist: Robotter", age=2 * notifications.OVERDUE)
     before = utcnow()
-    env = {"DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(slow.smtp_port), "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(slow.smtp_port), "PATH": "/usr/bin:/bin", **clock_env()}
     worker = subprocess.Popen([sys.executable, "-m", "app", "worker", "--once"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
