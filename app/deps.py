@@ -103,6 +103,12 @@ def staff_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User
     return user
 
 
+def regional_staff_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User:
+    if not user.is_regional_staff:
+        raise Forbidden(_("Only the region's coordinators and administrators may see this page."))
+    return user
+
+
 def provider_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User:
     if user.role != Role.provider:
         raise Forbidden(_("Only providers can publish offers."))
@@ -113,6 +119,8 @@ MaybeUser = Annotated[User | None, Depends(page_user)]
 ProviderPageUser = Annotated[User, Depends(provider_page_user)]
 PageUser = Annotated[User, Depends(logged_in_page_user)]
 StaffPageUser = Annotated[User, Depends(staff_page_user)]
+# Pages about the whole region's people (undelivered e-mail): not for a municipality's coordinator.
+RegionalStaffPageUser = Annotated[User, Depends(regional_staff_page_user)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

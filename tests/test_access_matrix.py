@@ -60,6 +60,8 @@ STAFF_OF_AARHUS = Policy(
     frozenset(STAFF - {"coordinator_herning"}),
     frozenset({"coordinator_herning"}),
 )
+# The whole region's people: the secretariat, not a municipality's coordinator.
+REGIONAL_STAFF = Policy("the region's coordinators and admins", frozenset({"coordinator", "admin"}))
 PROVIDERS = Policy("providers", frozenset({"provider", "provider_other"}))
 TEACHERS = Policy("teachers", frozenset({"teacher"}))
 # The probed booking is another school's: its teacher is not the acting one.
@@ -133,9 +135,9 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/organisations/new"): STAFF_ONLY,
     ("GET", "/admin/organisations/{organisation_id}"): STAFF_OF_AARHUS,
     ("POST", "/admin/organisations/{organisation_id}"): STAFF_OF_AARHUS,
-    ("GET", "/admin/outbox"): STAFF_ONLY,
-    ("POST", "/admin/outbox/retry"): STAFF_ONLY,
-    ("POST", "/admin/outbox/{message_id}/retry"): STAFF_ONLY,
+    ("GET", "/admin/outbox"): REGIONAL_STAFF,
+    ("POST", "/admin/outbox/retry"): REGIONAL_STAFF,
+    ("POST", "/admin/outbox/{message_id}/retry"): REGIONAL_STAFF,
     ("GET", "/admin/users"): STAFF_ONLY,
     ("GET", "/admin/users/new"): STAFF_ONLY,
     ("POST", "/admin/users/new"): STAFF_ONLY,

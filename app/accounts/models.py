@@ -107,6 +107,12 @@ class User(SQLModel, table=True):
         """Coordinators and admins run the portal."""
         return self.role in STAFF_ROLES
 
+    @property
+    def is_regional_staff(self) -> bool:
+        """Admins and the coordinators of the whole region (the secretariat): staff whom no
+        municipality bounds."""
+        return self.role == Role.admin or (self.role == Role.coordinator and self.municipality is None)
+
 
 class AuthSession(SQLModel, table=True):
     """A logged-in browser or an API token. Only a hash of the secret is stored."""

@@ -1,10 +1,10 @@
 """The in-portal inbox (messages about bookings and proposals, newest first), and for the
-secretariat the e-mails the worker could not deliver."""
+secretariat (the region's coordinators and admins) the e-mails the worker could not deliver."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.deps import Now, PageNumber, PageUser, PathId, SessionDep, StaffPageUser
+from app.deps import Now, PageNumber, PageUser, PathId, RegionalStaffPageUser, SessionDep
 from app.errors import NotFound
 from app.i18n import _
 from app.notifications import service as notifications
@@ -54,7 +54,7 @@ def open_message(request: Request, db: SessionDep, user: PageUser, notification_
 
 
 @router.get("/admin/outbox")
-def outbox(request: Request, db: SessionDep, user: StaffPageUser, now: Now, notice: str | None = None) -> Response:
+def outbox(request: Request, db: SessionDep, user: RegionalStaffPageUser, now: Now, notice: str | None = None) -> Response:
     """E-mails not delivered yet after an attempt, with the mail server's last answer, and a warning
     when e-mails wait for their first attempt (the worker is not running)."""
     context = {
@@ -68,13 +68,13 @@ def outbox(request: Request, db: SessionDep, user: StaffPageUser, now: Now, noti
 
 
 @router.post("/admin/outbox/retry")
-def retry_all(request: Request, db: SessionDep, user: StaffPageUser, now: Now) -> Response:
+def retry_all(request: Request, db: SessionDep, user: RegionalStaffPageUser, now: Now) -> Response:
     notifications.send_again(db, now=now)
     return redirect(request, "/admin/outbox?notice=mail_retry")
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-def retry_one(request: Request, db: SessionDep, user: StaffPageUser, message_id: PathId, now: Now) -> Response:
+def retry_one(request: Request, db: SessionDep, user: RegionalStaffPageUser, message_id: PathId, now: Now) -> Response:
     if not notifications.send_again(db, now=now, message_id=message_id):
         raise NotFound(_("No such message."))
     return redirect(request, "/admin/outbox?notice=mail_retry")

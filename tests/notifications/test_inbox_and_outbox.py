@@ -126,7 +126,17 @@ def test_the_secretariat_sees_undelivered_e_mail_and_sends_it_again(client, db, 
 
     log_in(client, db, teacher, settings)
     assert client.get("/admin/outbox").status_code == 403
+    # A municipality's coordinator sees none of the region's undelivered e-mail, nor sends it again.
+    log_in(client, db, make_user(db, "coordinator", municipality="Randers"), settings)
+    page = client.get("/admin/outbox")
+    assert page.status_code == 403 and teacher.email not in page.text
+    assert "/admin/outbox" not in client.get("/profile").text  # not in the menu either
+    assert post_form(client, f"/admin/outbox/{message.id}/retry").status_code == 403
+    assert post_form(client, "/admin/outbox/retry").status_code == 403
+    db.refresh(message)
+    assert message.attempts == notifications.MAX_ATTEMPTS
     log_in(client, db, admin, settings)
+    assert "/admin/outbox" in client.get("/profile").text
     page = client.get("/admin/outbox").text
     assert teacher.email in page and "Opgivet" in page and message.last_error[:20] in page
     assert post_form(client, f"/admin/outbox/{message.id}/retry").status_code == 303
