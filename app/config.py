@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     api_token_days: int = Field(default=30, ge=1)
     password_reset_hours: int = Field(default=2, ge=1)
     invitation_days: int = Field(default=14, ge=1)
-    # Failed log-ins allowed per e-mail address (and ten times that per client address) in the window.
+    # Failed log-ins a day per e-mail address and client (ten times that per client) before each
+    # further try waits, a minute and doubling, at most login_window_minutes (accounts.service).
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 

@@ -1,6 +1,7 @@
 """What every page shares: security headers, cookies, language, error pages, the database check."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -14,6 +15,13 @@ from app.config import Settings
 from app.main import create_app
 from app.web.forms import posted_form
 from tests.factories import PASSWORD, log_in, make_user, post_form
+
+
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: a browser test run earlier in this process (Playwright's
+    sync API) leaves an event loop running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def test_security_headers_on_every_response(client):
@@ -169,7 +177,7 @@ def posted(body: bytes):
         return {"type": "http.request", "body": body, "more_body": False}
 
     headers = [(b"content-type", b"application/x-www-form-urlencoded")]
-    return asyncio.run(posted_form(Request({"type": "http", "method": "POST", "headers": headers}, receive)))
+    return run_in_own_loop(posted_form(Request({"type": "http", "method": "POST", "headers": headers}, receive)))
 
 
 def test_a_posted_form_gives_each_field_its_last_value_and_every_value_on_request():
@@ -224,7 +232,7 @@ def test_a_browser_that_leaves_before_its_form_arrived_is_no_error_of_ours(app, 
         "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 5000), "root_path": "",
         "http_version": "1.1",
     }  # fmt: skip
-    asyncio.run(app(scope, left, send))
+    run_in_own_loop(app(scope, left, send))
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 

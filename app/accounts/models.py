@@ -142,7 +142,9 @@ class AccountToken(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed log-ins, counted to slow down password guessing across all app processes."""
+    """Failed log-ins, counted to slow down password guessing across all app processes; and each
+    client's last successful log-in per address, which lets a known user in from a client (a
+    school's shared address) that others' failures have slowed down."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
@@ -154,3 +156,4 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(sa_type=String(254))
     client: str = Field(sa_type=String(64))
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    succeeded: bool = False

@@ -31,31 +31,57 @@ from app.i18n import _, ngettext
 # --- log-in and sessions ---------------------------------------------------------------------
 
 
-def authenticate(
-    db: Session, *, email: str, password: str, client: str, now: datetime, settings: Settings
-) -> User:
-    """The active user with this e-mail and password, or an error that does not tell which was wrong."""
-    email = email.replace("\x00", "").strip().lower()
-    since = now - timedelta(minutes=settings.login_window_minutes)
-    failures_for_email = db.exec(
-        select(func.count()).where(LoginAttempt.email == email, LoginAttempt.attempted_at >= since)
-    ).one()
-    failures_from_client = db.exec(
-        select(func.count()).where(
-            LoginAttempt.client == client, LoginAttempt.attempted_at >= since
+# A client that has failed for an address login_max_failures times (in a day) waits before it may
+# try that address again: a minute, then twice as long after each further failure, at most
+# login_window_minutes. Nobody else waits: the right password from another client still gets in,
+# so failures sent from anywhere cannot lock a chosen user out. A client failing for many addresses
+# (ten times the limit) waits the same way, except for the addresses that logged in from it in the
+# last three months: one pupil's guesses behind a school's shared address do not lock out the
+# school's teachers.
+FAILURES_REMEMBERED = timedelta(days=1)
+KNOWN_CLIENT_DAYS = 90
+
+
+def _throttled(db: Session, condition, *, threshold: int, now: datetime, settings: Settings) -> None:
+    since = now - FAILURES_REMEMBERED
+    failures, last = db.exec(
+        select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+            condition, col(LoginAttempt.succeeded).is_(False), LoginAttempt.attempted_at >= since
         )
     ).one()
-    if (
-        failures_for_email >= settings.login_max_failures
-        or failures_from_client >= settings.login_max_failures * 10
-    ):
+    if failures < threshold:
+        return
+    wait = timedelta(minutes=min(2 ** (failures - threshold), settings.login_window_minutes))
+    left = last + wait - now
+    if left > timedelta(0):
+        minutes = max(1, -(-int(left.total_seconds()) // 60))
         raise TooManyAttempts(
             ngettext(
                 "Too many failed attempts. Wait %(num)d minute and try again, or reset your password.",
                 "Too many failed attempts. Wait %(num)d minutes and try again, or reset your password.",
-                settings.login_window_minutes,
+                minutes,
             )
-            % {"num": settings.login_window_minutes}
+            % {"num": minutes}
+        )
+
+
+def authenticate(
+    db: Session, *, email: str, password: str, client: str, now: datetime, settings: Settings
+) -> User:
+    """The active user with this e-mail and password, or an error that does not tell which was wrong."""
+    email, client = email.replace("\x00", "").strip().lower()[:254], client[:64]
+    this_pair = (LoginAttempt.email == email) & (LoginAttempt.client == client)
+    _throttled(db, this_pair, threshold=settings.login_max_failures, now=now, settings=settings)
+    known_here = db.exec(
+        select(LoginAttempt.id).where(
+            this_pair,
+            col(LoginAttempt.succeeded).is_(True),
+            LoginAttempt.attempted_at >= now - timedelta(days=KNOWN_CLIENT_DAYS),
+        )
+    ).first()
+    if known_here is None:
+        _throttled(
+            db, LoginAttempt.client == client, threshold=settings.login_max_failures * 10, now=now, settings=settings
         )
 
     user = db.exec(select(User).where(User.email == email)).first()
@@ -64,13 +90,14 @@ def authenticate(
     # the transaction that read, which SQLite refuses at once when another log-in wrote meanwhile.
     begin_write(db)
     if not correct:
-        db.add(LoginAttempt(email=email[:254], client=client[:64], attempted_at=now))
+        db.add(LoginAttempt(email=email, client=client, attempted_at=now))
         db.commit()
         raise InvalidInput(_("Wrong e-mail address or password."), field="password")
 
     if secrets.needs_rehash(user.password_hash):
         user.password_hash = secrets.hash_password(password)
-    db.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+    db.exec(delete(LoginAttempt).where(this_pair))
+    db.add(LoginAttempt(email=email, client=client, attempted_at=now, succeeded=True))
     return user
 
 
@@ -215,6 +242,12 @@ def set_password_with_token(db: Session, token: str, password: str, *, now: date
     account_token.used_at = now
     db.add_all([user, account_token])
     end_all_sessions(db, user)
+    # Whoever holds the link holds the mailbox: the failures that slowed their log-in are forgiven.
+    db.exec(
+        delete(LoginAttempt).where(
+            col(LoginAttempt.email) == user.email, col(LoginAttempt.succeeded).is_(False)
+        )
+    )
     db.commit()
     return user
 
