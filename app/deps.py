@@ -35,6 +35,8 @@ TransactionDep = Annotated[Transaction, Depends(get_transaction)]
 
 # Path ids and paging, bounded so that no number from outside overflows a database integer.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# An id in a query's filter: bounded like a path's, so a database's integer never overflows (500).
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 def page_number(page: Annotated[str | None, Query(max_length=20)] = None) -> int:

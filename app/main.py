@@ -208,9 +208,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    # The last added is the outermost: every answer, a refusal at the door too, gets the headers.
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     return app
 
 

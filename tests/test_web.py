@@ -25,7 +25,7 @@ def run_in_own_loop(coroutine):
 
 
 def test_security_headers_on_every_response(client):
-    for url in ("/", "/login", "/api/v1/me", "/no-such-page", "/healthz"):
+    for url in ("/", "/login", "/api/v1/me", "/no-such-page", "/healthz", "/catalogue?q=%00"):
         headers = client.get(url).headers
         csp = headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp
@@ -33,6 +33,19 @@ def test_security_headers_on_every_response(client):
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
         assert "strict-transport-security" not in headers  # development and test only
+
+
+def test_personal_answers_are_not_kept_in_any_cache(client, db, settings):
+    from tests.factories import api_headers, log_in
+
+    teacher = make_user(db, "teacher")
+    assert "no-store" not in client.get("/catalogue").headers.get("cache-control", "")  # public
+    token = api_headers(db, teacher, settings)
+    assert client.get("/api/v1/me", headers=token).headers["cache-control"] == "private, no-store"
+    log_in(client, db, teacher, settings)
+    for url in ("/profile", "/bookings", "/calendar", "/inbox"):
+        assert client.get(url).headers["cache-control"] == "private, no-store", url
+    assert "no-store" not in client.get("/static/css/app.css").headers.get("cache-control", "")
 
 
 def test_production_sets_hsts_and_secure_cookies(database_url, db):

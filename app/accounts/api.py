@@ -17,7 +17,17 @@ from app.accounts.schemas import (
     UserIn,
     UserPublic,
 )
-from app.deps import ApiUser, Limit, Now, Offset, PathId, SessionDep, SettingsDep, StaffApiUser
+from app.deps import (
+    ApiUser,
+    Limit,
+    Now,
+    Offset,
+    PathId,
+    QueryId,
+    SessionDep,
+    SettingsDep,
+    StaffApiUser,
+)
 from app.errors import InvalidInput
 
 router = APIRouter()
@@ -99,7 +109,7 @@ def list_users(
     user: StaffApiUser,
     db: SessionDep,
     role: Role | None = None,
-    organisation_id: int | None = None,
+    organisation_id: QueryId | None = None,
     q: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -20,8 +20,17 @@ def front_page(request: Request, user: MaybeUser) -> Response:
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    """Only ever go on to a page of this site, never to another host."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+    """Only ever go on to a page of this site, never to another host; and only to an address of
+    printable ASCII, as a browser sends it (percent-encoded), which is safe in a Location or
+    HX-Location header: a control character or a raw non-ASCII one there is a broken (or, a TAB
+    ignored by the browser, another host's) address."""
+    if (
+        url
+        and url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+        and all("!" <= character <= "~" for character in url)
+    ):
         return url
     return default
 

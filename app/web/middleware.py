@@ -55,9 +55,19 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        request_headers = dict(scope["headers"])
+        # An answer to a logged-in browser or an API token is that person's: no shared cache (a
+        # proxy, a browser's back/forward cache on a shared computer) may keep it. Static files
+        # are the same for everyone.
+        personal = not scope["path"].startswith("/static/") and (
+            b"authorization" in request_headers or b"stem_session=" in request_headers.get(b"cookie", b"")
+        )
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if personal:
+                    headers.setdefault("Cache-Control", "private, no-store")
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlmodel import func, select
 
 from app.accounts.models import AuthSession, Organisation, User
@@ -71,6 +72,20 @@ def test_login_only_redirects_within_the_site(client, db):
         {"email": user.email, "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("next_page", ["/\t/evil.example/", "/a\nb", "/a\r\nSet-Cookie: x=1", "/\u3002/x", "/a b"])
+def test_a_next_address_with_control_or_non_ascii_characters_goes_home(client, db, settings, next_page):
+    """htmx asks for the next page in HX-Location, which takes the address as it is: a 500, a
+    dropped connection or a TAB a browser drops (to land on //evil.example/) before."""
+    user = make_user(db, "teacher")
+    answer = post_form(
+        client, "/login", {"email": user.email, "password": PASSWORD, "next": next_page}, headers={"HX-Request": "true"}
+    )
+    assert (answer.status_code, answer.headers["hx-location"]) == (200, "/")
+    # Already logged in, the log-in page sends them on at once.
+    again = client.get("/login", params={"next": next_page}, headers={"HX-Request": "true"})
+    assert again.status_code == 200 and again.headers.get("hx-location") in (None, "/")
 
 
 def test_login_page_sends_htmx_on_with_hx_location(client, db):
