@@ -1,7 +1,7 @@
 """What the accounts domain accepts and shows, shared by the JSON API and the pages' forms."""
 
 from datetime import datetime
-from typing import Annotated, Generic, Self, TypeVar, get_args
+from typing import Annotated, ClassVar, Generic, Self, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from app.accounts.models import OrganisationKind, ProviderKind, Role, SchoolLevel
 from app.db import MAX_ID
 from app.geography import MUNICIPALITIES
+from app.text import MULTILINE, has_control_characters
 
 PASSWORD_MIN_LENGTH = 10
 T = TypeVar("T")
@@ -47,6 +48,8 @@ def _takes_whole_numbers(annotation: object) -> bool:
 
 class Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    # A patch's fields lose their markers; it is checked again as the whole form it patches.
+    lines_checked_later: ClassVar[bool] = False
 
     @field_validator("*", mode="before")
     @classmethod
@@ -63,10 +66,15 @@ class Form(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def no_nul_characters(cls, value: object) -> object:
-        # PostgreSQL cannot store NUL in text; refuse it here with the field named.
-        if isinstance(value, str) and "\x00" in value:
-            raise PydanticCustomError("nul_character", "must not contain NUL characters")
+    def no_control_characters(cls, value: object, info: ValidationInfo) -> object:
+        # Nobody types one, PostgreSQL cannot store NUL, and a line break in a one-line field (a
+        # title in an e-mail's subject) breaks what it is put into: refuse them, naming the field.
+        multiline = cls.lines_checked_later or MULTILINE in cls.model_fields[info.field_name].metadata
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and has_control_characters(t, multiline=multiline) for t in texts):
+            if multiline:
+                raise PydanticCustomError("control_character", "must not contain control characters")
+            raise PydanticCustomError("not_one_line", "must be one line, without control characters")
         return value
 
 

@@ -61,6 +61,7 @@ from app.catalogue.service import blackout_reason, resource_busy, resource_clash
 from app.db import begin_write
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import TIMEZONE, _, language, local_date
+from app.text import MULTILINE
 from app.web.labels import weekday_name
 
 WAITING = (ProposalStatus.proposed, ProposalStatus.counter_proposed)
@@ -87,9 +88,9 @@ class ProposalIn(Form):
     pupils: Annotated[int, Field(ge=1, le=1000)]
     girls: Annotated[int, Field(ge=0, le=1000)] | None = None
     adults: Annotated[int, Field(ge=0, le=50)] = 1
-    needs: Annotated[str, Field(max_length=1000)] = ""
+    needs: Annotated[str, MULTILINE, Field(max_length=1000)] = ""
     contact_phone: Annotated[str, Field(max_length=30)] = ""
-    message: Annotated[str, Field(max_length=1000)] = ""
+    message: Annotated[str, MULTILINE, Field(max_length=1000)] = ""
 
     @model_validator(mode="after")
     def girls_within_pupils(self) -> Self:
@@ -103,7 +104,7 @@ class CounterIn(Form):
 
     starts_at: Moment
     ends_at: Moment
-    message: Annotated[str, Field(max_length=1000)] = ""
+    message: Annotated[str, MULTILINE, Field(max_length=1000)] = ""
 
 
 # --- when the expert can come ----------------------------------------------------------------------

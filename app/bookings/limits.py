@@ -22,6 +22,7 @@ from app.db import begin_write
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE, _, ngettext
+from app.text import check_one_line
 from app.web.labels import label
 
 MAX_CAPACITY = 100_000
@@ -263,6 +264,7 @@ def _checked(name: str, capacity_pupils: int | None, capacity_classes: int | Non
         raise InvalidInput(_("Fill in this field."), field="name")
     if len(name) > 200:
         raise InvalidInput(_("Use at most %(count)d characters.") % {"count": 200}, field="name")
+    check_one_line(name, field="name")
     for field_name, value in (("capacity_pupils", capacity_pupils), ("capacity_classes", capacity_classes)):
         if value is not None and not 1 <= value <= MAX_CAPACITY:
             raise InvalidInput(

@@ -10,6 +10,7 @@ from app.accounts.schemas import DbId, Form
 from app.bookings.models import REASON_MAX_LENGTH, BookingStatus
 from app.catalogue.models import GRADE_MAX, GRADE_MIN
 from app.errors import TooLong
+from app.text import MULTILINE
 
 
 class BookingIn(Form):
@@ -19,7 +20,7 @@ class BookingIn(Form):
     pupils: Annotated[int, Field(ge=1, le=1000)]
     girls: Annotated[int, Field(ge=0, le=1000)] | None = None
     adults: Annotated[int, Field(ge=0, le=50)] = 1
-    needs: Annotated[str, Field(max_length=1000)] = ""
+    needs: Annotated[str, MULTILINE, Field(max_length=1000)] = ""
     contact_phone: Annotated[str, Field(max_length=30)] = ""
     # Join the waiting list when the session is full, instead of being refused.
     waitlist: bool = False
@@ -32,7 +33,7 @@ class BookingIn(Form):
 
 
 class ReasonIn(Form):
-    reason: Annotated[str, Field(max_length=REASON_MAX_LENGTH)] = ""
+    reason: Annotated[str, MULTILINE, Field(max_length=REASON_MAX_LENGTH)] = ""
 
 
 def check_reason(reason: str, *, field: str = "reason") -> None:

@@ -29,6 +29,7 @@ from app.catalogue.service import (
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLong
 from app.geography import MUNICIPALITIES
 from app.i18n import _
+from app.text import check_one_line
 
 
 def _provider_id(actor: User) -> int:
@@ -51,6 +52,7 @@ def create_resource(db: Session, actor: User, *, name: str, kind: ResourceKind) 
         raise InvalidInput(_("Fill in this field."), field="name")
     if len(name) > RESOURCE_NAME_MAX_LENGTH:
         raise TooLong(RESOURCE_NAME_MAX_LENGTH, field="name")
+    check_one_line(name, field="name")
     resource = Resource(provider_id=_provider_id(actor), name=name, kind=kind)
     db.add(resource)
     db.commit()

@@ -13,6 +13,7 @@ from app.catalogue.models import Offer, SavedSearch
 from app.catalogue.service import school_origin, search_offers
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.i18n import _
+from app.text import check_one_line
 
 MAX_SAVED_SEARCHES = 20
 
@@ -23,6 +24,7 @@ def save_search(db: Session, user: User, *, name: str, query: str, now: datetime
     name = name.strip()[:200]
     if not name:
         raise InvalidInput(_("Give the search a name."), field="name")
+    check_one_line(name, field="name")
     count = len(db.exec(select(SavedSearch.id).where(SavedSearch.user_id == user.id)).all())
     if count >= MAX_SAVED_SEARCHES:
         raise InvalidInput(

@@ -25,10 +25,11 @@ from app.catalogue.models import (
     Theme,
 )
 from app.i18n import TIMEZONE
+from app.text import MULTILINE
 
 Grade = Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
 Capacity = Annotated[int, Field(ge=1, le=10_000)]
-ShortText = Annotated[str, Field(max_length=1000)]
+ShortText = Annotated[str, MULTILINE, Field(max_length=1000)]
 
 # Most sessions one recurrence rule may make: a school year of weekly dates, with room to spare.
 MAX_RECURRING_SESSIONS = 60
@@ -45,7 +46,7 @@ class OfferIn(Form):
     type: OfferType
     title: Annotated[str, Field(min_length=1, max_length=200)]
     summary: Annotated[str, Field(max_length=500)] = ""
-    description: Annotated[str, Field(max_length=20_000)] = ""
+    description: Annotated[str, MULTILINE, Field(max_length=20_000)] = ""
     themes: list[Theme] = []
     subjects: list[Subject] = []
     grade_min: Grade = GRADE_MIN
@@ -99,9 +100,13 @@ class OfferCreate(OfferIn):
 # A change to some of an offer's fields (PATCH): every field of OfferIn, none required. Only the
 # types are checked here; the fields sent, laid over the stored offer, are then checked as a whole
 # OfferIn, so the limits and the rules across fields are written once.
+class _Patch(Form):
+    lines_checked_later = True
+
+
 OfferPatch = create_model(
     "OfferPatch",
-    __base__=Form,
+    __base__=_Patch,
     **{name: (field.annotation | None, None) for name, field in OfferIn.model_fields.items()},
 )
 

@@ -48,6 +48,10 @@ def _message(error: dict[str, Any]) -> str:
         return _("The largest number of pupils cannot be below the smallest.")
     if kind in ("bool_parsing", "bool_type"):
         return _("Choose yes or no.")
+    if kind == "not_one_line":
+        return _("Write it on one line, without line breaks or other special characters.")
+    if kind == "control_character":
+        return _("Remove the special characters (control characters) from the text.")
     return _("Check this field.")
 
 
