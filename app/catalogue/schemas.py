@@ -4,6 +4,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -29,6 +30,18 @@ from app.text import MULTILINE
 
 Grade = Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
 Capacity = Annotated[int, Field(ge=1, le=10_000)]
+
+
+def _wall_clock(value: time) -> time:
+    # Weekly dates and an expert's hours are Danish wall-clock times; a UTC offset on one of two
+    # times made them incomparable (a 500), and on both it would be meaningless across DST.
+    if value.tzinfo is not None:
+        raise PydanticCustomError("time_with_offset", "must be a time of day without a UTC offset")
+    return value
+
+
+# A time of day in Danish time, e.g. 09:30.
+TimeOfDay = Annotated[time, AfterValidator(_wall_clock)]
 ShortText = Annotated[str, MULTILINE, Field(max_length=1000)]
 
 # Most sessions one recurrence rule may make: a school year of weekly dates, with room to spare.
@@ -131,8 +144,8 @@ class RecurrenceIn(Form):
     """Weekly sessions: e.g. every Tuesday 9-12 from the first to the last date."""
 
     weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(min_length=1)]
-    starts: time
-    ends: time
+    starts: TimeOfDay
+    ends: TimeOfDay
     first_date: date
     last_date: date
     every_weeks: Annotated[int, Field(ge=1, le=8)] = 1
@@ -208,5 +221,5 @@ class HolidayIn(Form):
 
 class WindowIn(Form):
     weekday: Annotated[int, Field(ge=0, le=6)]
-    starts: time
-    ends: time
+    starts: TimeOfDay
+    ends: TimeOfDay

@@ -48,6 +48,8 @@ def _message(error: dict[str, Any]) -> str:
         return _("The largest number of pupils cannot be below the smallest.")
     if kind in ("bool_parsing", "bool_type"):
         return _("Choose yes or no.")
+    if kind == "time_with_offset":
+        return _("Write the time in hours and minutes, e.g. 09:30.")
     if kind == "not_one_line":
         return _("Write it on one line, without line breaks or other special characters.")
     if kind == "control_character":

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import icalendar
+import pytest
 from sqlmodel import func, select
 
 from app.catalogue.models import Offer, OfferSession
@@ -454,3 +455,29 @@ def test_a_weekly_rule_beyond_the_planning_period_makes_no_dates(client, db, set
     assert refused.status_code == 422
     assert error_summary(refused.text)["weekly-first_date"].startswith("Første dato: Vælg en dato fra ")
     assert db.exec(select(func.count()).select_from(OfferSession)).one() == 0
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"), [("09:00+01:00", "12:00"), ("09:00", "12:00+01:00"), ("09:00Z", "12:00+02:00")]
+)
+def test_a_time_of_day_with_a_utc_offset_is_refused_with_the_field_named(client, db, settings, starts, ends):
+    """Weekly dates and an expert's hours are Danish wall-clock times: one time with an offset and
+    one without could not be compared (a 500)."""
+    provider = make_user(db, "provider")
+    headers = api_headers(db, provider, settings)
+    course = client.post("/api/v1/offers", headers=headers, json={"type": "course", "title": "Uge"}).json()
+    expert = client.post("/api/v1/offers", headers=headers, json={"type": "expert", "title": "Ekspert"}).json()
+    log_in(client, db, provider, settings)
+    day = future_weekday().date()
+    weekly = post_form(
+        client,
+        f"/provider/offers/{course['id']}/sessions/recurring",
+        {"weekdays": "1", "starts": starts, "ends": ends, "first_date": day.isoformat(),
+         "last_date": (day + timedelta(days=28)).isoformat(), "capacity_pupils": "10"},
+    )
+    assert weekly.status_code == 422
+    fields = error_summary(weekly.text)
+    assert set(fields) & {"weekly-starts", "weekly-ends"} and "09.30" in " ".join(fields.values())
+    window = post_form(client, f"/provider/offers/{expert['id']}/availability", {"weekday": "1", "starts": starts, "ends": ends})
+    assert window.status_code == 422 and "09.30" in window.text
+    assert db.exec(select(func.count()).select_from(OfferSession).where(OfferSession.offer_id == course["id"])).one() == 0
