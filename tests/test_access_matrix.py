@@ -107,7 +107,8 @@ ANSWERS_PROPOSAL = Policy(
 )
 WITH_PROPOSALS = Policy("teachers and providers", frozenset({"teacher", "provider", "provider_other"}))
 # Allocation rounds: the probed offer is published, so others are refused rather than kept in the dark.
-RUNS_ROUNDS = Policy("the offer's own provider and the coordinators", frozenset({"provider"} | STAFF))
+# A municipality's coordinator runs only the rounds of offers in their municipality (the probed one is in Aarhus).
+RUNS_ROUNDS = Policy("the offer's own provider, the region's staff and its municipality's", frozenset({"provider"} | STAFF - {"coordinator_herning"}))
 PROVIDERS_AND_STAFF = Policy("providers and the coordinators", frozenset({"provider", "provider_other"} | STAFF))
 
 MATRIX: dict[tuple[str, str], Policy] = {

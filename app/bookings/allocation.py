@@ -64,9 +64,12 @@ GRANTED, FULL, POOL, CLOSED = "granted", "full", "pool", "closed"
 
 
 def may_manage(actor: User, offer: Offer) -> bool:
-    """The offer's own provider, coordinators and administrators run its rounds."""
-    if actor.is_staff:
+    """The offer's own provider and the region's staff run its rounds; a municipality's
+    coordinator only those of offers in their municipality."""
+    if actor.is_regional_staff:
         return True
+    if actor.role == Role.coordinator:
+        return offer.municipality is not None and offer.municipality == actor.municipality
     return actor.role == Role.provider and actor.organisation_id == offer.provider_id
 
 

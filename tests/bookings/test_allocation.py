@@ -106,7 +106,12 @@ def test_who_may_open_a_round_and_when(db):
         allocation.open_round(db, provider, offer.id, NOW - timedelta(minutes=1), now=NOW)
     with pytest.raises(InvalidInput):  # no date starts after it
         allocation.open_round(db, provider, offer.id, NOW + timedelta(days=90), now=NOW)
-    coordinator_round = allocation.open_round(db, make_user(db, "coordinator", municipality="Herning"), offer.id, CLOSES, now=NOW)
+    # A municipality's coordinator acts on offers in their municipality only (security probe A2).
+    with pytest.raises(Forbidden):
+        allocation.open_round(db, make_user(db, "coordinator", municipality="Herning"), offer.id, CLOSES, now=NOW)
+    coordinator_round = allocation.open_round(db, make_user(db, "coordinator", municipality="Aarhus"), offer.id, CLOSES, now=NOW)
+    with pytest.raises(Forbidden):
+        allocation.allocate_now(db, make_user(db, "coordinator", municipality="Herning"), offer.id, now=CLOSES + timedelta(minutes=1))
     with pytest.raises(Conflict):
         allocation.open_round(db, provider, offer.id, CLOSES, now=NOW)
     assert allocation.open_round_of(db, offer.id).id == coordinator_round.id
