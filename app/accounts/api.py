@@ -144,5 +144,7 @@ def get_user(user: StaffApiUser, db: SessionDep, user_id: PathId) -> UserPublic:
 
 
 @router.put("/users/{user_id}", tags=["users"])
-def update_user(user: StaffApiUser, db: SessionDep, user_id: PathId, data: UserIn) -> UserPublic:
-    return UserPublic.model_validate(accounts.update_user(db, user, user_id, data))
+def update_user(
+    user: StaffApiUser, db: SessionDep, user_id: PathId, data: UserIn, now: Now
+) -> UserPublic:
+    return UserPublic.model_validate(accounts.update_user(db, user, user_id, data, now=now))

@@ -157,3 +157,19 @@ class LoginAttempt(SQLModel, table=True):
     client: str = Field(sa_type=String(64))
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     succeeded: bool = False
+
+
+class PasswordResetRequest(SQLModel, table=True):
+    """Every request for a reset link, for a known address or not (so both do the same work and
+    take the same time), counted to limit how often one address is mailed and one client asks."""
+
+    __tablename__ = "password_reset_requests"
+    __table_args__ = (
+        Index("ix_password_reset_requests_email_requested_at", "email", "requested_at"),
+        Index("ix_password_reset_requests_client_requested_at", "client", "requested_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(254))
+    client: str = Field(sa_type=String(64))
+    requested_at: datetime = Field(sa_type=UTCDateTime())

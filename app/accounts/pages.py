@@ -36,7 +36,7 @@ from app.deps import (
     SettingsDep,
     StaffPageUser,
 )
-from app.errors import DomainError, InvalidInput
+from app.errors import DomainError, InvalidInput, TooManyAttempts
 from app.i18n import _
 from app.web.forms import PostedForm, form_errors, optional_choice, validate
 from app.web.home import safe_next
@@ -208,12 +208,13 @@ def request_password_reset(
             form,
             {"email": _("Write a valid e-mail address, e.g. name@school.dk.")},
         )
-    user = accounts.user_for_password_reset(db, email)
-    if user is not None:
-        token = accounts.issue_account_token(
-            db, user, purpose=TokenPurpose.password_reset, now=now, settings=settings
-        )
-        emails.send_password_reset(settings, user, token)
+    client = request.client.host if request.client else "unknown"
+    try:
+        accounts.request_password_reset(db, email=email, client=client, now=now, settings=settings)
+    except TooManyAttempts as error:
+        response = _form(request, "accounts/password_reset.html", form, form_errors(error))
+        response.status_code = error.status_code
+        return response
     return render(request, "accounts/password_reset_sent.html", {"email": email})
 
 
@@ -500,13 +501,13 @@ def user_form(
 
 @router.post("/admin/users/{user_id}")
 def update_user(
-    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: PathId
+    request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: PathId, now: Now
 ) -> Response:
     edited = accounts.get_user(db, user, user_id)
     data, errors = validate(UserIn, {**form, "is_active": "is_active" in form})
     if data is not None:
         try:
-            accounts.update_user(db, user, user_id, data)
+            accounts.update_user(db, user, user_id, data, now=now)
             return redirect(request, f"/admin/users/{user_id}?notice=saved")
         except InvalidInput as error:
             db.rollback()

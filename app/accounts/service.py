@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, or_
 from sqlmodel import Session, col, select
 
-from app.accounts import secrets
+from app.accounts import emails, secrets
 from app.accounts.models import (
     STAFF_ROLES,
     AccountToken,
@@ -17,16 +17,19 @@ from app.accounts.models import (
     LoginAttempt,
     Organisation,
     OrganisationKind,
+    PasswordResetRequest,
     Role,
     SessionKind,
     TokenPurpose,
     User,
 )
+from app.accounts.passwords import check_new_password
 from app.accounts.schemas import OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
 from app.config import Settings
 from app.db import begin_write
-from app.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from app.i18n import _, ngettext
+from app.notifications import service as notifications
 
 # --- log-in and sessions ---------------------------------------------------------------------
 
@@ -174,6 +177,7 @@ def change_password(db: Session, user: User, data: PasswordChange) -> None:
     """Set a new password and log out every session, so a thief's session ends too."""
     if not secrets.verify_password(user.password_hash, data.current_password):
         raise InvalidInput(_("That is not your current password."), field="current_password")
+    check_new_password(data.new_password, email=user.email, name=user.name, field="new_password")
     user.password_hash = secrets.hash_password(data.new_password)
     db.add(user)
     end_all_sessions(db, user)
@@ -192,7 +196,14 @@ def set_language(db: Session, user: User, language: str) -> None:
 def issue_account_token(
     db: Session, user: User, *, purpose: TokenPurpose, now: datetime, settings: Settings
 ) -> str:
-    """A new one-time link secret; earlier unused links of the same purpose stop working."""
+    """A new one-time link secret; earlier unused links of the same purpose stop working. An
+    invitation only for an account without a password: otherwise whoever manages the account
+    could take it over by changing its e-mail address and inviting that."""
+    if purpose == TokenPurpose.invitation and user.password_hash is not None:
+        raise Conflict(
+            _("This user has chosen a password already. They can reset it from the log-in page."),
+            field="email",
+        )
     lifetime = (
         timedelta(hours=settings.password_reset_hours)
         if purpose == TokenPurpose.password_reset
@@ -217,12 +228,40 @@ def issue_account_token(
     return token
 
 
-def user_for_password_reset(db: Session, email: str) -> User | None:
-    """Who to send a reset link to; the page says the same whether or not the address is known."""
-    user = db.exec(
-        select(User).where(User.email == email.replace("\x00", "").strip().lower())
-    ).first()
-    return user if user and user.is_active else None
+# Reset links one address is sent in an hour (each makes the one before it void, so more would only
+# let someone keep a user from finishing a reset), and requests one client may make in an hour.
+RESETS_PER_ADDRESS, RESETS_PER_CLIENT = 3, 20
+
+
+def request_password_reset(
+    db: Session, *, email: str, client: str, now: datetime, settings: Settings
+) -> None:
+    """Mail a reset link to the address if it has an active account. The same work, and the same
+    answer, whether or not it has: the request is counted either way and the e-mail goes through
+    the outbox, so neither the page nor its timing tells who has an account. Too many requests from
+    one client are refused; one address is mailed RESETS_PER_ADDRESS times an hour at most."""
+    email, client = email.replace("\x00", "").strip().lower()[:254], client[:64]
+    hour_ago = now - timedelta(hours=1)
+    from_client = db.exec(
+        select(func.count()).where(
+            PasswordResetRequest.client == client, PasswordResetRequest.requested_at > hour_ago
+        )
+    ).one()
+    if from_client >= RESETS_PER_CLIENT:
+        raise TooManyAttempts(_("Too many requests. Wait an hour and try again."))
+    for_address = db.exec(
+        select(func.count()).where(
+            PasswordResetRequest.email == email, PasswordResetRequest.requested_at > hour_ago
+        )
+    ).one()
+    begin_write(db)
+    db.add(PasswordResetRequest(email=email, client=client, requested_at=now))
+    user = db.exec(select(User).where(User.email == email)).first()
+    if user is not None and user.is_active and for_address < RESETS_PER_ADDRESS:
+        token = issue_account_token(db, user, purpose=TokenPurpose.password_reset, now=now, settings=settings)
+        subject, body = emails.password_reset(settings, user, token)
+        notifications.queue_email(db, to=user.email, subject=subject, body=body, now=now)
+    db.commit()
 
 
 def valid_account_token(db: Session, token: str, *, now: datetime) -> AccountToken:
@@ -236,8 +275,10 @@ def set_password_with_token(db: Session, token: str, password: str, *, now: date
     """Use an invitation or reset link: choose a password, and end every earlier session."""
     account_token = valid_account_token(db, token, now=now)
     user = db.get(User, account_token.user_id)
-    if user is None or not user.is_active:
+    invited_with_password = account_token.purpose == TokenPurpose.invitation and user and user.password_hash
+    if user is None or not user.is_active or invited_with_password:
         raise NotFound(_("This link has expired or has already been used. Ask for a new one."))
+    check_new_password(password, email=user.email, name=user.name, field="password")
     user.password_hash = secrets.hash_password(password)
     account_token.used_at = now
     db.add_all([user, account_token])
@@ -472,6 +513,8 @@ def create_user(db: Session, actor: User, data: UserCreate) -> User:
     """Create a user; without a password the caller sends an invitation (see `issue_account_token`)."""
     _require_staff(actor)
     _check_user(db, actor, data)
+    if data.password:
+        check_new_password(data.password, email=data.email, name=data.name, field="password")
     user = User.model_validate(
         data.model_dump(exclude={"password"}),
         update={"password_hash": secrets.hash_password(data.password) if data.password else None},
@@ -482,15 +525,24 @@ def create_user(db: Session, actor: User, data: UserCreate) -> User:
     return user
 
 
-def update_user(db: Session, actor: User, user_id: int, data: UserIn) -> User:
+def update_user(db: Session, actor: User, user_id: int, data: UserIn, *, now: datetime) -> User:
     user = get_user(db, actor, user_id)
     _check_user(db, actor, data, user_id=user.id)
     if user.id == actor.id and (data.role != user.role or not data.is_active):
         raise InvalidInput(
             _("You cannot change your own role or deactivate yourself."), field="role"
         )
+    old_email = user.email
     user.sqlmodel_update(data.model_dump())
     db.add(user)
+    if user.email != old_email:
+        # The old address hears of it (the owner, if it was not them), and the user's inbox keeps
+        # who moved the account where and when.
+        subject, body = emails.email_changed(user, old_email, actor)
+        notifications.queue_email(db, to=old_email, subject=subject, body=body, now=now)
+        notifications.notify(
+            db, user, kind="email_changed", subject=subject, body=body, now=now, base_url="", email=False
+        )
     if not user.is_active:
         end_all_sessions(db, user)
     db.commit()
@@ -507,6 +559,7 @@ def ensure_admin(db: Session, *, email: str, name: str, password: str) -> tuple[
         user = User(email=email, name=name, role=Role.admin)
     elif user.role != Role.admin:
         raise InvalidInput(_("A user with this e-mail address already exists."), field="email")
+    check_new_password(password, email=email, name=name, field="password")
     user.password_hash = secrets.hash_password(password)
     user.is_active = True
     db.add(user)

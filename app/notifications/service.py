@@ -51,16 +51,18 @@ def notify(
     )
     if email and user.is_active:
         text = f"{body}\n\n{base_url}{link}\n" if link else body
-        db.add(
-            OutboxMessage(
-                to_address=user.email,
-                subject=subject,
-                body=text,
-                booking_id=booking_id,
-                created_at=now,
-                send_after=now,
-            )
+        queue_email(db, to=user.email, subject=subject, body=text, now=now, booking_id=booking_id)
+
+
+def queue_email(
+    db: Session, *, to: str, subject: str, body: str, now: datetime, booking_id: int | None = None
+) -> None:
+    """An e-mail for the worker to send, written in the caller's transaction (which commits)."""
+    db.add(
+        OutboxMessage(
+            to_address=to, subject=subject, body=body, booking_id=booking_id, created_at=now, send_after=now
         )
+    )
 
 
 def inbox(

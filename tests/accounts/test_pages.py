@@ -5,7 +5,9 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from app.accounts.models import AuthSession, Organisation, User
+from app.accounts import service as accounts_service
+from app.accounts.models import AuthSession, Organisation, PasswordResetRequest, User
+from app.db import utcnow
 from app.deps import SESSION_COOKIE
 from tests.factories import PASSWORD, log_in, make_school, make_user, post_form
 
@@ -134,10 +136,11 @@ def test_change_password_logs_out_other_sessions(client, db, settings):
     assert remaining == 1
 
 
-def test_password_reset_by_e_mail_link(client, db, mailbox):
+def test_password_reset_by_e_mail_link(client, db, mailbox, send_outbox):
     user = make_user(db, "teacher")
     response = post_form(client, "/password-reset", {"email": user.email})
     assert response.status_code == 200
+    send_outbox()  # the worker sends it
     (message,) = mailbox.to(user.email)
     link = link_in(message, "/password-reset")
 
@@ -160,10 +163,35 @@ def test_password_reset_by_e_mail_link(client, db, mailbox):
     assert client.get(link).status_code == 404
 
 
-def test_password_reset_does_not_tell_whether_an_address_exists(client, mailbox):
-    response = post_form(client, "/password-reset", {"email": "nobody@example.dk"})
-    assert response.status_code == 200
-    assert mailbox.messages == []
+def test_password_reset_does_not_tell_whether_an_address_exists(client, db, mailbox, send_outbox):
+    """The same answer and the same work (a request counted, the e-mail left to the worker), so
+    neither the page nor its timing tells who has an account (security probe D3)."""
+    user = make_user(db, "teacher")
+    unknown = post_form(client, "/password-reset", {"email": "nobody@example.dk"})
+    known = post_form(client, "/password-reset", {"email": user.email})
+    assert unknown.status_code == known.status_code == 200
+    assert unknown.text.replace("nobody@example.dk", user.email) == known.text
+    requests = db.exec(select(PasswordResetRequest.email).order_by(PasswordResetRequest.id)).all()
+    assert requests == ["nobody@example.dk", user.email]
+    assert mailbox.messages == []  # neither is sent while the visitor waits
+    send_outbox()
+    assert [m["To"] for m in mailbox.messages] == [user.email]
+
+
+def test_password_resets_are_limited_per_address_and_per_client(client, db, settings, mailbox, send_outbox):
+    """No mail-bombing, and nobody keeps a user from finishing a reset by voiding their link over
+    and over (security probe D4)."""
+    user = make_user(db, "teacher")
+    for _ in range(accounts_service.RESETS_PER_ADDRESS + 2):
+        assert post_form(client, "/password-reset", {"email": user.email}).status_code == 200
+    send_outbox()
+    assert len(mailbox.to(user.email)) == accounts_service.RESETS_PER_ADDRESS
+    for number in range(accounts_service.RESETS_PER_CLIENT - accounts_service.RESETS_PER_ADDRESS - 2):
+        post_form(client, "/password-reset", {"email": f"someone{number}@example.dk"})
+    refused = post_form(client, "/password-reset", {"email": "one-more@example.dk"})
+    assert refused.status_code == 429 and "Vent en time" in refused.text
+    # Another client is not held up by this one.
+    accounts_service.request_password_reset(db, email="x@example.dk", client="198.51.100.9", now=utcnow(), settings=settings)
 
 
 def test_coordinator_invites_a_teacher_who_sets_a_password(client, db, settings, mailbox):

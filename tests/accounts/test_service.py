@@ -18,7 +18,7 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.schemas import PasswordChange, UserIn
-from app.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from tests.factories import PASSWORD, make_provider, make_school, make_user
 
 NOW = datetime(2031, 3, 3, 9, 30, tzinfo=UTC)
@@ -406,7 +406,7 @@ def test_an_account_token_sets_the_password_once(db, settings, purpose):
     ],
 )
 def test_an_expired_account_token_is_not_found(db, settings, purpose, lifetime):
-    teacher = make_user(db, "teacher")
+    teacher = make_user(db, "teacher", password=None if purpose == TokenPurpose.invitation else PASSWORD)
     token = accounts.issue_account_token(db, teacher, purpose=purpose, now=NOW, settings=settings)
     expiry = NOW + lifetime(settings)
 
@@ -418,7 +418,8 @@ def test_an_expired_account_token_is_not_found(db, settings, purpose, lifetime):
         accounts.set_password_with_token(db, token, NEW_PASSWORD, now=expiry)
     with pytest.raises(InvalidInput):
         authenticate(db, settings, teacher.email, NEW_PASSWORD)
-    assert authenticate(db, settings, teacher.email, PASSWORD) is teacher
+    if purpose == TokenPurpose.password_reset:
+        assert authenticate(db, settings, teacher.email, PASSWORD) is teacher
 
 
 def test_an_unknown_account_token_is_not_found(db):
@@ -591,7 +592,7 @@ def test_update_user_refuses_to_deactivate_yourself(db, settings, role):
     token = accounts.start_session(db, actor, kind=SessionKind.web, now=NOW, settings=settings)
 
     with pytest.raises(InvalidInput):
-        accounts.update_user(db, actor, actor.id, user_in(actor, is_active=False))
+        accounts.update_user(db, actor, actor.id, user_in(actor, is_active=False), now=NOW)
 
     assert actor.is_active is True
     db.refresh(actor)
@@ -603,7 +604,7 @@ def test_update_user_refuses_to_change_your_own_role(db):
     actor = make_user(db, "admin")
 
     with pytest.raises(InvalidInput) as refused:
-        accounts.update_user(db, actor, actor.id, user_in(actor, role=Role.coordinator))
+        accounts.update_user(db, actor, actor.id, user_in(actor, role=Role.coordinator), now=NOW)
 
     assert refused.value.field == "role"
     db.refresh(actor)
@@ -613,7 +614,7 @@ def test_update_user_refuses_to_change_your_own_role(db):
 def test_update_user_may_change_your_own_name(db):
     actor = make_user(db, "admin")
 
-    accounts.update_user(db, actor, actor.id, user_in(actor, name="Nyt Navn"))
+    accounts.update_user(db, actor, actor.id, user_in(actor, name="Nyt Navn"), now=NOW)
 
     db.refresh(actor)
     assert actor.name == "Nyt Navn"
@@ -624,7 +625,7 @@ def test_deactivating_someone_else_ends_their_sessions(db, settings):
     teacher = make_user(db, "teacher")
     token = accounts.start_session(db, teacher, kind=SessionKind.api, now=NOW, settings=settings)
 
-    accounts.update_user(db, actor, teacher.id, user_in(teacher, is_active=False))
+    accounts.update_user(db, actor, teacher.id, user_in(teacher, is_active=False), now=NOW)
 
     db.refresh(teacher)
     assert teacher.is_active is False
@@ -683,3 +684,55 @@ def test_ensure_admin_does_not_take_over_another_users_address(db, settings):
     db.refresh(teacher)
     assert (teacher.role, teacher.password_hash) == (Role.teacher, old_hash)
     assert count(db, User, User.role == Role.admin) == 0
+
+
+# --- taking over an account; weak passwords (security probe A3, D4) ----------------------------
+
+
+def test_an_account_with_a_password_gets_no_invitation(db, settings):
+    """Otherwise whoever manages it could change its e-mail address to their own and invite that."""
+    teacher, invited = make_user(db, "teacher"), make_user(db, "teacher", password=None)
+    with pytest.raises(Conflict):
+        accounts.issue_account_token(db, teacher, purpose=TokenPurpose.invitation, now=NOW, settings=settings)
+    # An invitation sent before the invitee chose a password (by a reset) no longer works after.
+    token = accounts.issue_account_token(db, invited, purpose=TokenPurpose.invitation, now=NOW, settings=settings)
+    reset = accounts.issue_account_token(db, invited, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    accounts.set_password_with_token(db, reset, NEW_PASSWORD, now=NOW)
+    with pytest.raises(NotFound):
+        accounts.set_password_with_token(db, token, "the intruder's choice", now=NOW)
+    assert authenticate(db, settings, invited.email, NEW_PASSWORD) is invited
+
+
+def test_an_e_mail_change_is_told_to_the_old_address_and_kept(db, settings):
+    from app.notifications.models import Notification, OutboxMessage
+
+    coordinator = make_user(db, "coordinator")
+    teacher = make_user(db, "teacher")
+    old = teacher.email
+    accounts.update_user(db, coordinator, teacher.id, user_in(teacher, email="new-address@example.dk"), now=NOW)
+
+    (told,) = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == old)).all()
+    assert "new-address@example.dk" in told.body and coordinator.name in told.body
+    (kept,) = db.exec(select(Notification).where(Notification.user_id == teacher.id)).all()
+    assert (kept.kind, kept.created_at, kept.body) == ("email_changed", NOW, told.body)
+    # A change of the name only tells nobody.
+    accounts.update_user(db, coordinator, teacher.id, user_in(teacher, name="Nyt Navn"), now=NOW)
+    assert count(db, OutboxMessage, OutboxMessage.to_address == old) == 1
+
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaa", "1234567890", "qwertyuiop", "{email}", "{name}{name}", "stemportalen2026"]
+)
+def test_a_new_password_must_not_be_easy_to_guess(db, settings, password):
+    teacher = make_user(db, "teacher")
+    chosen = password.format(email=teacher.email, name=teacher.name.replace(" ", "").lower())
+    with pytest.raises(InvalidInput) as weak:
+        accounts.change_password(db, teacher, PasswordChange(current_password=PASSWORD, new_password=chosen))
+    assert weak.value.field == "new_password"
+    token = accounts.issue_account_token(db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    with pytest.raises(InvalidInput):
+        accounts.set_password_with_token(db, token, chosen, now=NOW)
+    assert authenticate(db, settings, teacher.email, PASSWORD) is teacher
+    # A few words of one's own are fine.
+    accounts.change_password(db, teacher, PasswordChange(current_password=PASSWORD, new_password="grøn cykel ved åen"))
+    assert authenticate(db, settings, teacher.email, "grøn cykel ved åen") is teacher
