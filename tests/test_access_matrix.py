@@ -9,6 +9,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
+from app.accounts import secrets
 from app.accounts import service as accounts
 from app.accounts.models import TokenPurpose
 from app.bookings.models import Booking, BookingStatus, CapacityPool, ExpertProposal, SchoolCap
@@ -139,6 +140,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/profile"): LOGGED_IN,
     ("GET", "/profile/password"): LOGGED_IN,
     ("POST", "/profile/password"): LOGGED_IN,
+    ("POST", "/profile/sessions/end"): LOGGED_IN,
     ("GET", "/admin/organisations"): STAFF_ONLY,
     ("GET", "/admin/organisations/new"): STAFF_ONLY,
     ("POST", "/admin/organisations/new"): STAFF_ONLY,
@@ -155,6 +157,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/users/{user_id}/invitation"): STAFF_OF_AARHUS,
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("GET", "/api/v1/me"): LOGGED_IN,
+    ("POST", "/api/v1/auth/logout"): LOGGED_IN,
     ("GET", "/api/v1/organisations"): STAFF_ONLY,
     ("POST", "/api/v1/organisations"): STAFF_ONLY,
     ("GET", "/api/v1/organisations/{organisation_id}"): STAFF_OF_AARHUS,
@@ -420,7 +423,10 @@ def test_access(client, db, settings, method, path, role):
         }.get(path, {})
         response = client.request(method, url, headers=headers, json=body)
     else:
-        response = client.request(method, url, headers=headers, data={"csrf_token": csrf(client)})
+        form = {"csrf_token": csrf(client)}
+        if path == "/profile/sessions/end" and "stem_session" in client.cookies:
+            form["session"] = secrets.token_hash(client.cookies["stem_session"])  # one's own
+        response = client.request(method, url, headers=headers, data=form)
 
     denial = expected_denial(policy, role, path)
     if denial is None:

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.accounts import emails
+from app.accounts import emails, secrets
 from app.accounts import service as accounts
 from app.accounts.models import OrganisationKind, Role, SessionKind, TokenPurpose
 from app.accounts.schemas import (
@@ -27,6 +27,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     StaffApiUser,
+    oauth2_scheme,
 )
 from app.errors import InvalidInput
 
@@ -58,6 +59,16 @@ def issue_token(
         ) from None
     token = accounts.start_session(db, user, kind=SessionKind.api, now=now, settings=settings)
     return {"access_token": token, "token_type": "bearer"}
+
+
+@router.post("/auth/logout", tags=["auth"], status_code=204)
+def log_out(
+    user: ApiUser, db: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Response:
+    """End (revoke) the bearer token this request carries; the user's other tokens and browsers
+    stay logged in (the profile page lists them, and ends any one of them)."""
+    accounts.end_own_session(db, user, secrets.token_hash(token or ""))
+    return Response(status_code=204)
 
 
 @router.get("/me", tags=["auth"])

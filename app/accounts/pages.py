@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.accounts import emails
+from app.accounts import emails, secrets
 from app.accounts import service as accounts
 from app.accounts.models import (
     Organisation,
@@ -131,25 +131,50 @@ def logout(request: Request, db: SessionDep) -> Response:
 # --- own profile and password -------------------------------------------------------------------
 
 
-@router.get("/profile")
-def profile(
-    request: Request, user: PageUser, db: SessionDep, notice: str | None = None
-) -> Response:
+def _profile(request: Request, db, user: User, values: dict, errors: dict, now, notice=None) -> Response:
     organisation = db.get(Organisation, user.organisation_id) if user.organisation_id else None
-    values = {"name": user.name, "phone": user.phone}
+    this_browser = request.cookies.get(SESSION_COOKIE)
     return _form(
-        request, "accounts/profile.html", values, {}, organisation=organisation, notice=notice
+        request,
+        "accounts/profile.html",
+        values,
+        errors,
+        organisation=organisation,
+        notice=notice,
+        sessions=accounts.active_sessions(db, user, now=now),
+        this_session=secrets.token_hash(this_browser) if this_browser else None,
     )
 
 
+@router.get("/profile")
+def profile(
+    request: Request, user: PageUser, db: SessionDep, now: Now, notice: str | None = None
+) -> Response:
+    return _profile(request, db, user, {"name": user.name, "phone": user.phone}, {}, now, notice)
+
+
 @router.post("/profile")
-def update_profile(request: Request, user: PageUser, db: SessionDep, form: PostedForm) -> Response:
+def update_profile(
+    request: Request, user: PageUser, db: SessionDep, form: PostedForm, now: Now
+) -> Response:
     data, errors = validate(ProfileIn, form)
     if data is None:
-        organisation = db.get(Organisation, user.organisation_id) if user.organisation_id else None
-        return _form(request, "accounts/profile.html", form, errors, organisation=organisation)
+        return _profile(request, db, user, form, errors, now)
     accounts.update_profile(db, user, data)
     return redirect(request, "/profile?notice=saved")
+
+
+@router.post("/profile/sessions/end")
+def end_session(request: Request, user: PageUser, db: SessionDep, form: PostedForm) -> Response:
+    """End one of one's own logged-in browsers or API tokens (a lost phone, a leaked token)."""
+    session = form.get("session", "")
+    accounts.end_own_session(db, user, session)
+    this_browser = request.cookies.get(SESSION_COOKIE)
+    if this_browser and secrets.token_hash(this_browser) == session:
+        response = redirect(request, "/?notice=logged_out")
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+    return redirect(request, "/profile?notice=session_ended")
 
 
 @router.get("/profile/password")

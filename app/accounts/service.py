@@ -162,6 +162,28 @@ def end_all_sessions(db: Session, user: User) -> None:
     db.exec(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
 
 
+def active_sessions(db: Session, user: User, *, now: datetime) -> Sequence[AuthSession]:
+    """The user's logged-in browsers and API tokens, newest first."""
+    return db.exec(
+        select(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.expires_at > now)
+        .order_by(col(AuthSession.created_at).desc())
+    ).all()
+
+
+def end_own_session(db: Session, user: User, token_hash: str) -> None:
+    """End one of the user's own sessions or tokens, named by its hash (never by its secret,
+    which is shown nowhere after it was issued)."""
+    ended = db.exec(
+        delete(AuthSession).where(
+            col(AuthSession.token_hash) == token_hash, col(AuthSession.user_id) == user.id
+        )
+    )
+    if not ended.rowcount:
+        raise NotFound(_("No such session."))
+    db.commit()
+
+
 # --- own profile and password ----------------------------------------------------------------
 
 

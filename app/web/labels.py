@@ -88,6 +88,7 @@ def notice(code: str | None) -> str | None:
         return None
     texts = {
         "saved": _("Your changes have been saved."),
+        "session_ended": _("It is logged out."),
         "published": _("The offer is published and can be found in the catalogue."),
         "unpublished": _("The offer is no longer shown in the catalogue."),
         "archived": _("The offer is archived."),

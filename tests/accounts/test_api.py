@@ -108,6 +108,18 @@ def test_token_for_the_right_password_opens_the_api(client, db):
     assert count(db, AuthSession, AuthSession.user_id == teacher.id) == 1
 
 
+def test_logging_out_revokes_that_token_only(client, db):
+    teacher = make_user(db, "teacher")
+    first = bearer(get_token(client, teacher.email, PASSWORD).json()["access_token"])
+    second = bearer(get_token(client, teacher.email, PASSWORD).json()["access_token"])
+
+    assert client.post("/api/v1/auth/logout", headers=first).status_code == 204
+    assert client.get("/api/v1/me", headers=first).status_code == 401
+    assert client.post("/api/v1/auth/logout", headers=first).status_code == 401
+    assert client.get("/api/v1/me", headers=second).status_code == 200
+    assert client.post("/api/v1/auth/logout").status_code == 401
+
+
 def test_token_e_mail_ignores_case_and_spaces(client, db):
     make_user(db, "teacher", email="mixed.case@example.dk")
 

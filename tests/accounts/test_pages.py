@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlmodel import func, select
 
+from app.accounts import secrets
 from app.accounts import service as accounts_service
 from app.accounts.models import AuthSession, Organisation, PasswordResetRequest, User
 from app.db import utcnow
@@ -333,3 +334,32 @@ def test_deactivated_user_is_logged_out_and_cannot_log_in(client, db, settings):
         post_form(client, "/login", {"email": teacher.email, "password": PASSWORD}).status_code
         == 422
     )
+
+
+def test_the_profile_lists_where_one_is_logged_in_and_ends_any_of_it(client, db, settings):
+    """A lost phone or a leaked API token is ended from the profile page, one at a time
+    (security probe A4)."""
+    from tests.factories import api_headers
+
+    user, other = make_user(db, "teacher"), make_user(db, "teacher")
+    token = api_headers(db, user, settings)
+    others_token = api_headers(db, other, settings)
+    log_in(client, db, user, settings)
+    page = client.get("/profile").text
+    hashes = re.findall(r'name="session" value="([0-9a-f]{64})"', page)
+    assert len(hashes) == 2 and "API-nøgle" in page and "denne browser" in page
+    api_hash = secrets.token_hash(token["Authorization"].split()[1])
+    assert api_hash in hashes
+
+    ended = post_form(client, "/profile/sessions/end", {"session": api_hash})
+    assert ended.headers["location"] == "/profile?notice=session_ended"
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert client.get("/profile").status_code == 200  # this browser is still logged in
+    # Another user's session cannot be ended from here.
+    others_hash = secrets.token_hash(others_token["Authorization"].split()[1])
+    assert post_form(client, "/profile/sessions/end", {"session": others_hash}).status_code == 404
+    assert client.get("/api/v1/me", headers=others_token).status_code == 200
+    # Ending this browser logs it out.
+    (this,) = [h for h in hashes if h != api_hash]
+    assert post_form(client, "/profile/sessions/end", {"session": this}).headers["location"] == "/?notice=logged_out"
+    assert client.get("/profile").status_code == 303
