@@ -1,10 +1,12 @@
 """Settings read from the environment (and an optional .env file), one object for the whole app."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
 
 
 class Settings(BaseSettings):
@@ -16,6 +18,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     # Absolute address of the portal, used in links that leave it (e-mails, calendar feeds).
     base_url: str = "http://127.0.0.1:8000"
+    # Signs the pages' CSRF tokens (app.web.csrf); the same in every process of one portal.
+    secret_key: str = DEVELOPMENT_SECRET_KEY
 
     # Without an SMTP host, mail is written to the log (development).
     smtp_host: str | None = None
@@ -37,6 +41,17 @@ class Settings(BaseSettings):
     # Test only (ignored elsewhere): book without the locks, so the race tests can show that they
     # catch an overbooking when the locks are missing.
     test_without_booking_locks: bool = False
+
+    @model_validator(mode="after")
+    def a_real_secret_in_production(self) -> Self:
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "SECRET_KEY must be set in production: at least 32 random characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return self
 
     @property
     def booking_locks(self) -> bool:

@@ -24,7 +24,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.deps import SESSION_COOKIE
 from app.i18n import TIMEZONE
-from app.web.csrf import CSRF_COOKIE
+from app.web.csrf import csrf_cookie, token_for
 
 PASSWORD = "correct horse battery"
 _numbers = count(1)
@@ -93,10 +93,13 @@ def make_user(
 
 
 def csrf(client: TestClient) -> str:
-    """The CSRF token of the client's cookie, fetched with a page view if it has none yet."""
-    if CSRF_COOKIE not in client.cookies:
+    """The CSRF token the client's pages carry now (for its cookies: the nonce, fetched with a page
+    view if it has none yet, and its session)."""
+    name = csrf_cookie(client.app.state.settings.is_production)
+    if name not in client.cookies:
         client.get("/")
-    return client.cookies[CSRF_COOKIE]
+    nonce, session = client.cookies[name], client.cookies.get(SESSION_COOKIE)
+    return token_for(client.app.state.settings.secret_key, nonce, session)
 
 
 def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from app.catalogue.models import Resource, SavedSearch
 from app.config import Settings
 from app.main import create_app
+from app.web.csrf import token_for
 from app.web.forms import posted_form
 from tests.factories import PASSWORD, log_in, make_user, post_form
 
@@ -52,7 +53,8 @@ def test_production_sets_hsts_and_secure_cookies(database_url, db):
     from app.db import get_db
 
     production = Settings(
-        environment="production", database_url=database_url, base_url="https://stem.example"
+        environment="production", database_url=database_url, base_url="https://stem.example",
+        secret_key="a-production-secret-of-at-least-32-characters",
     )
     app = create_app(production)
     app.dependency_overrides[get_db] = lambda: db
@@ -60,7 +62,9 @@ def test_production_sets_hsts_and_secure_cookies(database_url, db):
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         page = client.get("/login")
         assert "max-age=" in page.headers["strict-transport-security"]
-        assert "secure" in page.headers["set-cookie"].lower()
+        (nonce,) = page.headers.get_list("set-cookie")
+        assert nonce.startswith("__Host-stem_csrf=") and "Secure" in nonce and "Path=/" in nonce
+        assert "domain" not in nonce.lower()  # what __Host- demands, so no subdomain can set it
         response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
         assert response.status_code == 303
         session_cookie = next(
@@ -162,7 +166,38 @@ def test_every_form_carries_the_visitors_csrf_token(client, db, settings):
     for url in ("/profile", "/profile/password", "/admin/users/new", "/admin/organisations/new"):
         page = client.get(url).text
         tokens = set(re.findall(r'name="csrf_token" value="([^"]*)"', page))
-        assert tokens == {client.cookies["stem_csrf"]}, url
+        assert tokens == {csrf(client)}, url
+
+
+def test_the_csrf_token_is_bound_to_the_session_and_new_at_each_log_in(client, db, settings):
+    """A plain double-submit cookie took any pair an attacker planted (security probe B1)."""
+    from app.accounts.models import SessionKind
+    from app.accounts.service import start_session
+    from app.db import utcnow
+    from tests.factories import csrf, log_in, post_form
+
+    victim = make_user(db, "teacher")
+    log_in(client, db, victim, settings)
+    # An attacker who can plant cookies chooses the nonce, but cannot sign it for the session.
+    client.cookies.set("stem_csrf", "attacker-chosen", domain="testserver.local")
+    forged = client.post("/profile", data={"name": "pwned", "csrf_token": "attacker-chosen"})
+    assert forged.status_code == 403
+    # Nor does a token made for another session (the attacker's own) pass for the victim's.
+    attacker = start_session(db, make_user(db, "teacher"), kind=SessionKind.web, now=utcnow(), settings=settings)
+    theirs = token_for(settings.secret_key, "attacker-chosen", attacker)
+    assert client.post("/profile", data={"name": "pwned", "csrf_token": theirs}).status_code == 403
+    assert post_form(client, "/profile", {"name": "Rigtigt Navn"}).status_code == 303
+    db.refresh(victim)
+    assert victim.name == "Rigtigt Navn"
+
+    # Logging in gives a new nonce, and the token of the page before it is no longer taken.
+    client.cookies.clear()
+    before = csrf(client)
+    nonce = client.cookies["stem_csrf"]
+    answer = client.post("/login", data={"email": victim.email, "password": PASSWORD, "csrf_token": before})
+    assert answer.status_code == 303 and client.cookies["stem_csrf"] != nonce
+    assert client.post("/profile", data={"name": "x", "csrf_token": before}).status_code == 403
+    assert post_form(client, "/profile", {"name": "Efter log ind"}).status_code == 303
 
 
 def test_nul_characters_never_reach_the_database(client, db, settings):

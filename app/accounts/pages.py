@@ -38,6 +38,7 @@ from app.deps import (
 )
 from app.errors import DomainError, InvalidInput, TooManyAttempts
 from app.i18n import _
+from app.web.csrf import rotate_csrf
 from app.web.forms import PostedForm, form_errors, optional_choice, validate
 from app.web.home import safe_next
 from app.web.middleware import LANGUAGE_COOKIE
@@ -102,7 +103,8 @@ def login(
     if old:
         accounts.end_session(db, old)
     token = accounts.start_session(db, user, kind=SessionKind.web, now=now, settings=settings)
-    response = redirect(request, safe_next(form.get("next")))
+    rotate_csrf(request, session=token)
+    response = redirect(request, safe_next(form.get("next")), reload=True)
     secure = settings.is_production
     response.set_cookie(
         SESSION_COOKIE,
@@ -123,7 +125,8 @@ def logout(request: Request, db: SessionDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         accounts.end_session(db, token)
-    response = redirect(request, "/?notice=logged_out")
+    rotate_csrf(request, session=None)
+    response = redirect(request, "/?notice=logged_out", reload=True)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
@@ -171,7 +174,8 @@ def end_session(request: Request, user: PageUser, db: SessionDep, form: PostedFo
     accounts.end_own_session(db, user, session)
     this_browser = request.cookies.get(SESSION_COOKIE)
     if this_browser and secrets.token_hash(this_browser) == session:
-        response = redirect(request, "/?notice=logged_out")
+        rotate_csrf(request, session=None)
+        response = redirect(request, "/?notice=logged_out", reload=True)
         response.delete_cookie(SESSION_COOKIE)
         return response
     return redirect(request, "/profile?notice=session_ended")
@@ -201,7 +205,8 @@ def change_password(
         return _form(request, "accounts/password.html", {}, errors)
     # Every session ended with the change; this browser continues in a fresh one.
     token = accounts.start_session(db, user, kind=SessionKind.web, now=now, settings=settings)
-    response = redirect(request, "/profile?notice=password_changed")
+    rotate_csrf(request, session=token)
+    response = redirect(request, "/profile?notice=password_changed", reload=True)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -82,13 +82,18 @@ def render(
         block_name=block if block and request.headers.get("HX-Target") == block else None,
     )
     response.headers["Vary"] = "HX-Request, HX-Target, Cookie"
-    set_csrf_cookie(request, response, secure=request.app.state.settings.is_production)
+    set_csrf_cookie(request, response)
     return response
 
 
-def redirect(request: Request, url: str) -> Response:
+def redirect(request: Request, url: str, *, reload: bool = False) -> Response:
     """Redirect after a successful form post: 303 for browsers, HX-Location for htmx (which would
-    otherwise follow the redirect silently and keep the old URL)."""
+    otherwise follow the redirect silently and keep the old URL). `reload`: htmx loads the whole
+    page anew (HX-Redirect), as after logging in or out, when the CSRF token that htmx sends from
+    the <body> a boosted swap keeps has changed."""
     if is_htmx(request):
-        return Response(status_code=200, headers={"HX-Location": url})
-    return RedirectResponse(url, status_code=303)
+        response = Response(status_code=200, headers={"HX-Redirect" if reload else "HX-Location": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    set_csrf_cookie(request, response)
+    return response
