@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.accounts import service as accounts
 from app.bookings import allocation, expert, reminders
 from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.bookings.service import expire_holds
@@ -31,6 +32,7 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
         "approval_reminders": lambda db: reminders.remind_coordinators(db, now=now),
         "activity_reminders": lambda db: reminders.remind_teachers(db, now=now),
         "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now),
+        "forgotten": lambda db: accounts.forget_old_attempts(db, now=now),
         "sent": lambda db: send_outbox(db, settings, now=now, attachment=booking_calendar),
     }
     done = {}

@@ -68,6 +68,24 @@ def _throttled(db: Session, condition, *, threshold: int, now: datetime, setting
         )
 
 
+def forget_old_attempts(db: Session, *, now: datetime) -> int:
+    """The worker's job: drop what the limits no longer count (client addresses are personal data,
+    kept no longer than needed). Returns how many rows went."""
+    forgotten = db.exec(
+        delete(LoginAttempt).where(
+            or_(
+                col(LoginAttempt.succeeded).is_(False) & (col(LoginAttempt.attempted_at) < now - FAILURES_REMEMBERED),
+                col(LoginAttempt.attempted_at) < now - timedelta(days=KNOWN_CLIENT_DAYS),
+            )
+        )
+    ).rowcount
+    forgotten += db.exec(
+        delete(PasswordResetRequest).where(col(PasswordResetRequest.requested_at) < now - timedelta(hours=1))
+    ).rowcount
+    db.commit()
+    return forgotten
+
+
 def authenticate(
     db: Session, *, email: str, password: str, client: str, now: datetime, settings: Settings
 ) -> User:

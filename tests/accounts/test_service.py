@@ -736,3 +736,20 @@ def test_a_new_password_must_not_be_easy_to_guess(db, settings, password):
     # A few words of one's own are fine.
     accounts.change_password(db, teacher, PasswordChange(current_password=PASSWORD, new_password="grøn cykel ved åen"))
     assert authenticate(db, settings, teacher.email, "grøn cykel ved åen") is teacher
+
+
+def test_the_worker_forgets_attempts_the_limits_no_longer_count(db, settings):
+    from app.accounts.models import PasswordResetRequest
+
+    teacher = make_user(db, "teacher")
+    fail(db, settings, teacher.email, now=NOW - accounts.FAILURES_REMEMBERED - timedelta(minutes=1))
+    fail(db, settings, teacher.email, now=NOW - timedelta(hours=1))
+    authenticate(db, settings, teacher.email, PASSWORD, now=NOW - timedelta(days=accounts.KNOWN_CLIENT_DAYS + 1), client="198.51.100.1")
+    authenticate(db, settings, teacher.email, PASSWORD, now=NOW - timedelta(days=3), client="198.51.100.2")
+    accounts.request_password_reset(db, email="a@example.dk", client=CLIENT, now=NOW - timedelta(minutes=61), settings=settings)
+    accounts.request_password_reset(db, email="b@example.dk", client=CLIENT, now=NOW - timedelta(minutes=59), settings=settings)
+
+    assert accounts.forget_old_attempts(db, now=NOW) == 3
+    kept = db.exec(select(LoginAttempt.succeeded, LoginAttempt.client).order_by(LoginAttempt.attempted_at)).all()
+    assert kept == [(True, "198.51.100.2"), (False, CLIENT)]
+    assert db.exec(select(PasswordResetRequest.email)).all() == ["b@example.dk"]
