@@ -10,7 +10,7 @@ time from its state and hold deadline, so no scheduled job has to run for seats 
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn, Protocol
 
 import psycopg
@@ -310,7 +310,9 @@ def _book_in_one_round_trip(
             **fields,
             id=outcome.id,
             status=BookingStatus(outcome.status),
-            hold_until=outcome.hold_until,
+            # In UTC, as every read through UTCDateTime gives it: psycopg hands the function's
+            # answer over in the connection's time zone (tests/bookings/test_two_paths.py).
+            hold_until=outcome.hold_until.astimezone(UTC) if outcome.hold_until else None,
             idempotency_key=key,
             request_hash=request_hash,
             created_at=now,
