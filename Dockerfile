@@ -39,6 +39,7 @@ COPY translations/ translations/
 COPY templates/ templates/
 COPY static/ static/
 COPY --from=assets /build/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+COPY --from=assets /build/node_modules/swagger-ui-dist/swagger-ui-bundle.js /build/node_modules/swagger-ui-dist/swagger-ui.css static/vendor/
 COPY app/ app/
 COPY --chmod=0755 scripts/docker-entrypoint /usr/local/bin/docker-entrypoint
 

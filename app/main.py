@@ -2,17 +2,21 @@
 
 import logging
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 import psycopg
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import exc, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from app import api_schema
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
 from app.bookings import allocation_pages as bookings_allocation_pages
@@ -35,7 +39,7 @@ from app.web import home
 from app.web.csrf import verify_csrf
 from app.web.forms import rule_field
 from app.web.middleware import LanguageMiddleware, RejectNulMiddleware, SecurityHeadersMiddleware
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, templates
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -56,6 +60,16 @@ def _location(error: dict) -> list:
     location = list(error["loc"])
     field = rule_field(error)
     return [*location, field] if field and location == ["body"] else location
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the address takes, for a 405's Allow: Starlette names only those of the first
+    route whose path matched (POST of /api/v1/bookings, not its GET)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.path_regex.match(request.scope["path"]):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _came_from(request: Request) -> str | None:
@@ -100,17 +114,21 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         if _is_api(request):
-            return JSONResponse(
-                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
-            )
+            return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
         messages = {
             404: _("We could not find that page."),
             405: _("That cannot be done on this page."),
         }
-        return _error_page(
+        page = _error_page(
             request, error.status_code, messages.get(error.status_code, _("Something went wrong."))
         )
+        if "Allow" in headers:
+            page.headers["Allow"] = headers["Allow"]
+        return page
 
     def busy(request: Request, why: str) -> Response:
         logging.getLogger("app").warning("%s for %s", why, request.url.path)
@@ -164,6 +182,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO)
@@ -171,7 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="STEM-portalen",
         summary="Booking portal for STEM activities in Central Denmark Region",
         version="1.0",
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN and starts it inline: see /docs
         redoc_url=None,
     )
     app.state.settings = settings
@@ -197,7 +219,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        responses={
+            200: {"model": Health},
+            503: {"model": Health, "description": "The database cannot be reached."},
+        },
+    )
     def healthz() -> Response:
         try:
             with app.state.engine.connect() as connection:
@@ -206,8 +235,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """The OpenAPI schema in Swagger UI, served from here, as the CSP wants it."""
+        context = {"title": app.title, "openapi_url": app.openapi_url}
+        return templates.TemplateResponse(request, "api_docs.html", context)
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
+    api_schema.install(app)
     # The last added is the outermost: every answer, a refusal at the door too, gets the headers.
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(RejectNulMiddleware)

@@ -123,7 +123,6 @@ PROVIDERS_AND_STAFF = Policy("providers and the coordinators", frozenset({"provi
 MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("POST", "/language"): PUBLIC,

@@ -36,7 +36,7 @@ def errors_of(form: type[BaseModel], name: str, value: str) -> list[str]:
     return []
 
 
-FORMS = [f for f in all_forms() if not f.lines_checked_later]
+FORMS = all_forms()
 
 
 def test_the_forms_are_all_found():

@@ -1,7 +1,7 @@
 """What the accounts domain accepts and shows, shared by the JSON API and the pages' forms."""
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Generic, Self, TypeVar, get_args
+from typing import Annotated, Generic, Self, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -48,8 +48,6 @@ def _takes_whole_numbers(annotation: object) -> bool:
 
 class Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    # A patch's fields lose their markers; it is checked again as the whole form it patches.
-    lines_checked_later: ClassVar[bool] = False
 
     @field_validator("*", mode="before")
     @classmethod
@@ -69,7 +67,7 @@ class Form(BaseModel):
     def no_control_characters(cls, value: object, info: ValidationInfo) -> object:
         # Nobody types one, PostgreSQL cannot store NUL, and a line break in a one-line field (a
         # title in an e-mail's subject) breaks what it is put into: refuse them, naming the field.
-        multiline = cls.lines_checked_later or MULTILINE in cls.model_fields[info.field_name].metadata
+        multiline = MULTILINE in cls.model_fields[info.field_name].metadata
         texts = value if isinstance(value, list) else [value]
         if any(isinstance(t, str) and has_control_characters(t, multiline=multiline) for t in texts):
             if multiline:

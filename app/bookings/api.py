@@ -80,10 +80,15 @@ def list_bookings(
     return Page(items=[booking_public(db, b) for b in items], total=total)
 
 
-@router.get("/bookings/{booking_id}.ics")
+class CalendarResponse(Response):
+    media_type = "text/calendar"  # RFC 5545
+
+
+@router.get("/bookings/{booking_id}.ics", response_class=CalendarResponse)
 def booking_calendar(db: SessionDep, user: ApiUser, booking_id: PathId, now: Now) -> Response:
+    """The booking as an iCalendar file with one VEVENT."""
     booking = bookings.get_booking(db, user, booking_id)
-    return Response(calendar_file(db, booking, now=now), media_type="text/calendar; charset=utf-8")
+    return CalendarResponse(calendar_file(db, booking, now=now))
 
 
 @router.get("/bookings/{booking_id}")

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.accounts.schemas import DbId, Form
@@ -22,8 +22,9 @@ class BookingIn(Form):
     adults: Annotated[int, Field(ge=0, le=50)] = 1
     needs: Annotated[str, MULTILINE, Field(max_length=1000)] = ""
     contact_phone: Annotated[str, Field(max_length=30)] = ""
-    # Join the waiting list when the session is full, instead of being refused.
-    waitlist: bool = False
+    # Join the waiting list when the session is full, instead of being refused (true or false, as
+    # for every yes or no: not 0, 1 or "yes").
+    waitlist: StrictBool = False
 
     @model_validator(mode="after")
     def girls_within_pupils(self) -> Self:

@@ -5,7 +5,7 @@ holidays) may be set."""
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from app.errors import InvalidInput
@@ -46,8 +46,11 @@ def _shown_day(day: date) -> date:
     return day
 
 
-# A day in an API query: refused (422, the parameter named) outside FIRST_DAY–LAST_DAY.
-QueryDay = Annotated[date, AfterValidator(_shown_day)]
+# A day in an API query: refused (422, the parameter named) outside FIRST_DAY–LAST_DAY, which the
+# OpenAPI schema tells as the years it may start with (tests/test_api_schema.py).
+QueryDay = Annotated[
+    date, AfterValidator(_shown_day), Field(json_schema_extra={"pattern": "^20[0-9]{2}-"})
+]
 
 
 # --- the planning period -------------------------------------------------------------------------

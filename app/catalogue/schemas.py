@@ -6,13 +6,16 @@ from typing import Annotated, Literal, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     create_model,
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from app.accounts.schemas import Form, Municipality
@@ -44,6 +47,21 @@ def _wall_clock(value: time) -> time:
 TimeOfDay = Annotated[time, AfterValidator(_wall_clock)]
 ShortText = Annotated[str, MULTILINE, Field(max_length=1000)]
 
+
+def _as_sent_at_most(limit: int) -> BeforeValidator:
+    """A text's limit counted also on the text as sent, the whitespace around it included (a form
+    counts it stripped): the OpenAPI schema can tell a limit this long only so (app.api_schema)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
 # Most sessions one recurrence rule may make: a school year of weekly dates, with room to spare.
 MAX_RECURRING_SESSIONS = 60
 
@@ -59,16 +77,17 @@ class OfferIn(Form):
     type: OfferType
     title: Annotated[str, Field(min_length=1, max_length=200)]
     summary: Annotated[str, Field(max_length=500)] = ""
-    description: Annotated[str, MULTILINE, Field(max_length=20_000)] = ""
+    description: Annotated[str, MULTILINE, Field(max_length=20_000), _as_sent_at_most(20_000)] = ""
     themes: list[Theme] = []
     subjects: list[Subject] = []
     grade_min: Grade = GRADE_MIN
     grade_max: Grade = GRADE_MAX
     format: OfferFormat = OfferFormat.at_provider
-    is_long: bool = False
+    # A yes or no is JSON's true or false, not 0, 1 or "yes" (the pages send their checkboxes so).
+    is_long: StrictBool = False
     # The dates are one course (a class takes them all); only for a long course.
-    all_dates_together: bool = False
-    girls_only: bool = False
+    all_dates_together: StrictBool = False
+    girls_only: StrictBool = False
     address: Annotated[str, Field(max_length=300)] = ""
     # Defaults to the provider's municipality.
     municipality: Municipality | None = None
@@ -78,9 +97,9 @@ class OfferIn(Form):
     contact_name: Annotated[str, Field(max_length=200)] = ""
     contact_email: EmailStr | None = None
     contact_phone: Annotated[str, Field(max_length=30)] = ""
-    requires_approval: bool = True
+    requires_approval: StrictBool = True
     # Waiting list: may a later class that fits pass the head of the list that does not?
-    waitlist_may_pass: bool = True
+    waitlist_may_pass: StrictBool = True
     waitlist_offer_hours: WaitlistOfferHours = 48
     cancellation_weekdays: Annotated[int, Field(ge=0, le=60)] = 10
     min_pupils: Annotated[int, Field(ge=1, le=10_000)] | None = None
@@ -110,17 +129,19 @@ class OfferCreate(OfferIn):
     status: Literal["draft", "published"] = "draft"
 
 
-# A change to some of an offer's fields (PATCH): every field of OfferIn, none required. Only the
-# types are checked here; the fields sent, laid over the stored offer, are then checked as a whole
-# OfferIn, so the limits and the rules across fields are written once.
-class _Patch(Form):
-    lines_checked_later = True
+# A change to some of an offer's fields (PATCH): every field of OfferIn with its limits, none
+# required (and null only where OfferIn takes null). The fields sent, laid over the stored offer,
+# are then checked as a whole OfferIn, for the rules across fields.
+def _patched(field: FieldInfo) -> tuple[object, FieldInfo]:
+    kept = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    # None, unchecked, only tells that the field was not sent: no default for the schema to show.
+    return kept, Field(default=None, json_schema_extra=lambda schema: schema.pop("default"))
 
 
 OfferPatch = create_model(
     "OfferPatch",
-    __base__=_Patch,
-    **{name: (field.annotation | None, None) for name, field in OfferIn.model_fields.items()},
+    __base__=Form,
+    **{name: _patched(field) for name, field in OfferIn.model_fields.items()},
 )
 
 
@@ -132,7 +153,7 @@ class SessionIn(Form):
     booking_deadline: datetime | None = None
     note: Annotated[str, Field(max_length=500)] = ""
     # Danish public and school holidays are closed unless the provider opens them on purpose.
-    open_on_holiday: bool = False
+    open_on_holiday: StrictBool = False
 
     @field_validator("starts_at", "ends_at", "booking_deadline", mode="after")
     @classmethod

@@ -3,7 +3,7 @@
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import pick_language, set_language
@@ -92,9 +92,11 @@ class RejectNulMiddleware:
         if scope["type"] == "http" and (
             b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
         ):
-            response = PlainTextResponse(
-                "Bad request: NUL character in the address", status_code=400
-            )
+            message = "Bad request: NUL character in the address"
+            if scope["path"].startswith("/api/"):  # the API's errors are JSON (shared/API.md)
+                response: Response = JSONResponse({"detail": message}, status_code=400)
+            else:
+                response = PlainTextResponse(message, status_code=400)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -272,15 +272,17 @@ def test_the_api_refuses_bad_hours_naming_the_field_and_saves_nothing(client, db
 
 def test_the_api_refuses_a_may_pass_that_is_not_yes_or_no(client, db, settings):
     headers = api_headers(db, make_user(db, "provider"), settings)
-    refused = client.post(
-        "/api/v1/offers",
-        headers=headers,
-        json={"type": "course", "title": "X", "waitlist_may_pass": "maybe"},
-    )
-    assert refused.status_code == 422
-    assert [(e["loc"], e["type"]) for e in refused.json()["detail"]] == [
-        (["body", "waitlist_may_pass"], "bool_parsing")
-    ]
+    # JSON's true and false only, as the schema says: not a word, nor 1 or "yes" either.
+    for value in ("maybe", 1, "yes"):
+        refused = client.post(
+            "/api/v1/offers",
+            headers=headers,
+            json={"type": "course", "title": "X", "waitlist_may_pass": value},
+        )
+        assert refused.status_code == 422
+        assert [(e["loc"], e["type"]) for e in refused.json()["detail"]] == [
+            (["body", "waitlist_may_pass"], "bool_type")
+        ]
 
 
 # --- the waiting list honours them ---------------------------------------------------------------
