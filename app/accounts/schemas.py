@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -116,7 +117,8 @@ class UserIn(Form):
     organisation_id: DbId | None = None
     municipality: Municipality | None = None
     phone: Annotated[str, Field(max_length=30)] = ""
-    is_active: bool = True
+    # JSON's true or false, not 0, 1 or "yes" (the users page sends its checkbox so).
+    is_active: StrictBool = True
 
 
 class UserCreate(UserIn):

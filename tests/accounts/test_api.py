@@ -120,6 +120,16 @@ def test_logging_out_revokes_that_token_only(client, db):
     assert client.post("/api/v1/auth/logout").status_code == 401
 
 
+def test_an_account_is_active_by_true_or_false_only(client, db, admin_headers):
+    teacher = make_user(db, "teacher")
+    for value in (0, 1, "yes", "false"):
+        answer = client.put(f"/api/v1/users/{teacher.id}", headers=admin_headers, json=user_body(teacher, is_active=value))
+        assert answer.status_code == 422, value
+        assert [(e["loc"], e["type"]) for e in answer.json()["detail"]] == [(["body", "is_active"], "bool_type")]
+    db.refresh(teacher)
+    assert teacher.is_active is True
+
+
 def test_token_e_mail_ignores_case_and_spaces(client, db):
     make_user(db, "teacher", email="mixed.case@example.dk")
 
