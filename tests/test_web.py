@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from app.catalogue.models import Resource, SavedSearch
 from app.config import Settings
+from app.errors import InvalidInput
 from app.main import create_app
 from app.web.csrf import token_for
 from app.web.forms import posted_form
@@ -215,7 +216,12 @@ def test_nul_characters_never_reach_the_database(client, db, settings):
         "/admin/organisations/new",
         {"name": "Nul\x00skolen", "kind": "school", "municipality": "Aarhus"},
     )
-    assert response.status_code == 303
+    # Refused, not silently changed (a password with a NUL once worked only without it).
+    assert response.status_code == 422 and "specialtegn" in response.text
+    from app.accounts.models import Organisation
+
+    assert not db.exec(select(Organisation).where(Organisation.name.startswith("Nul"))).all()
+    assert post_form(client, "/profile/password", {"current_password": PASSWORD, "new_password": "grøn cykel\x00 ved åen"}).status_code == 422
 
 
 def posted(body: bytes):
@@ -230,8 +236,11 @@ def posted(body: bytes):
 
 def test_a_posted_form_gives_each_field_its_last_value_and_every_value_on_request():
     form = posted(
-        b"name=Anna&name=Bo&themes=it&themes=&themes=energy&csrf_token=t&note=%00&place=Aar%00hus&blank=+"
+        b"name=Anna&name=Bo&themes=it&themes=&themes=energy&csrf_token=t&place=Aarhus&blank=+"
     )
+    with pytest.raises(InvalidInput) as nul:
+        posted(b"name=Bo&place=Aar%00hus")
+    assert nul.value.field == "place"
     # What schemas validate and handlers read: one string per field, never a list.
     assert form == {"name": "Bo", "themes": "energy", "place": "Aarhus"}
     assert form.get("name") == "Bo" and form["themes"] == "energy"

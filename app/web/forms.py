@@ -7,7 +7,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from app.errors import DomainError
+from app.errors import DomainError, InvalidInput
 from app.i18n import _
 from app.web.csrf import CSRF_FIELD
 
@@ -107,14 +107,16 @@ class FormFields(dict[str, str]):
 async def posted_form(request: Request) -> FormFields:
     """The posted fields without the CSRF token, each as its last value (all of them through
     `getlist`). An empty field counts as not given, so optional fields take their default and
-    required ones say "fill in this field". NUL characters, which no person types and PostgreSQL
-    cannot store, are dropped."""
+    required ones say "fill in this field". A NUL character, which no person types and PostgreSQL
+    cannot store, refuses the form, naming the field: dropping it would change what was sent (a
+    password that then never works as typed)."""
     form = await request.form()
     kept = []
     for name, value in form.multi_items():
         if name == CSRF_FIELD or not isinstance(value, str):
             continue
-        value = value.replace("\x00", "")
+        if "\x00" in value:
+            raise InvalidInput(_("Remove the special characters (control characters) from the text."), field=name)
         if value.strip():
             kept.append((name, value))
     return FormFields(kept)
