@@ -79,17 +79,22 @@ class Viewer:
     they cannot be loaded again, yet an error page still needs the menu."""
 
     role: Role
+    municipality: str | None = None
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def is_regional_staff(self) -> bool:
+        return self.role == Role.admin or (self.role == Role.coordinator and self.municipality is None)
 
 
 def page_user(request: Request, db: SessionDep, now: Now) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     user = accounts.user_for_session(db, token, kind=SessionKind.web, now=now) if token else None
     request.state.user = user
-    request.state.viewer = Viewer(role=user.role) if user else None
+    request.state.viewer = Viewer(role=user.role, municipality=user.municipality) if user else None
     return user
 
 

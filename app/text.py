@@ -7,9 +7,10 @@ import re
 from app.errors import InvalidInput
 from app.i18n import _
 
-# C0 controls, DEL and the C1 controls; text with lines may keep its line breaks and TABs.
-CONTROL = r"\x00-\x1f\x7f-\x9f"
-CONTROL_BUT_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# C0 controls, DEL, the C1 controls and Unicode's line and paragraph separators (which e-mail
+# headers refuse like CR and LF); text with lines may keep its line breaks (\n, \r) and TABs.
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+CONTROL_BUT_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
 _CONTROL = re.compile(f"[{CONTROL}]")
 _CONTROL_BUT_LINES = re.compile(f"[{CONTROL_BUT_LINES}]")
 

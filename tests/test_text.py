@@ -50,7 +50,7 @@ def test_every_one_line_field_refuses_line_breaks_and_control_characters(form):
             assert errors_of(form, name, "first line\nsecond\tline") == [], (form.__name__, name)
             assert errors_of(form, name, "bell\x07") == ["control_character"], (form.__name__, name)
         else:
-            for bad in ("a\r\nBcc: x@evil.example", "line\nbreak.....", "tab\there.....", "nul\x00.....", "c1\x85c1......"):
+            for bad in ("a\r\nBcc: x@evil.example", "line\nbreak.....", "tab\there.....", "nul\x00.....", "c1\x85c1......", "ls\u2028line..."):
                 errors = errors_of(form, name, bad)
                 # Refused for the character, or, where the field refuses the rest anyway (not a
                 # municipality, not an e-mail address), refused all the same.

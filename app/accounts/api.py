@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.accounts import emails, secrets
@@ -58,7 +59,11 @@ def issue_token(
             401, detail=error.message, headers={"WWW-Authenticate": "Bearer"}
         ) from None
     token = accounts.start_session(db, user, kind=SessionKind.api, now=now, settings=settings)
-    return {"access_token": token, "token_type": "bearer"}
+    # A token is a secret: no cache may keep the answer that carries it (RFC 6749, 5.1).
+    return JSONResponse(
+        {"access_token": token, "token_type": "bearer"},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 @router.post("/auth/logout", tags=["auth"], status_code=204)

@@ -263,19 +263,18 @@ def _set_password(
         error = _("Use at least %(count)d characters.") % {"count": PASSWORD_MIN_LENGTH}
     elif password != form.get("password_repeat"):
         error = _("The two passwords are not the same.")
-    if error:
-        account_token = accounts.valid_account_token(db, token, now=now)
-        user = db.get(User, account_token.user_id)
-        return _form(
-            request,
-            "accounts/set_password.html",
-            {},
-            {"password": error},
-            purpose=purpose,
-            invited=user,
-        )
-    accounts.set_password_with_token(db, token, password, now=now)
-    return redirect(request, "/login?notice=password_set")
+    if error is None:
+        try:
+            accounts.set_password_with_token(db, token, password, now=now)
+            return redirect(request, "/login?notice=password_set")
+        except InvalidInput as refused:  # easy to guess: the form again, saying why
+            db.rollback()
+            error = refused.message
+    account_token = accounts.valid_account_token(db, token, now=now)
+    user = db.get(User, account_token.user_id)
+    return _form(
+        request, "accounts/set_password.html", {}, {"password": error}, purpose=purpose, invited=user
+    )
 
 
 @router.get("/password-reset/{token}")

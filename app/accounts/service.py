@@ -40,7 +40,9 @@ from app.notifications import service as notifications
 # so failures sent from anywhere cannot lock a chosen user out. A client failing for many addresses
 # (ten times the limit) waits the same way, except for the addresses that logged in from it in the
 # last three months: one pupil's guesses behind a school's shared address do not lock out the
-# school's teachers.
+# school's teachers. An address failed for from many clients (ten times the limit) waits the same
+# way for every client it has not logged in from: guessing from many addresses gains nothing,
+# and the owner's own browsers go on.
 FAILURES_REMEMBERED = timedelta(days=1)
 KNOWN_CLIENT_DAYS = 90
 
@@ -101,9 +103,10 @@ def authenticate(
         )
     ).first()
     if known_here is None:
-        _throttled(
-            db, LoginAttempt.client == client, threshold=settings.login_max_failures * 10, now=now, settings=settings
-        )
+        many = settings.login_max_failures * 10
+        # One client guessing many addresses, and one address guessed from many clients.
+        _throttled(db, LoginAttempt.client == client, threshold=many, now=now, settings=settings)
+        _throttled(db, LoginAttempt.email == email, threshold=many, now=now, settings=settings)
 
     user = db.exec(select(User).where(User.email == email)).first()
     correct = secrets.verify_password(user.password_hash if user else None, password) and user.is_active
@@ -198,7 +201,7 @@ def end_own_session(db: Session, user: User, token_hash: str) -> None:
         )
     )
     if not ended.rowcount:
-        raise NotFound(_("No such session."))
+        raise NotFound(_("No such log-in."))
     db.commit()
 
 
@@ -573,11 +576,19 @@ def update_user(db: Session, actor: User, user_id: int, data: UserIn, *, now: da
             _("You cannot change your own role or deactivate yourself."), field="role"
         )
     old_email = user.email
+    if data.email != old_email and user.password_hash is not None and actor.role != Role.admin:
+        # A new address and then "forgot my password" would be the account: only an administrator
+        # moves an account that is in use (a coordinator may correct an invitee's address).
+        raise InvalidInput(
+            _("Only an administrator can change the e-mail address of an account that is in use."),
+            field="email",
+        )
     user.sqlmodel_update(data.model_dump())
     db.add(user)
     if user.email != old_email:
-        # The old address hears of it (the owner, if it was not them), and the user's inbox keeps
-        # who moved the account where and when.
+        # Links sent to the old address stop working; the old address hears of the change (the
+        # owner, if it was not them), and the user's inbox keeps who moved the account where and when.
+        db.exec(delete(AccountToken).where(col(AccountToken.user_id) == user.id))
         subject, body = emails.email_changed(user, old_email, actor)
         notifications.queue_email(db, to=old_email, subject=subject, body=body, now=now)
         notifications.notify(

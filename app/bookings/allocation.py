@@ -696,7 +696,8 @@ def offer_rounds(db: Session, actor: User, offer_id: int, *, now: datetime) -> t
 
 def visible_rounds(db: Session, actor: User) -> list[tuple[AllocationRound, Offer, int]]:
     """Rounds the actor runs, newest first, with their offer and number of requests: a provider's
-    own offers', every round for coordinators and administrators."""
+    own offers', a municipality's coordinator's offers in the municipality, every round for the
+    region's staff."""
     if actor.role not in (Role.provider, Role.coordinator, Role.admin):
         raise Forbidden(_("Only providers and coordinators run allocation rounds."))
     query = (
@@ -709,4 +710,6 @@ def visible_rounds(db: Session, actor: User) -> list[tuple[AllocationRound, Offe
     )
     if actor.role == Role.provider:
         query = query.where(Offer.provider_id == actor.organisation_id)
+    elif not actor.is_regional_staff:  # a municipality's coordinator: the rounds they may run
+        query = query.where(Offer.municipality == actor.municipality)
     return [(r, o, n) for r, o, n in db.exec(query).all()]

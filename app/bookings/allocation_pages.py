@@ -14,6 +14,7 @@ from app.bookings import allocation
 from app.bookings import service as bookings
 from app.bookings.models import AllocationRound
 from app.catalogue.models import Offer, OfferSession
+from app.catalogue.schemas import TimeOfDay
 from app.deps import Now, PageUser, PathId, SessionDep
 from app.errors import Conflict, InvalidInput
 from app.i18n import TIMEZONE, _
@@ -27,7 +28,7 @@ class RoundIn(Form):
     """The deadline for requests, as a Danish date and time."""
 
     closes_on: date
-    closes_time: time = time(12, 0)
+    closes_time: TimeOfDay = time(12, 0)
 
     def closes_at(self) -> datetime:
         return datetime.combine(self.closes_on, self.closes_time, TIMEZONE)

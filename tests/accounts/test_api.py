@@ -99,6 +99,7 @@ def test_token_for_the_right_password_opens_the_api(client, db):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "bearer"
+    assert response.headers["cache-control"] == "no-store"  # a secret: no cache keeps it
     assert len(body["access_token"]) >= 32
     me = client.get("/api/v1/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200

@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from app.accounts import secrets
 from app.accounts import service as accounts_service
-from app.accounts.models import AuthSession, Organisation, PasswordResetRequest, User
+from app.accounts.models import AuthSession, Organisation, PasswordResetRequest, TokenPurpose, User
 from app.db import utcnow
 from app.deps import SESSION_COOKIE
 from tests.factories import PASSWORD, log_in, make_school, make_user, post_form
@@ -164,6 +164,17 @@ def test_password_reset_by_e_mail_link(client, db, mailbox, send_outbox):
     )
     # The link works only once.
     assert client.get(link).status_code == 404
+
+
+def test_an_easy_password_from_a_reset_link_shows_the_form_again(client, db, settings):
+    user = make_user(db, "teacher")
+    token = accounts_service.issue_account_token(
+        db, user, purpose=TokenPurpose.password_reset, now=utcnow(), settings=settings
+    )
+    weak = post_form(client, f"/password-reset/{token}", {"password": "1234567890", "password_repeat": "1234567890"})
+    assert weak.status_code == 422 and 'id="password-error"' in weak.text and "sværere at gætte" in weak.text
+    good = post_form(client, f"/password-reset/{token}", {"password": "grøn cykel ved åen", "password_repeat": "grøn cykel ved åen"})
+    assert good.headers["location"] == "/login?notice=password_set"
 
 
 def test_password_reset_does_not_tell_whether_an_address_exists(client, db, mailbox, send_outbox):

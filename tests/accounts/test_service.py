@@ -165,6 +165,17 @@ def test_a_completed_password_reset_lifts_the_wait(db, settings):
     assert authenticate(db, settings, teacher.email, "a new long password") is teacher
 
 
+def test_an_address_guessed_from_many_clients_waits_except_where_its_owner_logged_in(db, settings):
+    """Guessing from a new client address each time gains nothing (review of security probe D1)."""
+    teacher = make_user(db, "teacher")
+    authenticate(db, settings, teacher.email, PASSWORD, now=NOW - timedelta(days=2), client="192.0.2.1")
+    for number in range(settings.login_max_failures * 10):
+        fail(db, settings, teacher.email, client=f"198.51.100.{number}")
+    with pytest.raises(TooManyAttempts):
+        authenticate(db, settings, teacher.email, PASSWORD, client="203.0.113.99")
+    assert authenticate(db, settings, teacher.email, PASSWORD, client="192.0.2.1") is teacher
+
+
 def test_the_limit_follows_the_settings(db, settings):
     strict = settings.model_copy(update={"login_max_failures": 2})
     teacher = make_user(db, "teacher")
@@ -706,18 +717,33 @@ def test_an_account_with_a_password_gets_no_invitation(db, settings):
 def test_an_e_mail_change_is_told_to_the_old_address_and_kept(db, settings):
     from app.notifications.models import Notification, OutboxMessage
 
-    coordinator = make_user(db, "coordinator")
+    coordinator, admin = make_user(db, "coordinator"), make_user(db, "admin")
     teacher = make_user(db, "teacher")
     old = teacher.email
-    accounts.update_user(db, coordinator, teacher.id, user_in(teacher, email="new-address@example.dk"), now=NOW)
+    reset = accounts.issue_account_token(db, teacher, purpose=TokenPurpose.password_reset, now=NOW, settings=settings)
+    # A coordinator cannot move an account in use: a new address and "forgot my password" would
+    # hand it over. An administrator can, and the links sent to the old address stop working.
+    with pytest.raises(InvalidInput) as refused:
+        accounts.update_user(db, coordinator, teacher.id, user_in(teacher, email="attacker@evil.example"), now=NOW)
+    assert refused.value.field == "email"
+    db.rollback()
+    db.refresh(teacher)
+    assert teacher.email == old
+    accounts.update_user(db, admin, teacher.id, user_in(teacher, email="new-address@example.dk"), now=NOW)
+    with pytest.raises(NotFound):
+        accounts.set_password_with_token(db, reset, NEW_PASSWORD, now=NOW)
 
     (told,) = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == old)).all()
-    assert "new-address@example.dk" in told.body and coordinator.name in told.body
+    assert "new-address@example.dk" in told.body and admin.name in told.body
     (kept,) = db.exec(select(Notification).where(Notification.user_id == teacher.id)).all()
     assert (kept.kind, kept.created_at, kept.body) == ("email_changed", NOW, told.body)
     # A change of the name only tells nobody.
     accounts.update_user(db, coordinator, teacher.id, user_in(teacher, name="Nyt Navn"), now=NOW)
     assert count(db, OutboxMessage, OutboxMessage.to_address == old) == 1
+    # An invitee's mistyped address a coordinator may correct.
+    invited = make_user(db, "teacher", password=None)
+    accounts.update_user(db, coordinator, invited.id, user_in(invited, email="rettet@example.dk"), now=NOW)
+    assert invited.email == "rettet@example.dk"
 
 
 @pytest.mark.parametrize(

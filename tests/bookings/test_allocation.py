@@ -112,6 +112,10 @@ def test_who_may_open_a_round_and_when(db):
     coordinator_round = allocation.open_round(db, make_user(db, "coordinator", municipality="Aarhus"), offer.id, CLOSES, now=NOW)
     with pytest.raises(Forbidden):
         allocation.allocate_now(db, make_user(db, "coordinator", municipality="Herning"), offer.id, now=CLOSES + timedelta(minutes=1))
+    # Nor are they listed to them; the region's staff and Aarhus' coordinator see it.
+    assert allocation.visible_rounds(db, make_user(db, "coordinator", municipality="Herning")) == []
+    for staff in (make_user(db, "coordinator"), make_user(db, "coordinator", municipality="Aarhus")):
+        assert [r.id for r, _o, _n in allocation.visible_rounds(db, staff)] == [coordinator_round.id]
     with pytest.raises(Conflict):
         allocation.open_round(db, provider, offer.id, CLOSES, now=NOW)
     assert allocation.open_round_of(db, offer.id).id == coordinator_round.id
