@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    # Youth-to-youth mentors: the least age, and the age below which a guardian must consent.
+    mentor_min_age: int = Field(default=15, ge=10, le=30)
+    mentor_consent_age: int = Field(default=18, ge=10, le=30)
+
     # Test only (ignored elsewhere): book without the locks, so the race tests can show that they
     # catch an overbooking when the locks are missing.
     test_without_booking_locks: bool = False

@@ -33,6 +33,7 @@ from app.db import make_async_engine, make_engine
 from app.deps import LoginRequired, NotAuthenticated
 from app.errors import DomainError
 from app.i18n import _
+from app.mentors import api as mentors_api
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.web import home
@@ -203,7 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each router straight on the app, the API's first and the bookings' first of those: a request
     # is matched against the routes in order (and each nested router is one more pass), and the
     # API's bookings are the requests that come by the hundred per second when a popular date opens.
-    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router):
+    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (
         home.router,

@@ -1,6 +1,13 @@
 """Every table of every domain, imported in one place for Alembic and the tests."""
 
-from app.accounts.models import AccountToken, AuthSession, LoginAttempt, Organisation, User
+from app.accounts.models import (
+    AccountToken,
+    AuthSession,
+    LoginAttempt,
+    Organisation,
+    PasswordResetRequest,
+    User,
+)
 from app.bookings.models import (
     AllocationRound,
     Booking,
@@ -26,6 +33,7 @@ from app.catalogue.models import (
     SchoolHoliday,
     SessionResource,
 )
+from app.mentors.models import MentorMunicipality, MentorProfile, MentorTheme
 from app.notifications.models import Notification, OutboxMessage
 
 __all__ = [
@@ -41,6 +49,9 @@ __all__ = [
     "CapacityPoolSession",
     "ExpertProposal",
     "LoginAttempt",
+    "MentorMunicipality",
+    "MentorProfile",
+    "MentorTheme",
     "Notification",
     "Offer",
     "OfferPicture",
@@ -51,6 +62,7 @@ __all__ = [
     "OfferTravelArea",
     "Organisation",
     "OutboxMessage",
+    "PasswordResetRequest",
     "Resource",
     "SavedSearch",
     "SchoolCap",

@@ -155,6 +155,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/users/{user_id}"): STAFF_OF_AARHUS,
     ("POST", "/admin/users/{user_id}/invitation"): STAFF_OF_AARHUS,
     ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/mentors/signup"): PUBLIC,
     ("GET", "/api/v1/me"): LOGGED_IN,
     ("POST", "/api/v1/auth/logout"): LOGGED_IN,
     ("GET", "/api/v1/organisations"): STAFF_ONLY,

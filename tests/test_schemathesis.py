@@ -31,7 +31,7 @@ MAX_EXAMPLES = 30
 # Each role runs the operations (by tag) it has work in; every operation is run by one at least.
 # The administrator comes last, as it changes other users' accounts (an e-mail address, a role).
 TAGS = {
-    "teacher": ["auth", "bookings", "book an expert", "notifications"],
+    "teacher": ["auth", "bookings", "book an expert", "notifications", "mentors"],
     "provider": ["catalogue", "book an expert", "health"],
     "admin": ["organisations", "users", "bookings"],
 }
@@ -44,8 +44,8 @@ database = "none"  # the fixed seed alone decides what is sent
 # more than pupils, min_pupils no more than max_pupils, a date within the planning period and
 # after today, no organisation for a coordinator, no change of kind for an organisation with
 # users, a municipality's coordinator's own municipality, a password that is not easy to guess, a
-# provider's reason to decline) refuse some schema-valid input with 422 naming the field, as the
-# schema's 422 says. Everywhere else a 422 for schema-valid input is a gap in the schema, and fails.
+# provider's reason to decline, a mentor's age, guardian and institution) refuse some schema-valid
+# input with 422 naming the field, as the schema's 422 says. Everywhere else a 422 for schema-valid input is a gap in the schema, and fails.
 [[operations]]
 include-name = [
     "POST /api/v1/bookings",
@@ -61,6 +61,7 @@ include-name = [
     "POST /api/v1/proposals/{proposal_id}/counter",
     "POST /api/v1/proposals/{proposal_id}/decline",
     "GET /api/v1/offers",
+    "POST /api/v1/mentors/signup",
 ]
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
