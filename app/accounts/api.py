@@ -142,7 +142,7 @@ def create_user(
 ) -> UserCreated:
     """Without `password` the new user is e-mailed an invitation to choose one;
     `invitation_sent` tells whether the mail server took it."""
-    created = accounts.create_user(db, user, data)
+    created = accounts.create_user(db, user, data, now=now)
     sent = None
     if data.password is None:
         token = accounts.issue_account_token(

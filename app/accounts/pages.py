@@ -491,7 +491,7 @@ def create_user(
     data, errors = validate(UserCreate, {k: v for k, v in form.items() if k != "password"})
     if data is not None:
         try:
-            created = accounts.create_user(db, user, data)
+            created = accounts.create_user(db, user, data, now=now)
         except InvalidInput as error:
             errors = _field_error(error)
         else:

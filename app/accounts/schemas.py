@@ -1,6 +1,6 @@
 """What the accounts domain accepts and shows, shared by the JSON API and the pages' forms."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Generic, Self, TypeVar, get_args
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.accounts.models import OrganisationKind, ProviderKind, Role, SchoolLevel
+from app.catalogue.models import Theme
 from app.db import MAX_ID
 from app.geography import MUNICIPALITIES
 from app.text import MULTILINE, has_control_characters
@@ -124,6 +125,11 @@ class UserIn(Form):
 class UserCreate(UserIn):
     # Without a password the user is invited by e-mail to choose one.
     password: Password | None = None
+    # A mentor's (role mentor), all optional: a coordinator who registers a mentor vouches for them.
+    birth_date: Annotated[date, Field(ge=date(1900, 1, 1), le=date(2099, 12, 31))] | None = None
+    study_programme: Annotated[str, Field(max_length=200)] = ""
+    themes: list[Theme] = []
+    municipalities: Annotated[list[Municipality], Field(max_length=19)] = []
 
 
 class UserPublic(BaseModel):

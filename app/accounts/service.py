@@ -29,6 +29,8 @@ from app.config import Settings
 from app.db import begin_write
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from app.i18n import _, ngettext
+from app.mentors import service as mentors
+from app.mentors.models import MentorProfile, MentorStatus
 from app.notifications import service as notifications
 
 # --- log-in and sessions ---------------------------------------------------------------------
@@ -552,17 +554,36 @@ def _check_user(db: Session, actor: User, data: UserIn, *, user_id: int | None =
         raise InvalidInput(_("A user with this e-mail address already exists."), field="email")
 
 
-def create_user(db: Session, actor: User, data: UserCreate) -> User:
-    """Create a user; without a password the caller sends an invitation (see `issue_account_token`)."""
+def create_user(db: Session, actor: User, data: UserCreate, *, now: datetime) -> User:
+    """Create a user; without a password the caller sends an invitation (see `issue_account_token`).
+    A mentor registered so is approved at once: the coordinator vouches for them."""
     _require_staff(actor)
     _check_user(db, actor, data)
+    if data.role == Role.mentor:
+        institution = mentors.check_institution(
+            db.get(Organisation, data.organisation_id) if data.organisation_id else None,
+            field="organisation_id",
+        )
     if data.password:
         check_new_password(data.password, email=data.email, name=data.name, field="password")
     user = User.model_validate(
-        data.model_dump(exclude={"password"}),
+        data.model_dump(include=set(UserIn.model_fields)),
         update={"password_hash": secrets.hash_password(data.password) if data.password else None},
     )
     db.add(user)
+    if data.role == Role.mentor:
+        db.flush()
+        mentors.add_profile(
+            db,
+            user,
+            institution,
+            MentorProfile(
+                birth_date=data.birth_date, study_programme=data.study_programme, status=MentorStatus.approved
+            ),
+            themes=data.themes,
+            municipalities=data.municipalities,
+            now=now,
+        )
     db.commit()
     db.refresh(user)
     return user

@@ -34,8 +34,9 @@ class MentorProfile(SQLModel, table=True):
     )
     # An upper-secondary school, or a university or college (a provider of that kind).
     institution_id: int = Field(foreign_key="organisations.id", index=True)
-    birth_date: date
-    study_programme: str = Field(sa_type=String(200))
+    # Given at sign-up; optional for a mentor a coordinator registers (and vouches for).
+    birth_date: date | None = None
+    study_programme: str = Field(default="", sa_type=String(200))
     finishing_year: int | None = None
     # "Why I chose STEM", shown to classes only when the mentor chooses to.
     why_stem: str = Field(default="", sa_type=Text())

@@ -1,6 +1,7 @@
 """Rules of youth-to-youth mentoring. Plain functions that take the database session; nothing
 here knows of HTTP."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -15,6 +16,7 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.passwords import check_new_password
+from app.catalogue.models import Theme
 from app.config import Settings
 from app.errors import InvalidInput
 from app.i18n import TIMEZONE, _
@@ -58,12 +60,7 @@ def sign_up(db: Session, data: MentorSignupIn, *, now: datetime, settings: Setti
         raise InvalidInput(
             _("Write your parent's or guardian's own e-mail address, not yours."), field="guardian_email"
         )
-    institution = db.get(Organisation, data.institution_id)
-    if institution is None or not is_mentor_institution(institution):
-        raise InvalidInput(
-            _("Choose your upper-secondary school, university or college from the list."),
-            field="institution_id",
-        )
+    institution = check_institution(db.get(Organisation, data.institution_id), field="institution_id")
     if db.exec(select(User.id).where(User.email == data.email)).first() is not None:
         raise InvalidInput(_("A user with this e-mail address already exists."), field="email")
     check_new_password(data.password, email=data.email, name=data.name, field="password")
@@ -78,22 +75,51 @@ def sign_up(db: Session, data: MentorSignupIn, *, now: datetime, settings: Setti
     )
     db.add(user)
     db.flush()
-    profile = MentorProfile(
-        user_id=user.id,
-        institution_id=institution.id,
-        birth_date=data.birth_date,
-        study_programme=data.study_programme,
-        finishing_year=data.finishing_year,
-        why_stem=data.why_stem,
-        show_why_stem=data.show_why_stem,
-        guardian_email=data.guardian_email if minor else None,
-        status=MentorStatus.awaiting_consent if minor else MentorStatus.awaiting_approval,
-        created_at=now,
-        updated_at=now,
+    profile = add_profile(
+        db,
+        user,
+        institution,
+        MentorProfile(
+            birth_date=data.birth_date,
+            study_programme=data.study_programme,
+            finishing_year=data.finishing_year,
+            why_stem=data.why_stem,
+            show_why_stem=data.show_why_stem,
+            guardian_email=data.guardian_email if minor else None,
+            status=MentorStatus.awaiting_consent if minor else MentorStatus.awaiting_approval,
+        ),
+        themes=data.themes,
+        municipalities=data.municipalities,
+        now=now,
     )
-    db.add(profile)
-    db.add_all(MentorTheme(user_id=user.id, theme=theme) for theme in set(data.themes))
-    municipalities = set(data.municipalities) or {institution.municipality}
-    db.add_all(MentorMunicipality(user_id=user.id, municipality=m) for m in municipalities)
     db.commit()
+    return profile
+
+
+def check_institution(organisation: Organisation | None, *, field: str) -> Organisation:
+    if organisation is None or not is_mentor_institution(organisation):
+        raise InvalidInput(
+            _("Choose your upper-secondary school, university or college from the list."), field=field
+        )
+    return organisation
+
+
+def add_profile(
+    db: Session,
+    user: User,
+    institution: Organisation,
+    profile: MentorProfile,
+    *,
+    themes: Iterable[Theme],
+    municipalities: Iterable[str],
+    now: datetime,
+) -> MentorProfile:
+    """The mentor's profile beside their new account, in the caller's transaction: their themes,
+    and the municipalities they can reach (none given: their institution's)."""
+    profile.user_id, profile.institution_id = user.id, institution.id
+    profile.created_at = profile.updated_at = now
+    db.add(profile)
+    db.add_all(MentorTheme(user_id=user.id, theme=theme) for theme in set(themes))
+    reach = set(municipalities) or {institution.municipality}
+    db.add_all(MentorMunicipality(user_id=user.id, municipality=m) for m in reach)
     return profile

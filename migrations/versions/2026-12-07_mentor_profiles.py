@@ -27,7 +27,7 @@ def upgrade() -> None:
     op.create_table('mentor_profiles',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('institution_id', sa.Integer(), nullable=False),
-    sa.Column('birth_date', sa.Date(), nullable=False),
+    sa.Column('birth_date', sa.Date(), nullable=True),
     sa.Column('study_programme', sa.String(length=200), nullable=False),
     sa.Column('finishing_year', sa.Integer(), nullable=True),
     sa.Column('why_stem', sa.Text(), nullable=False),

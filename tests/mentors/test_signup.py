@@ -117,3 +117,35 @@ def test_fifteen_on_the_day_is_old_enough(client, db, at_now):
     db.commit()
     answer = client.post("/api/v1/mentors/signup", json=body(gymnasium.id, birth_date="2012-03-01"))
     assert answer.status_code == 201 and answer.json()["status"] == "awaiting_consent"
+
+
+def test_a_mentor_a_coordinator_registers_is_approved_at_once(client, db, settings):
+    from tests.factories import api_headers, make_user
+
+    headers = api_headers(db, make_user(db, "coordinator"), settings)
+    gymnasium = make_school(db, municipality="Herning")
+    gymnasium.school_level = SchoolLevel.upper_secondary
+    company = make_provider(db)
+    db.add(gymnasium)
+    db.commit()
+    mentor = {"email": "vouched@elev.dk", "name": "Vagn Vejleder", "role": "mentor", "password": "grøn cykel ved åen"}
+
+    for organisation_id in (None, company.id):
+        refused = client.post("/api/v1/users", headers=headers, json={**mentor, "organisation_id": organisation_id})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "organisation_id"]
+    answer = client.post(
+        "/api/v1/users", headers=headers,
+        json={**mentor, "organisation_id": gymnasium.id, "study_programme": "HTX", "themes": ["ict"]},
+    )
+    assert answer.status_code == 201, answer.text
+    profile = db.get(MentorProfile, answer.json()["id"])
+    assert (profile.status, profile.institution_id, profile.study_programme, profile.birth_date) == (
+        MentorStatus.approved, gymnasium.id, "HTX", None
+    )
+    assert db.exec(select(MentorMunicipality.municipality).where(MentorMunicipality.user_id == profile.user_id)).all() == ["Herning"]
+    # A teacher gets no mentor profile.
+    teacher = client.post(
+        "/api/v1/users", headers=headers,
+        json={"email": "t@skole.dk", "name": "T", "role": "teacher", "organisation_id": make_school(db).id},
+    )
+    assert teacher.status_code == 201 and db.get(MentorProfile, teacher.json()["id"]) is None
