@@ -58,6 +58,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def one_of(column: str, enum: type[StrEnum]) -> str:
+    """A CHECK constraint's SQL: the column holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
+
+
 class StrEnumType(TypeDecorator[StrEnum]):
     """A StrEnum stored as its value in a VARCHAR, read back as the enum member (CHECK constraints
     on the tables keep the values honest)."""

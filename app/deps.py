@@ -39,6 +39,12 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+def client_address(request: Request) -> str:
+    """Who is asking, for the log-in and reset limits: the client's address, as uvicorn gives it
+    (from X-Forwarded-For only when the proxy is in FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
 def page_number(page: Annotated[str | None, Query(max_length=20)] = None) -> int:
     """The page of a list from the address bar. An edited or outdated link ("page=-1", "page=x")
     still shows a page: the first, or the last one there can be."""

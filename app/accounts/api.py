@@ -28,6 +28,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     StaffApiUser,
+    client_address,
     oauth2_scheme,
 )
 from app.errors import InvalidInput
@@ -44,7 +45,7 @@ def issue_token(
     settings: SettingsDep,
 ) -> dict[str, str]:
     """OAuth2 password flow: `username` is the e-mail address."""
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         user = accounts.authenticate(
             db,

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, String
 from sqlmodel import Field, SQLModel
 
-from app.db import StrEnumType, UTCDateTime, utcnow
+from app.db import StrEnumType, UTCDateTime, one_of, utcnow
 
 
 class OrganisationKind(StrEnum):
@@ -47,14 +47,11 @@ class SessionKind(StrEnum):
     api = "api"
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
-
 
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(_in("kind", OrganisationKind), name="kind"),
+        CheckConstraint(one_of("kind", OrganisationKind), name="kind"),
         CheckConstraint(
             "(kind = 'school' AND school_level IS NOT NULL AND provider_kind IS NULL) OR "
             "(kind = 'provider' AND provider_kind IS NOT NULL AND school_level IS NULL)",
@@ -75,7 +72,7 @@ class Organisation(SQLModel, table=True):
 class User(SQLModel, table=True):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(_in("role", Role), name="role"),
+        CheckConstraint(one_of("role", Role), name="role"),
         # Teachers and providers act for exactly one organisation; coordinators and admins for none.
         CheckConstraint(
             "(role IN ('teacher', 'provider') AND organisation_id IS NOT NULL) OR "
@@ -108,6 +105,11 @@ class User(SQLModel, table=True):
         return self.role in STAFF_ROLES
 
     @property
+    def may_be_invited(self) -> bool:
+        """Only an account without a password: an invitation lets its holder choose one."""
+        return self.password_hash is None
+
+    @property
     def is_regional_staff(self) -> bool:
         """Admins and the coordinators of the whole region (the secretariat): staff whom no
         municipality bounds."""
@@ -118,7 +120,7 @@ class AuthSession(SQLModel, table=True):
     """A logged-in browser or an API token. Only a hash of the secret is stored."""
 
     __tablename__ = "auth_sessions"
-    __table_args__ = (CheckConstraint(_in("kind", SessionKind), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", SessionKind), name="kind"),)
 
     token_hash: str = Field(sa_type=String(64), primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
@@ -131,7 +133,7 @@ class AccountToken(SQLModel, table=True):
     """A one-time link sent by e-mail: an invitation or a password reset."""
 
     __tablename__ = "account_tokens"
-    __table_args__ = (CheckConstraint(_in("purpose", TokenPurpose), name="purpose"),)
+    __table_args__ = (CheckConstraint(one_of("purpose", TokenPurpose), name="purpose"),)
 
     token_hash: str = Field(sa_type=String(64), primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")

@@ -35,6 +35,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     StaffPageUser,
+    client_address,
 )
 from app.errors import DomainError, InvalidInput, TooManyAttempts
 from app.i18n import _
@@ -87,7 +88,7 @@ def login(
         errors["password"] = _("Fill in your password.")
     if errors:
         return _form(request, "accounts/login.html", values, errors)
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         user = accounts.authenticate(
             db, email=email, password=password, client=client, now=now, settings=settings
@@ -238,7 +239,7 @@ def request_password_reset(
             form,
             {"email": _("Write a valid e-mail address, e.g. name@school.dk.")},
         )
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         accounts.request_password_reset(db, email=email, client=client, now=now, settings=settings)
     except TooManyAttempts as error:

@@ -49,6 +49,11 @@ FAILURES_REMEMBERED = timedelta(days=1)
 KNOWN_CLIENT_DAYS = 90
 
 
+def _as_stored(email: str) -> str:
+    """An address as typed, as the users table and the limits keep it."""
+    return email.replace("\x00", "").strip().lower()[:254]
+
+
 def _throttled(db: Session, condition, *, threshold: int, now: datetime, settings: Settings) -> None:
     since = now - FAILURES_REMEMBERED
     failures, last = db.exec(
@@ -94,7 +99,7 @@ def authenticate(
     db: Session, *, email: str, password: str, client: str, now: datetime, settings: Settings
 ) -> User:
     """The active user with this e-mail and password, or an error that does not tell which was wrong."""
-    email, client = email.replace("\x00", "").strip().lower()[:254], client[:64]
+    email, client = _as_stored(email), client[:64]
     this_pair = (LoginAttempt.email == email) & (LoginAttempt.client == client)
     _throttled(db, this_pair, threshold=settings.login_max_failures, now=now, settings=settings)
     known_here = db.exec(
@@ -244,7 +249,7 @@ def issue_account_token(
     """A new one-time link secret; earlier unused links of the same purpose stop working. An
     invitation only for an account without a password: otherwise whoever manages the account
     could take it over by changing its e-mail address and inviting that."""
-    if purpose == TokenPurpose.invitation and user.password_hash is not None:
+    if purpose == TokenPurpose.invitation and not user.may_be_invited:
         raise Conflict(
             _("This user has chosen a password already. They can reset it from the log-in page."),
             field="email",
@@ -285,7 +290,7 @@ def request_password_reset(
     answer, whether or not it has: the request is counted either way and the e-mail goes through
     the outbox, so neither the page nor its timing tells who has an account. Too many requests from
     one client are refused; one address is mailed RESETS_PER_ADDRESS times an hour at most."""
-    email, client = email.replace("\x00", "").strip().lower()[:254], client[:64]
+    email, client = _as_stored(email), client[:64]
     hour_ago = now - timedelta(hours=1)
     from_client = db.exec(
         select(func.count()).where(

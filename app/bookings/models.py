@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app.catalogue.models import OfferType
-from app.db import StrEnumType, UTCDateTime, utcnow
+from app.db import StrEnumType, UTCDateTime, one_of, utcnow
 
 # The length of a reason (why a booking or a proposed visit was cancelled or declined; a provider's
 # note with another time): its columns', checked by the rules (bookings.service, bookings.expert)
@@ -36,16 +36,13 @@ class BookingStatus(StrEnum):
     completed = "completed"
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
-
 
 class Booking(SQLModel, table=True):
     """One class of one school in one session."""
 
     __tablename__ = "bookings"
     __table_args__ = (
-        CheckConstraint(_in("status", BookingStatus), name="status"),
+        CheckConstraint(one_of("status", BookingStatus), name="status"),
         CheckConstraint("pupils > 0", name="pupils_positive"),
         CheckConstraint("girls IS NULL OR (girls >= 0 AND girls <= pupils)", name="girls_within_pupils"),
         CheckConstraint("adults >= 0", name="adults_not_negative"),
@@ -179,7 +176,7 @@ class AllocationRound(SQLModel, table=True):
 
     __tablename__ = "allocation_rounds"
     __table_args__ = (
-        CheckConstraint(_in("status", RoundStatus), name="status"),
+        CheckConstraint(one_of("status", RoundStatus), name="status"),
         # At most one open round per offer, whatever the application does.
         Index(
             "uq_allocation_rounds_one_open",
@@ -215,7 +212,7 @@ class ExpertProposal(SQLModel, table=True):
 
     __tablename__ = "expert_proposals"
     __table_args__ = (
-        CheckConstraint(_in("status", ProposalStatus), name="status"),
+        CheckConstraint(one_of("status", ProposalStatus), name="status"),
         CheckConstraint("pupils > 0", name="pupils_positive"),
         CheckConstraint("girls IS NULL OR (girls >= 0 AND girls <= pupils)", name="girls_within_pupils"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),

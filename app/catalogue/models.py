@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from app.db import StrEnumType, UTCDateTime, utcnow
+from app.db import StrEnumType, UTCDateTime, one_of, utcnow
 
 
 class OfferType(StrEnum):
@@ -64,16 +64,13 @@ class OfferStatus(StrEnum):
 GRADE_MIN, GRADE_MAX = 0, 13
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
-
 
 class Offer(SQLModel, table=True):
     __tablename__ = "offers"
     __table_args__ = (
-        CheckConstraint(_in("type", OfferType), name="type"),
-        CheckConstraint(_in("format", OfferFormat), name="format"),
-        CheckConstraint(_in("status", OfferStatus), name="status"),
+        CheckConstraint(one_of("type", OfferType), name="type"),
+        CheckConstraint(one_of("format", OfferFormat), name="format"),
+        CheckConstraint(one_of("status", OfferStatus), name="status"),
         CheckConstraint(
             f"grade_min >= {GRADE_MIN} AND grade_min <= grade_max AND grade_max <= {GRADE_MAX}",
             name="grades",
@@ -135,7 +132,7 @@ class Offer(SQLModel, table=True):
 class OfferTheme(SQLModel, table=True):
     __tablename__ = "offer_themes"
     __table_args__ = (
-        CheckConstraint(_in("theme", Theme), name="theme"),
+        CheckConstraint(one_of("theme", Theme), name="theme"),
         Index("ix_offer_themes_theme_offer_id", "theme", "offer_id"),
     )
 
@@ -148,7 +145,7 @@ class OfferTheme(SQLModel, table=True):
 class OfferSubject(SQLModel, table=True):
     __tablename__ = "offer_subjects"
     __table_args__ = (
-        CheckConstraint(_in("subject", Subject), name="subject"),
+        CheckConstraint(one_of("subject", Subject), name="subject"),
         Index("ix_offer_subjects_subject_offer_id", "subject", "offer_id"),
     )
 
@@ -245,7 +242,7 @@ class Resource(SQLModel, table=True):
     """A person, room or piece of equipment a provider uses in its sessions; never in two at once."""
 
     __tablename__ = "resources"
-    __table_args__ = (CheckConstraint(_in("kind", ResourceKind), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", ResourceKind), name="kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     provider_id: int = Field(foreign_key="organisations.id", index=True)

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Tex
 from sqlmodel import Field, SQLModel
 
 from app.catalogue.models import Theme
-from app.db import StrEnumType, UTCDateTime
+from app.db import StrEnumType, UTCDateTime, one_of
 
 
 class MentorStatus(StrEnum):
@@ -21,13 +21,10 @@ class MentorStatus(StrEnum):
     retired = "retired"
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
-
 
 class MentorProfile(SQLModel, table=True):
     __tablename__ = "mentor_profiles"
-    __table_args__ = (CheckConstraint(_in("status", MentorStatus), name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", MentorStatus), name="status"),)
 
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -49,7 +46,7 @@ class MentorProfile(SQLModel, table=True):
 
 class MentorTheme(SQLModel, table=True):
     __tablename__ = "mentor_themes"
-    __table_args__ = (CheckConstraint(_in("theme", Theme), name="theme"),)
+    __table_args__ = (CheckConstraint(one_of("theme", Theme), name="theme"),)
 
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

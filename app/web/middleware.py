@@ -6,6 +6,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.deps import SESSION_COOKIE
 from app.i18n import pick_language, set_language
 
 LANGUAGE_COOKIE = "stem_lang"
@@ -60,7 +61,7 @@ class SecurityHeadersMiddleware:
         # proxy, a browser's back/forward cache on a shared computer) may keep it. Static files
         # are the same for everyone.
         personal = not scope["path"].startswith("/static/") and (
-            b"authorization" in request_headers or b"stem_session=" in request_headers.get(b"cookie", b"")
+            b"authorization" in request_headers or f"{SESSION_COOKIE}=".encode() in request_headers.get(b"cookie", b"")
         )
 
         async def send_with_headers(message: Message) -> None:
