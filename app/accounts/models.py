@@ -40,6 +40,8 @@ STAFF_ROLES = (Role.coordinator, Role.admin)  # they run the portal
 class TokenPurpose(StrEnum):
     password_reset = "password_reset"
     invitation = "invitation"
+    verify_email = "verify_email"  # a new mentor proves their address
+    guardian_consent = "guardian_consent"  # sent to a minor mentor's parent or guardian
 
 
 class SessionKind(StrEnum):
@@ -98,6 +100,8 @@ class User(SQLModel, table=True):
     is_active: bool = True
     language: str = Field(default="da", sa_type=String(5))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    # The last log-in: mentors' accounts unused for two school years are anonymised.
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
     @property
     def is_staff(self) -> bool:

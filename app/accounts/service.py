@@ -129,6 +129,7 @@ def authenticate(
         user.password_hash = secrets.hash_password(password)
     db.exec(delete(LoginAttempt).where(this_pair))
     db.add(LoginAttempt(email=email, client=client, attempted_at=now, succeeded=True))
+    user.last_login_at = now
     return user
 
 

@@ -178,6 +178,7 @@ class OfferSession(SQLModel, table=True):
         CheckConstraint(
             "capacity_classes IS NULL OR capacity_classes > 0", name="capacity_classes_positive"
         ),
+        CheckConstraint("mentors_min >= 0 AND mentors_max >= mentors_min", name="mentors"),
         # Covering the catalogue's next-date look-ups (cancelled_at included), so they read no rows.
         Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at", "cancelled_at"),
         Index("ix_offer_sessions_starts_at", "starts_at", "cancelled_at", "offer_id"),
@@ -195,6 +196,9 @@ class OfferSession(SQLModel, table=True):
     # Sessions made from one recurrence rule share its id, so they can be shown and changed together.
     series: str | None = Field(default=None, sa_type=String(36), index=True)
     note: str = Field(default="", sa_type=String(500))
+    # A mentoring date: how many youth-to-youth mentors it needs, and takes at most (else 0, 0).
+    mentors_min: int = 0
+    mentors_max: int = 0
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
