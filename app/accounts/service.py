@@ -244,6 +244,16 @@ def set_language(db: Session, user: User, language: str) -> None:
 # --- one-time links: invitation and password reset --------------------------------------------
 
 
+def token_lifetime(purpose: TokenPurpose, settings: Settings) -> timedelta:
+    """How long a one-time link of this purpose works, unless its issuer says otherwise."""
+    return {
+        TokenPurpose.password_reset: timedelta(hours=settings.password_reset_hours),
+        TokenPurpose.invitation: timedelta(days=settings.invitation_days),
+        TokenPurpose.verify_email: timedelta(days=settings.verify_email_days),
+        TokenPurpose.guardian_consent: timedelta(days=settings.guardian_consent_days),
+    }[purpose]
+
+
 def issue_account_token(
     db: Session, user: User, *, purpose: TokenPurpose, now: datetime, settings: Settings
 ) -> str:
@@ -255,11 +265,17 @@ def issue_account_token(
             _("This user has chosen a password already. They can reset it from the log-in page."),
             field="email",
         )
-    lifetime = (
-        timedelta(hours=settings.password_reset_hours)
-        if purpose == TokenPurpose.password_reset
-        else timedelta(days=settings.invitation_days)
-    )
+    expires_at = now + token_lifetime(purpose, settings)
+    token = add_account_token(db, user, purpose=purpose, expires_at=expires_at, now=now)
+    db.commit()
+    return token
+
+
+def add_account_token(
+    db: Session, user: User, *, purpose: TokenPurpose, expires_at: datetime, now: datetime
+) -> str:
+    """A new one-time link secret in the caller's transaction (which commits), working until
+    `expires_at`; earlier links of the same purpose stop working."""
     db.exec(
         delete(AccountToken).where(
             col(AccountToken.user_id) == user.id, col(AccountToken.purpose) == purpose
@@ -272,10 +288,9 @@ def issue_account_token(
             user_id=user.id,
             purpose=purpose,
             created_at=now,
-            expires_at=now + lifetime,
+            expires_at=expires_at,
         )
     )
-    db.commit()
     return token
 
 

@@ -19,7 +19,9 @@ from app.accounts.passwords import check_new_password
 from app.catalogue.models import Theme
 from app.config import Settings
 from app.errors import InvalidInput
-from app.i18n import TIMEZONE, _
+from app.i18n import DEFAULT_LANGUAGE, TIMEZONE, _
+from app.mentors import consent
+from app.mentors.conduct import CONDUCT_VERSION
 from app.mentors.models import MentorMunicipality, MentorProfile, MentorStatus, MentorTheme
 from app.mentors.schemas import MentorSignupIn
 
@@ -36,10 +38,18 @@ def is_mentor_institution(organisation: Organisation) -> bool:
     return organisation.provider_kind in (ProviderKind.university, ProviderKind.college)
 
 
-def sign_up(db: Session, data: MentorSignupIn, *, now: datetime, settings: Settings) -> MentorProfile:
+def sign_up(
+    db: Session,
+    data: MentorSignupIn,
+    *,
+    now: datetime,
+    settings: Settings,
+    language: str = DEFAULT_LANGUAGE,
+) -> MentorProfile:
     """A new mentor, waiting for a guardian's consent (under the consent age) or else for their
-    institution's approval. Refused, naming the field, below the least age, without a guardian's
-    address for a minor, or from an institution mentors do not come from."""
+    institution's approval; mailed a link to verify their address, and their guardian one to
+    consent, in `language` (the guardian's too). Refused, naming the field, below the least age,
+    without a guardian's address for a minor, or from an institution mentors do not come from."""
     today = now.astimezone(TIMEZONE).date()
     if data.birth_date >= today:
         raise InvalidInput(_("Write your date of birth."), field="birth_date")
@@ -71,6 +81,7 @@ def sign_up(db: Session, data: MentorSignupIn, *, now: datetime, settings: Setti
         role=Role.mentor,
         organisation_id=institution.id,
         password_hash=secrets.hash_password(data.password),
+        language=language,
         created_at=now,
     )
     db.add(user)
@@ -87,11 +98,16 @@ def sign_up(db: Session, data: MentorSignupIn, *, now: datetime, settings: Setti
             show_why_stem=data.show_why_stem,
             guardian_email=data.guardian_email if minor else None,
             status=MentorStatus.awaiting_consent if minor else MentorStatus.awaiting_approval,
+            conduct_version=CONDUCT_VERSION if data.accepts_code_of_conduct else "",
+            conduct_accepted_at=now if data.accepts_code_of_conduct else None,
         ),
         themes=data.themes,
         municipalities=data.municipalities,
         now=now,
     )
+    consent.ask_to_verify_email(db, user, now=now, settings=settings)
+    if minor:
+        consent.ask_guardian(db, user, profile, now=now, settings=settings)
     db.commit()
     return profile
 
