@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     api_token_days: int = Field(default=30, ge=1)
     password_reset_hours: int = Field(default=2, ge=1)
     invitation_days: int = Field(default=14, ge=1)
+    # How long a new mentor's link to verify their e-mail address, and the link that asks a
+    # minor mentor's guardian for consent, work.
+    verify_email_days: int = Field(default=7, ge=1)
+    guardian_consent_days: int = Field(default=14, ge=1)
     # Failed log-ins a day per e-mail address and client (ten times that per client) before each
     # further try waits, a minute and doubling, at most login_window_minutes (accounts.service).
     login_max_failures: int = Field(default=5, ge=1)
@@ -41,6 +45,11 @@ class Settings(BaseSettings):
     # Youth-to-youth mentors: the least age, and the age below which a guardian must consent.
     mentor_min_age: int = Field(default=15, ge=10, le=30)
     mentor_consent_age: int = Field(default=18, ge=10, le=30)
+    # A mentor leaves a shift without a reason until this many hours before the date begins.
+    shift_leave_hours: int = Field(default=72, ge=0, le=24 * 60)
+    # A mentoring date still short of mentors this many days before it begins alerts its
+    # provider and the coordinators (the worker).
+    mentor_shortage_days: int = Field(default=14, ge=1, le=365)
 
     # Test only (ignored elsewhere): book without the locks, so the race tests can show that they
     # catch an overbooking when the locks are missing.

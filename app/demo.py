@@ -1065,7 +1065,6 @@ class Calendar:
         first_day = today + timedelta(days=1)
         this_year = school_year_of(today)
         school_years = [this_year, this_year + 1]
-        breaks = [b for year in school_years for b in standard_school_holidays(year)]
         # The sessions run until the summer holiday; seeded late in the spring (or in the summer
         # holiday itself), until the one a year later.
         summer = next(
@@ -1073,7 +1072,22 @@ class Calendar:
             for starts in map(summer_holiday_starts, school_years)
             if starts - today >= timedelta(days=90)
         )
-        last_day = summer - timedelta(days=1)
+        return cls.spanning(first_day, summer - timedelta(days=1), school_years)
+
+    @classmethod
+    def past_year(cls, now: datetime) -> "Calendar":
+        """School days of the year before the day of `now` (the demo's past mentoring dates),
+        with the same holidays left out as ahead."""
+        today = now.astimezone(TIMEZONE).date()
+        first_day = today - timedelta(days=365)
+        years = list(range(school_year_of(first_day), school_year_of(today) + 1))
+        return cls.spanning(first_day, today - timedelta(days=1), years)
+
+    @classmethod
+    def spanning(cls, first_day: date, last_day: date, school_years: list[int]) -> "Calendar":
+        # From the year before too: its summer holiday runs into the first days of August.
+        years = range(min(school_years) - 1, max(school_years) + 1)
+        breaks = [b for year in years for b in standard_school_holidays(year)]
         calendar = cls(first_day, last_day, school_years)
         calendar.public_holidays = dict(
             holidays.Denmark(years=range(first_day.year, last_day.year + 1), language="da")
@@ -1667,6 +1681,9 @@ def seed(db: Session, *, now: datetime) -> bool:
         )
     db.commit()
     _bookings(db, rng, schools, by_name["Grundfos Lab"].id, now)
+    from app.demo_mentors import seed_mentors  # it builds on this module
+
+    seed_mentors(db, calendar=calendar, now=now)
     return True
 
 

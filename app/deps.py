@@ -128,7 +128,14 @@ def provider_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> U
     return user
 
 
+def mentor_page_user(user: Annotated[User, Depends(logged_in_page_user)]) -> User:
+    if user.role != Role.mentor:
+        raise Forbidden(_("Only youth-to-youth mentors may see this page."))
+    return user
+
+
 MaybeUser = Annotated[User | None, Depends(page_user)]
+MentorPageUser = Annotated[User, Depends(mentor_page_user)]
 ProviderPageUser = Annotated[User, Depends(provider_page_user)]
 PageUser = Annotated[User, Depends(logged_in_page_user)]
 StaffPageUser = Annotated[User, Depends(staff_page_user)]

@@ -34,6 +34,13 @@ from app.deps import LoginRequired, NotAuthenticated
 from app.errors import DomainError
 from app.i18n import _
 from app.mentors import api as mentors_api
+from app.mentors import approval_api as mentors_approval_api
+from app.mentors import approval_pages as mentors_approval_pages
+from app.mentors import hours_pages as mentors_hours_pages
+from app.mentors import privacy_pages as mentors_privacy_pages
+from app.mentors import shift_pages as mentors_shift_pages
+from app.mentors import shifts_api as mentors_shifts_api
+from app.mentors import signup_pages as mentors_signup_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.web import home
@@ -204,7 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each router straight on the app, the API's first and the bookings' first of those: a request
     # is matched against the routes in order (and each nested router is one more pass), and the
     # API's bookings are the requests that come by the hundred per second when a popular date opens.
-    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router):
+    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router, mentors_shifts_api.router, mentors_approval_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (
         home.router,
@@ -217,6 +224,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bookings_limits_pages.router,
         calendar_pages.router,
         notifications_pages.router,
+        mentors_signup_pages.router,
+        mentors_hours_pages.router,
+        mentors_privacy_pages.router,
+        mentors_shift_pages.router,
+        # After the sign-up's pages: its /mentors/signup must match before /mentors/{mentor_id}.
+        mentors_approval_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(verify_csrf)], include_in_schema=False)
 

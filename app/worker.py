@@ -16,6 +16,9 @@ from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.bookings.service import expire_holds
 from app.config import Settings
 from app.db import utcnow
+from app.mentors import privacy as mentor_privacy
+from app.mentors import reminders as mentor_reminders
+from app.mentors.hours import complete_past_shifts
 from app.notifications.service import send_outbox
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,10 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
         "activity_reminders": lambda db: reminders.remind_teachers(db, now=now),
         "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now),
         "forgotten": lambda db: accounts.forget_old_attempts(db, now=now),
+        "shifts_completed": lambda db: complete_past_shifts(db, now=now),
+        "shift_reminders": lambda db: mentor_reminders.remind_mentors(db, now=now),
+        "mentors_short": lambda db: mentor_reminders.alert_short_dates(db, now=now, settings=settings),
+        "mentors_anonymised": lambda db: mentor_privacy.anonymise_inactive(db, now=now, settings=settings),
         "sent": lambda db: send_outbox(db, settings, now=now, attachment=booking_calendar),
     }
     done = {}

@@ -19,11 +19,13 @@ from app.accounts.models import (
     SessionKind,
     User,
 )
-from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferType
+from app.catalogue.models import Offer, OfferFormat, OfferSession, OfferStatus, OfferType
 from app.config import Settings
 from app.db import utcnow
 from app.deps import SESSION_COOKIE
 from app.i18n import TIMEZONE
+from app.mentors.conduct import CONDUCT_VERSION
+from app.mentors.models import ChildCertificateCheck, MentorMunicipality, MentorProfile, MentorTheme
 from app.web.csrf import csrf_cookie, token_for
 
 PASSWORD = "correct horse battery"
@@ -152,3 +154,106 @@ def error_summary(html: str) -> dict[str, str]:
     box = re.search(r'<div class="error-summary".*?</div>', html, re.S)
     assert box, "no error summary"
     return dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', box.group(0)))
+
+
+def make_institution(db: Session, *, higher_education: bool = False, municipality: str = "Aarhus") -> Organisation:
+    """An upper-secondary school, or (higher_education) a university: where mentors come from."""
+    if higher_education:
+        organisation = Organisation(
+            name=f"Universitet {next(_numbers)}",
+            kind=OrganisationKind.provider,
+            provider_kind=ProviderKind.university,
+            municipality=municipality,
+        )
+    else:
+        organisation = Organisation(
+            name=f"Gymnasium {next(_numbers)}",
+            kind=OrganisationKind.school,
+            school_level=SchoolLevel.upper_secondary,
+            municipality=municipality,
+        )
+    db.add(organisation)
+    db.commit()
+    return organisation
+
+
+def make_mentor(
+    db: Session,
+    *,
+    institution: Organisation | None = None,
+    status: str = "approved",
+    reach: tuple[str, ...] = ("Aarhus",),
+    themes: tuple[str, ...] = (),
+    certificate_until=None,
+    conduct: bool = True,
+) -> User:
+    """A mentor with a profile (approved, having accepted the code of conduct, unless told
+    otherwise), reaching `reach`, with a child-certificate assessment until `certificate_until`."""
+    institution = institution or make_institution(db)
+    user = make_user(db, Role.mentor, organisation=institution)
+    now = utcnow()
+    db.add(
+        MentorProfile(
+            user_id=user.id,
+            institution_id=institution.id,
+            study_programme="STX, fysik A",
+            status=status,
+            conduct_version=CONDUCT_VERSION if conduct else "",
+            conduct_accepted_at=now if conduct else None,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    db.add_all(MentorMunicipality(user_id=user.id, municipality=m) for m in reach)
+    db.add_all(MentorTheme(user_id=user.id, theme=t) for t in themes)
+    if certificate_until is not None:
+        db.add(
+            ChildCertificateCheck(
+                mentor_id=user.id,
+                assessed_on=certificate_until - timedelta(days=365),
+                valid_until=certificate_until,
+                created_at=now,
+            )
+        )
+    db.commit()
+    return user
+
+
+def mentoring_date(
+    db: Session,
+    *,
+    starts_at: datetime | None = None,
+    hours: int = 2,
+    mentors_min: int = 1,
+    mentors_max: int = 2,
+    grades: tuple[int, int] = (9, 10),
+    municipality: str = "Aarhus",
+    offer: Offer | None = None,
+) -> OfferSession:
+    """A date of a published mentoring offer (a new one unless `offer` is given), 30 days ahead
+    unless told otherwise."""
+    if offer is None:
+        offer = Offer(
+            provider_id=make_provider(db).id,
+            type=OfferType.mentoring,
+            status=OfferStatus.published,
+            title=f"Ung til ung {next(_numbers)}",
+            grade_min=grades[0],
+            grade_max=grades[1],
+            municipality=municipality,
+            format=OfferFormat.at_school,
+        )
+        db.add(offer)
+        db.flush()
+    starts_at = starts_at or utcnow().replace(microsecond=0) + timedelta(days=30)
+    session = OfferSession(
+        offer_id=offer.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=hours),
+        capacity_pupils=30,
+        mentors_min=mentors_min,
+        mentors_max=mentors_max,
+    )
+    db.add(session)
+    db.commit()
+    return session

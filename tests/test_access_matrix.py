@@ -11,7 +11,7 @@ from starlette.routing import Mount
 
 from app.accounts import secrets
 from app.accounts import service as accounts
-from app.accounts.models import TokenPurpose
+from app.accounts.models import SchoolLevel, TokenPurpose
 from app.bookings.models import Booking, BookingStatus, CapacityPool, ExpertProposal, SchoolCap
 from app.calendar import service as calendar_service
 from app.catalogue.models import (
@@ -28,12 +28,16 @@ from app.catalogue.models import (
 )
 from app.db import utcnow
 from app.main import create_app
+from app.mentors.certificate import certificate_code
+from app.mentors.models import GuardianConsent, MentorProfile, MentorStatus, Shift, ShiftStatus
 from app.notifications.models import Notification
 from tests.factories import (
     PASSWORD,
     api_headers,
     csrf,
     log_in,
+    make_institution,
+    make_mentor,
     make_provider,
     make_school,
     make_user,
@@ -119,6 +123,22 @@ WITH_PROPOSALS = Policy("teachers and providers", frozenset({"teacher", "provide
 # A municipality's coordinator runs only the rounds of offers in their municipality (the probed one is in Aarhus).
 RUNS_ROUNDS = Policy("the offer's own provider, the region's staff and its municipality's", frozenset({"provider"} | STAFF - {"coordinator_herning"}))
 PROVIDERS_AND_STAFF = Policy("providers and the coordinators", frozenset({"provider", "provider_other"} | STAFF))
+# The probed shift is the probed mentor's: the acting mentor must not learn that it exists.
+OWN_SHIFT = Policy("the shift's own mentor", frozenset(), frozenset({"mentor"}))
+OWN_MENTORING_DATE = Policy("the date's own provider", frozenset({"provider"}), frozenset({"provider_other"}))
+# A mentor's own data (issue 14, privacy): only ever the caller's, so other roles are refused.
+MENTOR_SELF = Policy("the mentor themselves", frozenset({"mentor"}))
+
+# Deciding on mentors. The probed mentor studies at an upper-secondary school in Aarhus. The matrix's
+# "teacher" teaches at another school (a primary one) and "provider" and "provider_other" are companies:
+# none is a mentor institution's staff, so they are refused outright (403); the teachers of the mentor's
+# own school and of another upper-secondary school are walked in tests/mentors/test_approval.py. A
+# municipality's coordinator sees only their institutions' mentors: an empty queue elsewhere.
+DECIDES_ON_MENTOR = Policy(
+    "the region's coordinators and the mentor's municipality's (and the institution's staff)",
+    frozenset(STAFF - {"coordinator_herning"}),
+    frozenset({"coordinator_herning"}),
+)
 
 MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/openapi.json"): PUBLIC,
@@ -156,6 +176,17 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/users/{user_id}/invitation"): STAFF_OF_AARHUS,
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("POST", "/api/v1/mentors/signup"): PUBLIC,
+    ("GET", "/mentors/signup"): PUBLIC,
+    ("POST", "/mentors/signup"): PUBLIC,
+    ("GET", "/mentors/signup/done"): PUBLIC,
+    # The e-mailed links need no log-in: the token is the secret (a guardian has no account).
+    ("GET", "/mentors/verify/{token}"): PUBLIC,
+    ("GET", "/mentors/consent/{token}"): PUBLIC,
+    ("POST", "/mentors/consent/{token}"): PUBLIC,
+    ("GET", "/mentors/consent/{token}/withdraw"): PUBLIC,
+    ("POST", "/mentors/consent/{token}/withdraw"): PUBLIC,
+    ("GET", "/mentors/consent-given"): PUBLIC,
+    ("GET", "/mentors/consent-withdrawn"): PUBLIC,
     ("GET", "/api/v1/me"): LOGGED_IN,
     ("POST", "/api/v1/auth/logout"): LOGGED_IN,
     ("GET", "/api/v1/organisations"): STAFF_ONLY,
@@ -273,6 +304,49 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/proposals/{proposal_id}/decline"): ANSWERS_PROPOSAL,
     ("POST", "/api/v1/proposals/{proposal_id}/counter"): OWN_OFFER,
     ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): NOBODY_ELSE,
+    ("GET", "/mentor/hours"): MENTOR_SELF,
+    ("GET", "/mentor/certificate.pdf"): MENTOR_SELF,
+    ("POST", "/mentor/hours/{shift_id}/travel"): OWN_SHIFT,
+    # An employer or a university checks a certificate at its printed address (the probed mentor's).
+    ("GET", "/mentors/certificates/{code}"): PUBLIC,
+    ("GET", "/provider/mentor-travel"): PROVIDERS,
+    # The probed shift is on a mentoring date of the probed provider.
+    ("POST", "/provider/shifts/{shift_id}/travel/confirm"): OWN_OFFER,
+    ("GET", "/api/v1/mentors"): STAFF_ONLY,
+    ("POST", "/api/v1/mentors/{mentor_id}/approve"): DECIDES_ON_MENTOR,
+    ("POST", "/api/v1/mentors/{mentor_id}/reject"): DECIDES_ON_MENTOR,
+    ("POST", "/api/v1/mentors/{mentor_id}/pause"): DECIDES_ON_MENTOR,  # 409: the probe awaits approval
+    ("POST", "/api/v1/mentors/{mentor_id}/resume"): DECIDES_ON_MENTOR,
+    ("POST", "/api/v1/mentors/{mentor_id}/retire"): DECIDES_ON_MENTOR,
+    ("POST", "/api/v1/mentors/{mentor_id}/certificate"): DECIDES_ON_MENTOR,
+    ("GET", "/mentors"): STAFF_ONLY,
+    ("GET", "/mentors/{mentor_id}"): DECIDES_ON_MENTOR,
+    ("POST", "/mentors/{mentor_id}/approve"): DECIDES_ON_MENTOR,
+    ("POST", "/mentors/{mentor_id}/reject"): DECIDES_ON_MENTOR,  # without a reason: 422, nothing saved
+    ("POST", "/mentors/{mentor_id}/pause"): DECIDES_ON_MENTOR,
+    ("POST", "/mentors/{mentor_id}/resume"): DECIDES_ON_MENTOR,
+    ("POST", "/mentors/{mentor_id}/retire"): DECIDES_ON_MENTOR,
+    ("POST", "/mentors/{mentor_id}/certificate"): DECIDES_ON_MENTOR,
+    ("GET", "/mentor/privacy"): MENTOR_SELF,
+    ("GET", "/mentor/data.json"): MENTOR_SELF,
+    # Without the password and the ticked box the mentor's account stays (422): nothing deleted.
+    ("POST", "/mentor/delete"): MENTOR_SELF,
+    # After the deletion the person is logged out: the goodbye page is everyone's.
+    ("GET", "/mentor/goodbye"): PUBLIC,
+    ("GET", "/api/v1/me/data"): MENTOR_SELF,
+    # Shifts: the acting mentor is approved, with a child certificate; {session_id} is the probed
+    # mentoring date (for grades 7-9, of the probed provider), which they have not taken.
+    ("GET", "/api/v1/shifts"): MENTOR_SELF,
+    ("POST", "/api/v1/shifts/{session_id}/signup"): MENTOR_SELF,
+    ("POST", "/api/v1/shifts/{session_id}/leave"): NOBODY_ELSE,
+    ("GET", "/api/v1/me/shifts"): MENTOR_SELF,
+    ("GET", "/mentor/shifts"): MENTOR_SELF,
+    ("GET", "/mentor/shifts/{session_id}"): MENTOR_SELF,
+    ("POST", "/mentor/shifts/{session_id}/signup"): MENTOR_SELF,
+    ("POST", "/mentor/shifts/{session_id}/leave"): OWN_SHIFT,
+    ("GET", "/provider/sessions/{session_id}/mentors"): OWN_MENTORING_DATE,
+    ("POST", "/provider/sessions/{session_id}/mentors"): OWN_MENTORING_DATE,  # no mentor chosen: 422
+    ("POST", "/provider/shifts/{shift_id}/remove"): OWN_MENTORING_DATE,
 }
 
 
@@ -292,6 +366,10 @@ def test_the_matrix_covers_every_route_and_no_more():
     assert MATRIX.keys() - routes == set(), "MATRIX lists routes the app does not have"
 
 
+# Routes whose {session_id} is a mentoring date.
+SHIFT_ROUTE = re.compile(r"^/(api/v1/shifts|mentor/shifts|provider/sessions/\{session_id\}/mentors)")
+
+
 def expected_denial(policy: Policy, role: str, path: str) -> int | None:
     """None when the role may reach the route; otherwise the status that must refuse it."""
     if role in policy.allowed:
@@ -301,6 +379,27 @@ def expected_denial(policy: Policy, role: str, path: str) -> int | None:
     if role in policy.hidden:
         return 404
     return 403
+
+
+def mentor_link(db, path: str, settings) -> str:
+    """The e-mailed link of a 16-year-old mentor that the path takes: to verify their address, to
+    consent (their guardian has not yet), or to withdraw the consent (given)."""
+    gymnasium = make_school(db, municipality="Aarhus")
+    gymnasium.school_level = SchoolLevel.upper_secondary
+    mentor = make_user(db, "mentor", organisation=gymnasium)
+    now = utcnow()
+    profile = MentorProfile(
+        user_id=mentor.id, institution_id=gymnasium.id, birth_date=date(now.year - 16, 1, 1),
+        guardian_email="guardian@example.dk", status=MentorStatus.awaiting_consent, created_at=now, updated_at=now,
+    )
+    if path.endswith("/withdraw"):
+        profile.status = MentorStatus.awaiting_approval
+        db.add(GuardianConsent(mentor_id=mentor.id, guardian_name="Probe", guardian_email="guardian@example.dk",
+                               text_version="probe", consented_at=now))
+    db.add_all([gymnasium, profile])
+    db.commit()
+    purpose = TokenPurpose.verify_email if path.startswith("/mentors/verify/") else TokenPurpose.guardian_consent
+    return accounts.issue_account_token(db, mentor, purpose=purpose, now=now, settings=settings)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -316,6 +415,8 @@ def test_access(client, db, settings, method, path, role):
     token = accounts.issue_account_token(
         db, probed_user, purpose=token_purpose, now=utcnow(), settings=settings
     )
+    if path.startswith(("/mentors/verify/", "/mentors/consent/")):
+        token = mentor_link(db, path, settings)
     provider = make_provider(db, municipality="Aarhus")
     offer = Offer(
         provider_id=provider.id,
@@ -364,6 +465,19 @@ def test_access(client, db, settings, method, path, role):
     message = Notification(user_id=probed_user.id, kind="approved", subject="Probe", body="Probe", link="/bookings")
     db.add(message)
     db.commit()
+    probed_mentor = make_mentor(db, institution=make_institution(db, municipality="Aarhus"), status="awaiting_approval")
+    mentoring_offer = Offer(provider_id=provider.id, type=OfferType.mentoring, status=OfferStatus.published,
+                            title="Probe mentoring", grade_min=7, grade_max=9, municipality="Aarhus")
+    db.add(mentoring_offer)
+    db.flush()
+    mentoring_date = OfferSession(offer_id=mentoring_offer.id, starts_at=starts, ends_at=starts + timedelta(hours=2),
+                                  capacity_pupils=28, mentors_min=1, mentors_max=2)
+    db.add(mentoring_date)
+    db.flush()
+    probed_shift = Shift(session_id=mentoring_date.id, mentor_id=probed_mentor.id, status=ShiftStatus.signed_up,
+                         travel_minutes=30, created_at=utcnow(), updated_at=utcnow())
+    db.add(probed_shift)
+    db.commit()
     feed_token = calendar_service.create_feed(db, probed_user, query="", now=utcnow())
     url = (
         path.replace("{organisation_id}", str(aarhus_school.id))
@@ -371,7 +485,7 @@ def test_access(client, db, settings, method, path, role):
         .replace("{token}", token)
         .replace("{feed_token}", feed_token)
         .replace("{offer_id}", str(offer.id))
-        .replace("{session_id}", str(session.id))
+        .replace("{session_id}", str(mentoring_date.id if SHIFT_ROUTE.match(path) else session.id))
         .replace("{version}", "1")
         .replace("{search_id}", str(saved.id))
         .replace("{holiday_id}", str(holiday.id))
@@ -382,15 +496,19 @@ def test_access(client, db, settings, method, path, role):
         .replace("{pool_id}", str(pool.id))
         .replace("{cap_id}", str(cap.id))
         .replace("{notification_id}", str(message.id))
+        .replace("{shift_id}", str(probed_shift.id))
+        .replace("{code}", certificate_code(settings.secret_key, probed_mentor.id, utcnow()))
+        .replace("{mentor_id}", str(probed_mentor.id))
     )
 
     headers = {}
     if role != "anonymous":
         municipality = {"coordinator_aarhus": "Aarhus", "coordinator_herning": "Herning"}.get(role)
         organisation = provider if role == "provider" else None
-        actor = make_user(
-            db, role.split("_")[0], municipality=municipality, organisation=organisation
-        )
+        if role == "mentor":  # approved, so that what an approved mentor may do is probed
+            actor = make_mentor(db, certificate_until=starts.date() + timedelta(days=30))
+        else:
+            actor = make_user(db, role.split("_")[0], municipality=municipality, organisation=organisation)
         if path.startswith("/api/"):
             headers = api_headers(db, actor, settings)
         else:
@@ -412,6 +530,8 @@ def test_access(client, db, settings, method, path, role):
                 "organisation_id": aarhus_school.id,
             },
             "/api/v1/offers": {"type": "course", "title": "Ny"},
+            "/api/v1/mentors/{mentor_id}/reject": {"reason": "Probe"},
+            "/api/v1/mentors/{mentor_id}/certificate": {"assessed_on": utcnow().date().isoformat()},
             "/api/v1/bookings": {"session_id": session.id, "class_name": "8.b", "grade": 8, "pupils": 5},
             "/api/v1/offers/{offer_id}": {"type": "course", "title": "Ny"},
             "/api/v1/offers/{offer_id}/sessions": {

@@ -15,6 +15,7 @@ from app.accounts.models import Organisation, OrganisationKind, Role, SchoolLeve
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus
 from app.calendar.bounds import school_year_of
+from app.catalogue.holidays import standard_school_holidays
 from app.catalogue.models import (
     Offer,
     OfferSession,
@@ -26,8 +27,31 @@ from app.catalogue.models import (
 )
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE
+from app.mentors import hours, shifts
+from app.mentors.conduct import CONDUCT_VERSION, CONSENT_TEXT_VERSION
+from app.mentors.models import (
+    ChildCertificateCheck,
+    GuardianConsent,
+    MentorProfile,
+    MentorStatus,
+    Shift,
+    ShiftStatus,
+)
+from app.mentors.safeguarding import VALID_FOR
+from app.mentors.service import age_on, is_mentor_institution
 
-TABLES = (Organisation, User, Offer, OfferTheme, OfferSubject, OfferSession, Booking, SchoolHoliday)
+TABLES = (
+    Organisation,
+    User,
+    Offer,
+    OfferTheme,
+    OfferSubject,
+    OfferSession,
+    Booking,
+    SchoolHoliday,
+    MentorProfile,
+    Shift,
+)
 
 # Days over two school years on which the demo must keep its promises: around Christmas and New
 # Year (one just before midnight in UTC, already the next day in Denmark), in the winter, Easter and
@@ -77,29 +101,45 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     assert {s.municipality for s in schools} == set(MUNICIPALITIES)
     assert 90 <= len([o for o in organisations if o.kind == OrganisationKind.provider]) <= 110
 
-    # About 430 offers of every type, with some 4,000 dates through the school year.
+    # About 430 offers of every type, with some 4,000 dates through the school year, and a year of
+    # past mentoring dates.
     offers = {o.id: o for o in db.exec(select(Offer)).all()}
     assert 380 <= len(offers) <= 480
     assert {o.type for o in offers.values() if o.status == OfferStatus.published} == set(OfferType)
     sessions = db.exec(select(OfferSession)).all()
-    assert len(sessions) >= 3000, len(sessions)
-
-    # The usual school holidays, for the school years the dates fall in, and no date in them.
     today = now.astimezone(TIMEZONE).date()
+    coming = [s for s in sessions if s.starts_at > now]
+    past = [s for s in sessions if s.starts_at <= now]
+    assert len(coming) >= 3000, len(coming)
+    assert len(past) >= 500, len(past)
+    assert {offers[s.offer_id].type for s in past} == {OfferType.mentoring}
+
+    # The usual school holidays, for the school years the dates fall in, and no date in them (nor
+    # a past date in the holidays of its year).
     last_day = max(s.ends_at for s in sessions).astimezone(TIMEZONE).date()
     breaks = db.exec(select(SchoolHoliday).where(col(SchoolHoliday.municipality).is_(None))).all()
     years_with_breaks = {school_year_of(b.starts_on) for b in breaks}
     assert set(range(school_year_of(today), school_year_of(last_day) + 1)) <= years_with_breaks
-    public = holidays.Denmark(years=range(today.year, last_day.year + 1))
+    public = holidays.Denmark(years=range(today.year - 1, last_day.year + 1))
     closed = {b.starts_on + timedelta(days=n) for b in breaks for n in range((b.ends_on - b.starts_on).days + 1)}
+    past_breaks = [b for year in range(school_year_of(today) - 2, school_year_of(today) + 1) for b in standard_school_holidays(year)]
+    closed |= {start + timedelta(days=n) for _name, start, end in past_breaks for n in range((end - start).days + 1)}
     for session in sessions:
         starts = session.starts_at.astimezone(TIMEZONE)
         days = {starts.date() + timedelta(days=n) for n in range((session.ends_at - session.starts_at).days + 1)}
-        assert starts.date() > today
+        if session.starts_at <= now:
+            assert today - timedelta(days=366) < starts.date() < today
+            assert session.ends_at <= now
+        else:
+            assert starts.date() > today
         assert session.ends_at > session.starts_at
         assert starts.weekday() < 5 and not days & closed and not days & set(public)
         if session.booking_deadline:
             assert now < session.booking_deadline <= session.starts_at
+        if offers[session.offer_id].type == OfferType.mentoring:
+            assert 1 <= session.mentors_min <= 2 <= session.mentors_max <= 3
+        else:
+            assert session.mentors_min == session.mentors_max == 0
     # Girls Day: one campaign day, a Thursday in April.
     girls_days = {
         s.starts_at.astimezone(TIMEZONE).date() for s in sessions if offers[s.offer_id].type == OfferType.girls_day
@@ -125,6 +165,99 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     queue, _ = bookings.list_bookings(db, coordinator, status=BookingStatus.pending)
     assert len(queue) >= 5
     assert all(b.hold_until is None or b.hold_until > now for b in queue)
+
+    assert_the_mentors_are_there(db, now, offers, sessions)
+    # Last, as it changes the data: the demo mentor takes the first open shift at once.
+    mentor = account(db, "mentor")
+    rows, total = shifts.open_shifts(db, mentor, now=now)
+    assert total >= 1 and rows
+    session, offer, signed = rows[0]
+    assert signed < session.mentors_max and session.starts_at > now
+    shift = shifts.sign_up(db, mentor, session.id, now=now)
+    assert shift.status == ShiftStatus.signed_up
+
+
+def assert_the_mentors_are_there(db: Session, now: datetime, offers: dict[int, Offer], sessions: list[OfferSession]) -> None:
+    """About 150 mentors of the region's upper-secondary schools, universities and colleges, in
+    the states the README promises; mentoring dates part filled; a year of past hours; and the
+    demo mentor approved, with hours, a certificate holding for a year and a coming shift."""
+    today = now.astimezone(TIMEZONE).date()
+    profiles = db.exec(select(MentorProfile)).all()
+    assert 140 <= len(profiles) <= 160
+    statuses = {status: [p for p in profiles if p.status == status] for status in MentorStatus}
+    assert len(statuses[MentorStatus.approved]) >= 100
+    assert len(statuses[MentorStatus.awaiting_consent]) >= 5
+    assert len(statuses[MentorStatus.awaiting_approval]) >= 5
+    assert len(statuses[MentorStatus.paused]) >= 3
+    institutions = {p.institution_id: db.get(Organisation, p.institution_id) for p in profiles}
+    assert all(is_mentor_institution(i) for i in institutions.values())
+    assert {i.kind for i in institutions.values()} == {OrganisationKind.school, OrganisationKind.provider}
+    users = {u.id: u for u in db.exec(select(User).where(User.role == Role.mentor)).all()}
+    assert all(users[p.user_id].organisation_id == p.institution_id for p in profiles)
+
+    # Minors: those awaiting consent have a guardian asked; those approved, a consent on record.
+    consents = {c.mentor_id: c for c in db.exec(select(GuardianConsent)).all()}
+    for profile in statuses[MentorStatus.awaiting_consent]:
+        assert age_on(profile.birth_date, today) < 18 and profile.guardian_email
+        assert profile.user_id not in consents
+    approved_minors = [p for p in statuses[MentorStatus.approved] if age_on(p.birth_date, today) < 18]
+    assert len(approved_minors) >= 5
+    for profile in approved_minors:
+        consent = consents[profile.user_id]
+        assert consent.guardian_email == profile.guardian_email and consent.withdrawn_at is None
+        assert consent.text_version == CONSENT_TEXT_VERSION and consent.consented_at <= now
+    assert all(age_on(p.birth_date, today) >= 15 for p in profiles)
+
+    # Most approved mentors have a child certificate assessed within the year and holding a year.
+    checks = db.exec(select(ChildCertificateCheck)).all()
+    latest = {}
+    for check in sorted(checks, key=lambda c: c.assessed_on):
+        latest[check.mentor_id] = check
+    certified = [p for p in statuses[MentorStatus.approved] if p.user_id in latest]
+    assert len(certified) >= 0.75 * len(statuses[MentorStatus.approved])
+    for profile in certified:
+        check = latest[profile.user_id]
+        assert today - VALID_FOR < check.assessed_on <= today and check.valid_until == check.assessed_on + VALID_FOR
+
+    # Shifts: coming dates part filled (some short, none over), no mentor on two dates at once,
+    # and a year of completed shifts counting the date's length.
+    by_id = {s.id: s for s in sessions}
+    all_shifts = db.exec(select(Shift)).all()
+    status_of = {p.user_id: p.status for p in profiles}
+    held: dict[int, int] = {}
+    for shift in all_shifts:
+        session = by_id[shift.session_id]
+        assert offers[session.offer_id].type == OfferType.mentoring
+        if shift.status == ShiftStatus.completed:
+            assert session.ends_at <= now
+            assert shift.minutes == hours.date_minutes(session.starts_at, session.ends_at) > 0
+        else:
+            assert shift.status == ShiftStatus.signed_up and session.starts_at > now
+            assert status_of[shift.mentor_id] == MentorStatus.approved
+        held[session.id] = held.get(session.id, 0) + 1
+    assert all(held[i] <= by_id[i].mentors_max for i in held)
+    coming = [s for s in sessions if s.starts_at > now and offers[s.offer_id].status == OfferStatus.published and s.mentors_max]
+    assert any(0 < held.get(s.id, 0) < s.mentors_min for s in coming)
+    assert any(held.get(s.id, 0) == 0 for s in coming)
+    assert any(held.get(s.id, 0) == s.mentors_max for s in coming)
+    taken = sorted(
+        ((shift.mentor_id, by_id[shift.session_id].starts_at, by_id[shift.session_id].ends_at) for shift in all_shifts),
+    )
+    for (mentor, _start, end), (next_mentor, next_start, _end) in zip(taken, taken[1:], strict=False):
+        assert mentor != next_mentor or end <= next_start
+    completed = [s for s in all_shifts if s.status == ShiftStatus.completed]
+    assert sum(s.minutes for s in completed) / 60 >= 500
+
+    # The demo mentor: approved at an upper-secondary school, the code of conduct accepted, a
+    # child certificate holding a year from today, hours, and a coming shift.
+    mentor = account(db, "mentor")
+    profile = db.get(MentorProfile, mentor.id)
+    assert profile.status == MentorStatus.approved and profile.conduct_version == CONDUCT_VERSION
+    school = db.get(Organisation, profile.institution_id)
+    assert school.school_level == SchoolLevel.upper_secondary and school.id == mentor.organisation_id
+    assert shifts.certificate_until(db, mentor.id) == today + VALID_FOR
+    assert hours.total(hours.hours_by_school_year(db, mentor.id)).visits >= 3
+    assert len(hours.upcoming_shifts(db, mentor.id)) >= 1
 
 
 @pytest.mark.parametrize("now", SEEDING_DAYS, ids=lambda now: now.date().isoformat())

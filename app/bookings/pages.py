@@ -22,6 +22,7 @@ from app.deps import Now, PageUser, PathId, SessionDep
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.geography import MUNICIPALITY_NAMES
 from app.i18n import TIMEZONE, _
+from app.mentors import shifts
 from app.web.forms import PostedForm, form_errors, int_or_none, optional_choice, validate
 from app.web.templating import redirect, render
 
@@ -195,6 +196,7 @@ def booking_list(
             "offers": offers,
             "schools": schools,
             "course_lengths": bookings.course_lengths(db, items),
+            "mentors_signed": shifts.signed_counts(db, [s.id for s in sessions.values() if s.mentors_max]),
             "status": chosen,
             "statuses": list(BookingStatus),
             "filters": {
@@ -326,6 +328,8 @@ def _booking_page(
             "history": bookings.history(db, booking),
             "course": bookings.booked_course(db, booking),
             "position": bookings.waitlist_position(db, booking),
+            "mentors": shifts.mentors_on(db, [session.id]).get(session.id, []) if session.mentors_max else [],
+            "first_name": shifts.first_name,
             "offer_open": booking.status == BookingStatus.offered and booking.hold_until and booking.hold_until > now,
             "cancel_by": cancel_by,
             "late": bookings.cancelled_late(user, booking, cancel_by, now=now),

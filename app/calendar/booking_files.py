@@ -15,9 +15,12 @@ from email.utils import parseaddr
 from icalendar import Event, vCalAddress
 from sqlmodel import Session, col, select
 
+from app.accounts.models import Organisation, User
 from app.bookings.models import Booking, BookingEvent, BookingStatus
 from app.catalogue.calendar import activity_event, new_calendar, session_event
 from app.catalogue.models import Offer, OfferSession
+from app.i18n import _
+from app.mentors.models import MentorProfile, Shift, ShiftStatus
 
 ENDED = (BookingStatus.declined, BookingStatus.cancelled, BookingStatus.expired)
 
@@ -56,11 +59,27 @@ def booking_file(
         method, event_status = "PUBLISH", "CONFIRMED"
     event = _organised_by(activity_event(session, offer, uid=booking_uid(booking), now=now), organizer)
     event.add("url", f"{base_url}/bookings/{booking.id}")
+    if session.mentors_max and (mentors := _mentors(db, session)):
+        description = str(event.pop("description", ""))
+        event.add("description", "\n".join(filter(None, [description, _("Mentors:"), *mentors])))
     event.add("sequence", sequence)
     event.add("status", event_status)
     if event_status == "TENTATIVE":
         event.add("transp", "TRANSPARENT")  # pencilled in: the time is not taken yet
     return _message(method, event)
+
+
+def _mentors(db: Session, session: OfferSession) -> list[str]:
+    """The mentors who come: what a school sees of them (first name, institution, study line)."""
+    rows = db.exec(
+        select(User.name, Organisation.name, MentorProfile.study_programme)
+        .join(Shift, Shift.mentor_id == User.id)
+        .join(MentorProfile, MentorProfile.user_id == User.id)
+        .join(Organisation, Organisation.id == MentorProfile.institution_id)
+        .where(Shift.session_id == session.id, col(Shift.status).in_((ShiftStatus.signed_up, ShiftStatus.completed)))
+        .order_by(col(Shift.id))
+    ).all()
+    return [f"{name.split()[0]}, {institution}, {study}" for name, institution, study in rows if name.strip()]
 
 
 def session_file(db: Session, session: OfferSession, *, organizer: str, base_url: str, now: datetime) -> bytes:

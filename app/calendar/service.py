@@ -23,6 +23,7 @@ from app.catalogue.calendar import sessions_calendar
 from app.catalogue.models import Offer, OfferSession, OfferStatus
 from app.catalogue.service import CatalogueFilters, offer_conditions
 from app.i18n import TIMEZONE, _, language
+from app.mentors.shifts import my_shifts
 
 # --- periods -----------------------------------------------------------------------------------
 
@@ -339,11 +340,14 @@ def feed_calendar(
     db: Session, user: User, filters: CatalogueFilters, *, base_url: str, now: datetime
 ) -> bytes:
     """The user's calendar as an RFC 5545 file, in the user's language."""
+    with language(user.language):
+        name = _("STEM portal") + f": {user.name}"
+    if user.role == Role.mentor:  # a mentor's calendar is their shifts
+        rows = [(session, offer) for _shift, session, offer in my_shifts(db, user) if session.ends_at > now - FEED_PAST]
+        return sessions_calendar(name, rows, base_url=base_url, now=now)
     entries = calendar_entries(
         db, user, now - FEED_PAST, now + FEED_FUTURE, filters=filters, now=now, limit=FEED_LIMIT
     )
-    with language(user.language):
-        name = _("STEM portal") + f": {user.name}"
     # A school's bookings will need events of their own (class, pupils); sessions_calendar makes
     # session events only, so booked entries are shown as their session for now.
     return sessions_calendar(

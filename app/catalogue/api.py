@@ -31,6 +31,7 @@ from app.catalogue.schemas import (
     SessionPublic,
 )
 from app.deps import ApiUser, Limit, MaybeApiUser, Now, Offset, PathId, SessionDep, SettingsDep
+from app.mentors.shifts import signed_counts
 
 router = APIRouter(tags=["catalogue"])
 
@@ -39,6 +40,7 @@ def sessions_public(db: Session, sessions: list[OfferSession], *, now) -> list[S
     """Sessions with the seats their bookings hold now and the length of their waiting lists."""
     ids = [s.id for s in sessions]
     held, queue = bookings.held(db, ids, now=now), bookings.waiting(db, ids)
+    mentors = signed_counts(db, [s.id for s in sessions if s.mentors_max])
     items = []
     for session in sessions:
         held_pupils, held_classes = held.get(session.id, (0, 0))
@@ -51,6 +53,7 @@ def sessions_public(db: Session, sessions: list[OfferSession], *, now) -> list[S
                     "held_classes": held_classes,
                     "waiting": queue.get(session.id, 0),
                     "free_pupils": max(0, session.capacity_pupils - held_pupils),
+                    "mentors_signed": mentors.get(session.id, 0),
                 }
             )
         )

@@ -375,6 +375,8 @@ def _session_from_form(form: dict[str, Any]) -> tuple[SessionIn | None, dict[str
             "ends_at": f"{last_day}T{ends}" if last_day and ends else None,
             "capacity_pupils": form.get("capacity_pupils"),
             "capacity_classes": form.get("capacity_classes"),
+            "mentors_min": form.get("mentors_min") or None,
+            "mentors_max": form.get("mentors_max") or None,
             "booking_deadline": f"{form['deadline']}T23:59" if form.get("deadline") else None,
             "open_on_holiday": "open_on_holiday" in form,
         },
@@ -410,6 +412,8 @@ def edit_session_form(
         "ends": ends.strftime("%H:%M"),
         "capacity_pupils": session.capacity_pupils,
         "capacity_classes": session.capacity_classes,
+        "mentors_min": session.mentors_min,
+        "mentors_max": session.mentors_max,
         "deadline": session.booking_deadline.astimezone(TIMEZONE).date().isoformat()
         if session.booking_deadline
         else "",

@@ -145,6 +145,9 @@ OfferPatch = create_model(
 )
 
 
+MentorPlaces = Annotated[int, Field(ge=0, le=50)]
+
+
 class SessionIn(Form):
     starts_at: datetime
     ends_at: datetime
@@ -152,6 +155,9 @@ class SessionIn(Form):
     capacity_classes: Annotated[int, Field(ge=1, le=1000)] | None = None
     booking_deadline: datetime | None = None
     note: Annotated[str, Field(max_length=500)] = ""
+    # A mentoring date: how many youth-to-youth mentors it needs and takes (default 1 and 1).
+    mentors_min: MentorPlaces | None = None
+    mentors_max: MentorPlaces | None = None
     # Danish public and school holidays are closed unless the provider opens them on purpose.
     open_on_holiday: StrictBool = False
 
@@ -174,6 +180,8 @@ class RecurrenceIn(Form):
     capacity_classes: Annotated[int, Field(ge=1, le=1000)] | None = None
     # Days before each session that booking closes.
     deadline_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    mentors_min: MentorPlaces | None = None
+    mentors_max: MentorPlaces | None = None
 
 
 class SessionPublic(BaseModel):
@@ -191,6 +199,10 @@ class SessionPublic(BaseModel):
     held_classes: int = 0
     waiting: int = 0
     free_pupils: int = 0
+    # A mentoring date's mentors: needed, at most, signed up (else 0).
+    mentors_min: int = 0
+    mentors_max: int = 0
+    mentors_signed: int = 0
 
 
 class OfferPublic(BaseModel):

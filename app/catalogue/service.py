@@ -58,6 +58,7 @@ from app.catalogue.schemas import (
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE, _, local_datetime
+from app.mentors.shifts import signed_counts
 
 # --- blackout dates ----------------------------------------------------------------------------
 
@@ -259,6 +260,23 @@ def set_picture(
 # --- sessions ----------------------------------------------------------------------------------
 
 
+def _session_values(offer: Offer, data: SessionIn) -> dict[str, Any]:
+    """The date's columns from the form: a mentoring date needs one mentor unless the provider
+    says otherwise; other dates take no mentors."""
+    values = data.model_dump(exclude={"open_on_holiday"})
+    if offer.type != OfferType.mentoring:
+        values["mentors_min"] = values["mentors_max"] = 0
+        return values
+    least = 1 if data.mentors_min is None else data.mentors_min
+    most = max(least, 1) if data.mentors_max is None else data.mentors_max
+    if most < least or most == 0:
+        raise InvalidInput(
+            _("The most mentors must be at least one, and no fewer than the least."), field="mentors_max"
+        )
+    values["mentors_min"], values["mentors_max"] = least, most
+    return values
+
+
 def _check_session(db: Session, offer: Offer, data: SessionIn, now: datetime) -> None:
     if offer.on_request:
         raise InvalidInput(
@@ -296,11 +314,7 @@ def add_session(
 ) -> OfferSession:
     offer = own_offer(db, actor, offer_id)
     _check_session(db, offer, data, now)
-    session = OfferSession(
-        offer_id=offer.id,
-        **data.model_dump(exclude={"open_on_holiday"}),
-        created_at=now,
-    )
+    session = OfferSession(offer_id=offer.id, **_session_values(offer, data), created_at=now)
     db.add(session)
     db.commit()
     db.refresh(session)
@@ -364,16 +378,11 @@ def add_recurring_sessions(
             capacity_pupils=data.capacity_pupils,
             capacity_classes=data.capacity_classes,
             booking_deadline=deadline if deadline and deadline > now else None,
+            mentors_min=data.mentors_min,
+            mentors_max=data.mentors_max,
         )
         _check_session(db, offer, session_in, now)
-        made.append(
-            OfferSession(
-                offer_id=offer.id,
-                series=series,
-                created_at=now,
-                **session_in.model_dump(exclude={"open_on_holiday"}),
-            )
-        )
+        made.append(OfferSession(offer_id=offer.id, series=series, created_at=now, **_session_values(offer, session_in)))
     if not made:
         raise InvalidInput(
             _("The rule makes no dates that are open. Check the weekdays and the period."),
@@ -403,7 +412,12 @@ def update_session(
     if moved:
         _check_new_time_is_free(db, session, data.starts_at, data.ends_at)
     _check_capacity_covers_bookings(db, session, data, now=now)
-    session.sqlmodel_update(data.model_dump(exclude={"open_on_holiday"}))
+    values = _session_values(offer, data)
+    if values["mentors_max"] < signed_counts(db, [session.id]).get(session.id, 0):
+        raise Conflict(
+            _("More mentors have signed up than that. Take some off the date first."), field="mentors_max"
+        )
+    session.sqlmodel_update(values)
     db.add(session)
     if moved:
         _tell_of_the_new_time(db, actor, session, now=now)

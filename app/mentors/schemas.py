@@ -1,13 +1,13 @@
 """What a mentor sends to sign up, and what the API answers."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool
 
 from app.accounts.schemas import DbId, Email, Form, Municipality, Name, Password
 from app.catalogue.models import Theme
-from app.mentors.models import MentorStatus
+from app.mentors.models import MentorStatus, ShiftStatus
 from app.text import MULTILINE
 
 
@@ -27,8 +27,111 @@ class MentorSignupIn(Form):
     guardian_email: Email | None = None
     why_stem: Annotated[str, MULTILINE, Field(max_length=1000)] = ""
     show_why_stem: StrictBool = False
+    # The programme's code of conduct (app.mentors.conduct); the sign-up page requires it.
+    accepts_code_of_conduct: StrictBool = False
 
 
 class MentorSignedUp(BaseModel):
     id: int
     status: MentorStatus
+
+
+class OpenShift(BaseModel):
+    """A mentoring date a mentor may take (GET /api/v1/shifts)."""
+
+    session_id: int
+    offer_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    municipality: str
+    mentors_min: int
+    mentors_max: int
+    mentors_signed: int
+
+
+class ShiftSignupIn(BaseModel):
+    # Needed once, until the mentor has accepted the current code of conduct.
+    accepts_code_of_conduct: StrictBool = False
+
+
+class ShiftTaken(BaseModel):
+    id: int
+    session_id: int
+    status: ShiftStatus
+
+
+class LeaveIn(BaseModel):
+    # Required less than SHIFT_LEAVE_HOURS before the date.
+    reason: Annotated[str, MULTILINE, Field(max_length=500)] = ""
+
+
+class MyShift(BaseModel):
+    id: int
+    session_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: ShiftStatus
+    # Counted hours, once the shift is completed.
+    hours: float | None
+
+
+class MyShifts(BaseModel):
+    items: list[MyShift]
+    total: int
+    hours_total: float
+
+
+# Approval and safeguarding (app.mentors.approval_api).
+
+
+class MentorListItem(BaseModel):
+    """A mentor in the approval queue: never their birth date or phone; the e-mail address only
+    for coordinators and administrators."""
+
+    id: int
+    name: str
+    status: MentorStatus
+    institution_id: int
+    institution_name: str
+    study_programme: str
+    created_at: datetime
+    # The last day their latest child-certificate assessment holds (past days too); none: none yet.
+    certificate_valid_until: date | None
+    email: str | None = None
+
+
+class MentorList(BaseModel):
+    items: list[MentorListItem]
+    total: int
+
+
+class MentorDecided(BaseModel):
+    id: int
+    status: MentorStatus
+
+
+class MentorRejectIn(Form):
+    # Told to the mentor (MentorProfile.status_reason holds 500 characters).
+    reason: Annotated[str, MULTILINE, Field(min_length=1, max_length=500)]
+
+
+class MentorReasonIn(Form):
+    reason: Annotated[str, MULTILINE, Field(max_length=500)] = ""
+
+
+class CertificateIn(Form):
+    """That the mentor's child certificate was assessed: never the certificate or a CPR number."""
+
+    # Not in the future; the rule is the service's (the bounds keep the arithmetic sane).
+    assessed_on: Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+    # By default, and at most, a year after assessed_on.
+    valid_until: Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None = None
+
+
+class CertificateRecorded(BaseModel):
+    id: int
+    mentor_id: int
+    assessed_on: date
+    valid_until: date

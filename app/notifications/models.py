@@ -45,6 +45,8 @@ class OutboxMessage(SQLModel, table=True):
     booking_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"))
     )
+    # Any other message's calendar file, made when it was written (a mentor's shift reminder).
+    calendar: str | None = Field(default=None, sa_type=Text())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     # Not before then: the first attempt, the next after a failure, or (while a worker sends it)
     # the end of that worker's claim (notifications.service.send_outbox).

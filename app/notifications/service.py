@@ -35,6 +35,7 @@ def notify(
     booking_id: int | None = None,
     base_url: str,
     email: bool = True,
+    calendar: bytes | None = None,
 ) -> None:
     """Put a message in the user's inbox and (unless `email` is False) queue it as e-mail. The
     caller writes subject and body in the user's language and commits."""
@@ -51,16 +52,30 @@ def notify(
     )
     if email and user.is_active:
         text = f"{body}\n\n{base_url}{link}\n" if link else body
-        queue_email(db, to=user.email, subject=subject, body=text, now=now, booking_id=booking_id)
+        queue_email(db, to=user.email, subject=subject, body=text, now=now, booking_id=booking_id, calendar=calendar)
 
 
 def queue_email(
-    db: Session, *, to: str, subject: str, body: str, now: datetime, booking_id: int | None = None
+    db: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    booking_id: int | None = None,
+    calendar: bytes | None = None,
 ) -> None:
-    """An e-mail for the worker to send, written in the caller's transaction (which commits)."""
+    """An e-mail for the worker to send, written in the caller's transaction (which commits). A
+    booking's e-mail gets its calendar file when it is sent; another can carry one made now."""
     db.add(
         OutboxMessage(
-            to_address=to, subject=subject, body=body, booking_id=booking_id, created_at=now, send_after=now
+            to_address=to,
+            subject=subject,
+            body=body,
+            booking_id=booking_id,
+            calendar=calendar.decode() if calendar else None,
+            created_at=now,
+            send_after=now,
         )
     )
 
@@ -133,7 +148,7 @@ def send_outbox(
         if message is None:
             break
         try:
-            calendar = attachment(db, message)
+            calendar = message.calendar.encode() if message.calendar else attachment(db, message)
             db.rollback()  # end the attachment's reads: nothing stays open while SMTP talks
             deliver(
                 settings,
