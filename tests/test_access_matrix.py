@@ -347,6 +347,8 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/provider/sessions/{session_id}/mentors"): OWN_MENTORING_DATE,
     ("POST", "/provider/sessions/{session_id}/mentors"): OWN_MENTORING_DATE,  # no mentor chosen: 422
     ("POST", "/provider/shifts/{shift_id}/remove"): OWN_MENTORING_DATE,
+    ("POST", "/mentor/verify/resend"): MENTOR_SELF,
+    ("POST", "/mentor/consent/resend"): MENTOR_SELF,  # approved: no guardian to ask, 422
 }
 
 

@@ -58,7 +58,7 @@ from app.catalogue.schemas import (
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE, _, local_datetime
-from app.mentors.shifts import signed_counts
+from app.mentors.shifts import end_on_cancelled_date, signed_counts
 
 # --- blackout dates ----------------------------------------------------------------------------
 
@@ -541,7 +541,9 @@ def own_session(db: Session, actor: User, session_id: int) -> tuple[OfferSession
 def cancel_session(db: Session, actor: User, session_id: int, *, now: datetime) -> list[Booking]:
     """Cancel one date and every booking in it; returns the bookings, whose teachers must be told."""
     own_session(db, actor, session_id)
-    return cancel_session_bookings(db, actor, session_id, now=now)
+    cancelled = cancel_session_bookings(db, actor, session_id, now=now)
+    end_on_cancelled_date(db, session_id, now=now)
+    return cancelled
 
 
 def visible_session(db: Session, viewer: User | None, session_id: int) -> OfferSession:

@@ -103,10 +103,23 @@ def ask_to_verify_email(db: Session, mentor: User, *, now: datetime, settings: S
     notifications.queue_email(db, to=mentor.email, subject=subject, body=body, now=now)
 
 
+# A link sent again at most this often: each is an e-mail to someone's inbox.
+RESEND_AFTER = timedelta(minutes=10)
+
+
+def _sent_just_now(db: Session, mentor: User, purpose: TokenPurpose, *, now: datetime) -> None:
+    last = db.exec(
+        select(AccountToken.created_at).where(AccountToken.user_id == mentor.id, AccountToken.purpose == purpose)
+    ).first()
+    if last is not None and last > now - RESEND_AFTER:
+        raise InvalidInput(_("We sent the link a few minutes ago. Look for the e-mail, also in the spam folder."))
+
+
 def resend_verification(db: Session, mentor: User, *, now: datetime, settings: Settings) -> None:
     """A new verification link for a mentor whose address is not verified yet (the last one
     stops working)."""
     if needs_email_verification(db, mentor):
+        _sent_just_now(db, mentor, TokenPurpose.verify_email, now=now)
         ask_to_verify_email(db, mentor, now=now, settings=settings)
         db.commit()
 
@@ -177,6 +190,7 @@ def ask_guardian_again(db: Session, mentor: User, *, now: datetime, settings: Se
         or not profile.guardian_email
     ):
         raise InvalidInput(_("Your sign-up does not wait for a guardian's consent."))
+    _sent_just_now(db, mentor, TokenPurpose.guardian_consent, now=now)
     ask_guardian(db, mentor, profile, now=now, settings=settings)
     db.commit()
 

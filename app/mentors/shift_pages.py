@@ -17,7 +17,7 @@ from app.deps import (
 )
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
-from app.mentors import shifts
+from app.mentors import consent, shifts
 from app.mentors.conduct import CONDUCT_VERSION, conduct_rules
 from app.mentors.models import MentorMunicipality, MentorProfile, MentorStatus, ShiftStatus
 from app.web.forms import PostedForm, form_errors
@@ -33,6 +33,8 @@ def notice_text(code: str | None) -> str | None:
         "left": _("You have left the shift. The provider is told."),
         "assigned": _("The mentor is on the date and has been told."),
         "removed": _("The mentor is taken off the date and has been told."),
+        "verify_sent": _("We have sent you a new link to confirm your e-mail address."),
+        "guardian_asked": _("We have sent your parent or guardian a new link."),
     }.get(code or "")
 
 
@@ -54,6 +56,10 @@ def status_text(status: MentorStatus) -> str:
 def shift_list(
     request: Request, db: SessionDep, user: MentorPageUser, now: Now, page: PageNumber = 1, notice: str | None = None
 ) -> Response:
+    return _shift_list(request, db, user, now, page=page, notice=notice)
+
+
+def _shift_list(request: Request, db: Session, user: User, now, *, page=1, notice=None, errors=None) -> Response:
     profile = db.get(MentorProfile, user.id)
     rows, total, mine = [], 0, []
     if profile is not None and profile.status == MentorStatus.approved:
@@ -68,12 +74,33 @@ def shift_list(
             "status_text": status_text(profile.status) if profile else _("You have no mentor profile."),
             "rows": rows,
             "mine": mine,
+            "unverified": consent.needs_email_verification(db, user),
+            "errors": errors or {},
             "page": page,
             "pages": max(1, -(-total // PER_PAGE)),
             "total": total,
             "notice": notice_text(notice),
         },
+        status_code=422 if errors else 200,
     )
+
+
+@router.post("/mentor/verify/resend")
+def resend_verification(request: Request, db: SessionDep, user: MentorPageUser, now: Now, settings: SettingsDep) -> Response:
+    try:
+        consent.resend_verification(db, user, now=now, settings=settings)
+    except InvalidInput as error:
+        return _shift_list(request, db, user, now, errors={"resend": error.message})
+    return redirect(request, "/mentor/shifts?notice=verify_sent")
+
+
+@router.post("/mentor/consent/resend")
+def ask_guardian_again(request: Request, db: SessionDep, user: MentorPageUser, now: Now, settings: SettingsDep) -> Response:
+    try:
+        consent.ask_guardian_again(db, user, now=now, settings=settings)
+    except InvalidInput as error:
+        return _shift_list(request, db, user, now, errors={"resend": error.message})
+    return redirect(request, "/mentor/shifts?notice=guardian_asked")
 
 
 def _shift_page(
@@ -94,6 +121,7 @@ def _shift_page(
             "rules": conduct_rules(),
             "must_accept": profile is None or profile.conduct_version != CONDUCT_VERSION,
             "approved": profile is not None and profile.status == MentorStatus.approved,
+            "leave_hours": request.app.state.settings.shift_leave_hours,
             "errors": errors or {},
             "values": values or {},
             "notice": notice_text(notice),

@@ -131,40 +131,47 @@ def open_shifts(
     only while their child certificate holds. Each with how many mentors it has; soonest first."""
     profile = _approved_profile(db, mentor)
     institution = db.get(Organisation, profile.institution_id)
-    signed = mentors_signed()
-    themes = select(MentorTheme.theme).where(MentorTheme.user_id == mentor.id)
-    reach = select(MentorMunicipality.municipality).where(MentorMunicipality.user_id == mentor.id)
+    # What is the mentor's own is read first, so that the one query that pages the dates
+    # weighs each date against constants, not against the mentor's rows again.
+    themes = db.exec(select(MentorTheme.theme).where(MentorTheme.user_id == mentor.id)).all()
+    reach = db.exec(select(MentorMunicipality.municipality).where(MentorMunicipality.user_id == mentor.id)).all()
+    busy = db.exec(
+        select(OfferSession.starts_at, OfferSession.ends_at)
+        .join(Shift, Shift.session_id == OfferSession.id)
+        .where(Shift.mentor_id == mentor.id, Shift.status == ShiftStatus.signed_up, OfferSession.ends_at > now)
+    ).all()
     until = certificate_until(db, mentor.id)
     certificate_ok = col(Offer.grade_min) > safeguarding.GRADE_UNDER_15_MAX
     if until is not None:
         last_start = datetime.combine(until + timedelta(days=1), datetime.min.time(), TIMEZONE)
         certificate_ok = or_(certificate_ok, col(OfferSession.ends_at) <= last_start)
-    conditions = (
-        OfferSession.offer_id == Offer.id,
-        Offer.type == OfferType.mentoring,
-        Offer.status == OfferStatus.published,
-        col(OfferSession.cancelled_at).is_(None),
-        OfferSession.starts_at > now,
-        OfferSession.mentors_max > signed,
-        _level_fits(level_of(institution)),
-        col(Offer.municipality).in_(reach),
-        or_(
-            ~exists().where(OfferTheme.offer_id == Offer.id),
-            exists().where(OfferTheme.offer_id == Offer.id, col(OfferTheme.theme).in_(themes)),
-        ),
-        ~_clashes(mentor.id, OfferSession.starts_at, OfferSession.ends_at),
-        certificate_ok,
-    )
-    total = db.exec(select(func.count()).select_from(OfferSession).join(Offer).where(*conditions)).one()
-    rows = db.exec(
-        select(OfferSession, Offer, signed.label("signed"))
+    signed = mentors_signed()
+    query = (
+        select(OfferSession, Offer, signed.label("signed"), func.count().over().label("total"))
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*conditions)
+        .where(
+            Offer.type == OfferType.mentoring,
+            Offer.status == OfferStatus.published,
+            col(Offer.municipality).in_(reach),
+            _level_fits(level_of(institution)),
+            or_(
+                ~exists().where(OfferTheme.offer_id == Offer.id),
+                exists().where(OfferTheme.offer_id == Offer.id, col(OfferTheme.theme).in_(themes)),
+            ),
+            col(OfferSession.cancelled_at).is_(None),
+            OfferSession.starts_at > now,
+            OfferSession.mentors_max > signed,
+            certificate_ok,
+            *(~((OfferSession.starts_at < ends) & (OfferSession.ends_at > starts)) for starts, ends in busy),
+        )
         .order_by(col(OfferSession.starts_at), col(OfferSession.id))
         .limit(limit)
         .offset(offset)
-    ).all()
-    return [tuple(row) for row in rows], total
+    )
+    rows = db.exec(query).all()
+    if not rows:  # none at all, or a page past the last: there the window's total is not to be had
+        return [], open_shifts(db, mentor, now=now, limit=1)[1] if offset else 0
+    return [(session, offer, signed) for session, offer, signed, _total in rows], rows[0][3]
 
 
 def _approved_profile(db: Session, mentor: User) -> MentorProfile:
@@ -322,6 +329,17 @@ def drop_future_shifts(db: Session, mentor_id: int, *, now: datetime, reason: st
     return len(shifts)
 
 
+def end_on_cancelled_date(db: Session, session_id: int, *, now: datetime) -> int:
+    """The provider called the date off: its mentors are off it and told. (Should this not run,
+    the worker's hours job still ends shifts of a cancelled date once it is past.)"""
+    shifts = db.exec(select(Shift).where(Shift.session_id == session_id, Shift.status == ShiftStatus.signed_up)).all()
+    for shift in shifts:
+        _end(db, shift, ShiftStatus.removed, "", now=now)
+        _tell_mentor(db, shift, "date_cancelled", now=now)
+    db.commit()
+    return len(shifts)
+
+
 def _end(db: Session, shift: Shift, status: ShiftStatus, reason: str, *, now: datetime) -> None:
     shift.status, shift.leave_reason, shift.updated_at = status, reason[:500], now
     db.add(shift)
@@ -376,8 +394,11 @@ def _tell_mentor(db: Session, shift: Shift, kind: str, *, now: datetime) -> None
         if kind == "assigned":
             subject = _("New shift: %(title)s, %(when)s") % facts
             body = _("The provider has put you on %(title)s on %(when)s.") % facts
+        elif kind == "date_cancelled":
+            subject = _("Called off: %(title)s, %(when)s") % facts
+            body = _("The provider has called off %(title)s on %(when)s, so your shift is off too.") % facts
         else:
-            subject = _("Shift cancelled: %(title)s, %(when)s") % facts
+            subject = _("Taken off a shift: %(title)s, %(when)s") % facts
             body = _("The provider has taken you off %(title)s on %(when)s. Reason: %(reason)s") % facts
         notify(
             db,

@@ -9,7 +9,8 @@ from app.accounts.models import Organisation, Role
 from app.bookings.models import Booking, BookingStatus
 from app.catalogue.models import Offer
 from app.db import utcnow
-from app.mentors.models import Shift, ShiftStatus
+from app.mentors.models import MentorProfile, Shift, ShiftStatus
+from app.notifications.models import OutboxMessage
 from tests.factories import log_in, make_mentor, make_school, make_user, mentoring_date, post_form
 
 
@@ -92,3 +93,20 @@ def test_the_provider_puts_a_mentor_on_their_date_and_takes_them_off(client, db,
     other = make_user(db, Role.provider)
     log_in(client, db, other, settings)
     assert client.get(f"/provider/sessions/{date_.id}/mentors").status_code == 404
+
+
+def test_a_mentor_asks_for_the_links_again_but_not_every_minute(client, db, settings):
+    mentor = make_mentor(db, status="awaiting_consent")
+    profile = db.get(MentorProfile, mentor.id)
+    profile.guardian_email = "mor@example.dk"
+    db.commit()
+    log_in(client, db, mentor, settings)
+    page = client.get("/mentor/shifts")
+    assert 'action="/mentor/verify/resend"' in page.text and 'action="/mentor/consent/resend"' in page.text
+
+    assert post_form(client, "/mentor/verify/resend").status_code == 303
+    assert post_form(client, "/mentor/verify/resend").status_code == 422  # a few minutes ago
+    assert post_form(client, "/mentor/consent/resend").status_code == 303
+    assert post_form(client, "/mentor/consent/resend").status_code == 422
+    sent = db.exec(select(OutboxMessage.to_address).order_by(OutboxMessage.id)).all()
+    assert sent == [mentor.email, "mor@example.dk"]

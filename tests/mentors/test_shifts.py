@@ -3,9 +3,13 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlmodel import func, select
 
 from app.accounts.models import Organisation, Role
+from app.bookings.models import Booking, BookingStatus
+from app.calendar.booking_files import booking_file
+from app.catalogue import service as catalogue
 from app.catalogue.models import Offer, OfferTheme, Theme
 from app.db import utcnow
 from app.mentors import shifts
@@ -53,6 +57,8 @@ def test_a_mentor_sees_the_dates_of_their_level_reach_and_themes_without_clashes
     assert open_ids(db, pupil_mentor) == [primary.id, both.id, health.id]
     assert open_ids(db, student) == [upper.id, both.id]
     assert far.id not in open_ids(db, student) and past.id not in open_ids(db, student)
+    assert shifts.open_shifts(db, student, now=NOW, limit=1, offset=1)[0][0][0].id == both.id
+    assert shifts.open_shifts(db, student, now=NOW, offset=5) == ([], 2)  # past the last page
 
     # A date at the same time as one of theirs is no longer offered, nor the one they took.
     clash = mentoring_date(db, starts_at=SOON + timedelta(hours=1))
@@ -259,3 +265,33 @@ def test_birth_dates_never_reach_the_session_answer(client, db):
     shifts.sign_up(db, mentor, date_.id, now=utcnow())
     answer = client.get(f"/api/v1/sessions/{date_.id}").text
     assert "2009" not in answer and mentor.email not in answer
+
+
+def test_a_date_called_off_takes_its_mentors_off_and_tells_them(db):
+    date_ = mentoring_date(db, starts_at=SOON)
+    staff = make_user(db, Role.provider)
+    staff.organisation_id = _offer_provider(db, date_)
+    db.add(staff)
+    db.commit()
+    mentor = make_mentor(db)
+    shifts.sign_up(db, mentor, date_.id, now=NOW)
+    catalogue.cancel_session(db, staff, date_.id, now=NOW)
+    assert db.exec(select(Shift.status)).all() == [ShiftStatus.removed]
+    assert db.exec(select(Notification.kind).where(Notification.user_id == mentor.id)).all() == ["shift_date_cancelled"]
+
+
+def test_the_bookings_calendar_file_names_the_mentors_as_schools_see_them(db):
+    date_ = mentoring_date(db, starts_at=SOON)
+    teacher = make_user(db, Role.teacher)
+    booking = Booking(session_id=date_.id, school_id=teacher.organisation_id, teacher_id=teacher.id, class_name="9.a",
+                      grade=9, pupils=20, status=BookingStatus.confirmed, created_at=NOW, updated_at=NOW)
+    db.add(booking)
+    db.commit()
+    mentor = make_mentor(db)
+    mentor.name = "Sara Sørensen"
+    db.commit()
+    shifts.sign_up(db, mentor, date_.id, now=NOW)
+    calendar = Calendar.from_ical(booking_file(db, booking, organizer="portal@example.dk", base_url="http://x", now=NOW))
+    description = str(calendar.walk("VEVENT")[0]["DESCRIPTION"])
+    assert "Sara, Gymnasium" in description and "STX, fysik A" in description
+    assert "Sørensen" not in description and mentor.email not in description
