@@ -19,7 +19,14 @@ from app.db import make_engine, utcnow
 from app.main import create_app
 from app.notifications.models import Notification
 from tests.conftest import TEST_DATABASE_URL, fresh_database, running_portal, worker_database
-from tests.factories import PASSWORD, make_provider, make_school, make_user
+from tests.factories import (
+    PASSWORD,
+    make_mentor,
+    make_provider,
+    make_school,
+    make_user,
+    mentoring_date,
+)
 
 # On PostgreSQL, the database of production, only: the run takes minutes, and once is enough.
 on_postgresql = pytest.mark.skipif(not TEST_DATABASE_URL, reason="runs against PostgreSQL")
@@ -34,6 +41,9 @@ TAGS = {
     "teacher": ["auth", "bookings", "book an expert", "notifications", "mentors"],
     "provider": ["catalogue", "book an expert", "health"],
     "admin": ["organisations", "users", "bookings"],
+    # An approved mentor, with a mentoring date to take (the teacher runs the mentors' operations
+    # as someone who is not one).
+    "mentor": ["mentors"],
 }
 
 CONFIG = Template("""
@@ -44,7 +54,8 @@ database = "none"  # the fixed seed alone decides what is sent
 # more than pupils, min_pupils no more than max_pupils, a date within the planning period and
 # after today, no organisation for a coordinator, no change of kind for an organisation with
 # users, a municipality's coordinator's own municipality, a password that is not easy to guess, a
-# provider's reason to decline, a mentor's age, guardian and institution) refuse some schema-valid
+# provider's reason to decline, a mentor's age, guardian and institution, a child certificate's
+# dates) refuse some schema-valid
 # input with 422 naming the field, as the schema's 422 says. Everywhere else a 422 for schema-valid input is a gap in the schema, and fails.
 [[operations]]
 include-name = [
@@ -62,6 +73,7 @@ include-name = [
     "POST /api/v1/proposals/{proposal_id}/decline",
     "GET /api/v1/offers",
     "POST /api/v1/mentors/signup",
+    "POST /api/v1/mentors/{mentor_id}/certificate",
 ]
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
@@ -79,7 +91,8 @@ payload = { username = "$email", password = "$password" }
 
 def seed(engine) -> dict[str, str]:
     """A school with a teacher, a provider with a course (two dates, a class booked) and an
-    expert (a proposal waiting), an administrator; the e-mail address of each role's user."""
+    expert (a proposal waiting), an administrator, an approved mentor and a mentoring date; the
+    e-mail address of each role's user."""
     now = utcnow()
     with Session(engine) as db:
         school, provider = make_school(db), make_provider(db)
@@ -87,7 +100,9 @@ def seed(engine) -> dict[str, str]:
             "teacher": make_user(db, "teacher", organisation=school),
             "provider": make_user(db, "provider", organisation=provider),
             "admin": make_user(db, "admin"),
+            "mentor": make_mentor(db),
         }
+        mentoring_date(db)
         course = Offer(
             provider_id=provider.id, type=OfferType.course, status=OfferStatus.published,
             title="Vandets kredsløb", grade_min=0, grade_max=10, municipality="Aarhus",
