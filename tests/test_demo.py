@@ -171,9 +171,9 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     mentor = account(db, "mentor")
     rows, total = shifts.open_shifts(db, mentor, now=now)
     assert total >= 1 and rows
-    session, offer, signed = rows[0]
-    assert signed < session.mentors_max and session.starts_at > now
-    shift = shifts.sign_up(db, mentor, session.id, now=now)
+    first = rows[0]
+    assert first.mentors_signed < first.mentors_max and first.starts_at > now
+    shift = shifts.sign_up(db, mentor, first.session_id, now=now)
     assert shift.status == ShiftStatus.signed_up
 
 

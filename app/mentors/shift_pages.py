@@ -19,7 +19,7 @@ from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.mentors import consent, shifts
 from app.mentors.conduct import CONDUCT_VERSION, conduct_rules
-from app.mentors.models import MentorMunicipality, MentorProfile, MentorStatus, ShiftStatus
+from app.mentors.models import MentorMunicipality, MentorProfile, MentorStatus
 from app.web.forms import PostedForm, form_errors
 from app.web.templating import redirect, render
 
@@ -64,8 +64,7 @@ def _shift_list(request: Request, db: Session, user: User, now, *, page=1, notic
     rows, total, mine = [], 0, []
     if profile is not None and profile.status == MentorStatus.approved:
         rows, total = shifts.open_shifts(db, user, now=now, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-        mine = [r for r in shifts.my_shifts(db, user) if r[0].status == ShiftStatus.signed_up]
-        mine.reverse()  # soonest first
+        mine = shifts.coming_shifts(db, user)
     return render(
         request,
         "mentors/shifts.html",

@@ -8,6 +8,7 @@ profile, so one mentor's sign-ups run one at a time and never give them two over
 The unique index on (date, mentor) keeps a double click to one shift even without the locks."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Organisation, OrganisationKind, Role, User
 from app.bookings import service as bookings
 from app.bookings.models import Booking, BookingStatus
-from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferTheme, OfferType
+from app.catalogue.models import Offer, OfferSession, OfferStatus, OfferTheme, OfferType, Theme
 from app.config import Settings, get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import TIMEZONE, _, language, local_datetime
@@ -122,18 +123,34 @@ def certificate_until(db: Session, mentor_id: int):
     return safeguarding.certificates_valid_until(db, [mentor_id]).get(mentor_id)
 
 
+@dataclass(frozen=True)
+class OpenDate:
+    """A mentoring date a mentor may take, as the list of them shows it."""
+
+    session_id: int
+    offer_id: int
+    title: str
+    municipality: str
+    starts_at: datetime
+    ends_at: datetime
+    mentors_min: int
+    mentors_max: int
+    mentors_signed: int
+
+
 def open_shifts(
     db: Session, mentor: User, *, now: datetime, limit: int = 50, offset: int = 0
-) -> tuple[list[tuple[OfferSession, Offer, int]], int]:
+) -> tuple[list[OpenDate], int]:
     """The dates an approved mentor may take: of published mentoring offers, not begun nor
     cancelled, with a place left; of their level, in a municipality they reach, in one of their
-    themes (or an offer without themes), at a time they have no other shift; for pupils under 15
-    only while their child certificate holds. Each with how many mentors it has; soonest first."""
+    themes (any, if they chose none; or an offer without themes), at a time they have no other
+    shift; for pupils under 15 only while their child certificate holds. Soonest first, with how
+    many there are in all."""
     profile = _approved_profile(db, mentor)
     institution = db.get(Organisation, profile.institution_id)
-    # What is the mentor's own is read first, so that the one query that pages the dates
-    # weighs each date against constants, not against the mentor's rows again.
-    themes = db.exec(select(MentorTheme.theme).where(MentorTheme.user_id == mentor.id)).all()
+    # What is the mentor's own is read first, so that the one query that counts and pages the
+    # dates weighs each date against constants rather than against the mentor's rows again.
+    themes = set(db.exec(select(MentorTheme.theme).where(MentorTheme.user_id == mentor.id)).all())
     reach = db.exec(select(MentorMunicipality.municipality).where(MentorMunicipality.user_id == mentor.id)).all()
     busy = db.exec(
         select(OfferSession.starts_at, OfferSession.ends_at)
@@ -145,33 +162,47 @@ def open_shifts(
     if until is not None:
         last_start = datetime.combine(until + timedelta(days=1), datetime.min.time(), TIMEZONE)
         certificate_ok = or_(certificate_ok, col(OfferSession.ends_at) <= last_start)
-    signed = mentors_signed()
-    query = (
-        select(OfferSession, Offer, signed.label("signed"), func.count().over().label("total"))
-        .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(
-            Offer.type == OfferType.mentoring,
-            Offer.status == OfferStatus.published,
-            col(Offer.municipality).in_(reach),
-            _level_fits(level_of(institution)),
+    conditions = [
+        Offer.type == OfferType.mentoring,
+        Offer.status == OfferStatus.published,
+        col(Offer.municipality).in_(reach),
+        _level_fits(level_of(institution)),
+        col(OfferSession.cancelled_at).is_(None),
+        OfferSession.starts_at > now,
+        OfferSession.mentors_max > mentors_signed(),
+        certificate_ok,
+        *(~((OfferSession.starts_at < ends) & (OfferSession.ends_at > starts)) for starts, ends in busy),
+    ]
+    if themes and themes != set(Theme):  # with every theme (or none chosen) every offer fits
+        conditions.append(
             or_(
                 ~exists().where(OfferTheme.offer_id == Offer.id),
                 exists().where(OfferTheme.offer_id == Offer.id, col(OfferTheme.theme).in_(themes)),
-            ),
-            col(OfferSession.cancelled_at).is_(None),
-            OfferSession.starts_at > now,
-            OfferSession.mentors_max > signed,
-            certificate_ok,
-            *(~((OfferSession.starts_at < ends) & (OfferSession.ends_at > starts)) for starts, ends in busy),
+            )
         )
+    # Only the columns the list shows: the window's count runs over every date that fits.
+    rows = db.exec(
+        select(
+            OfferSession.id,
+            OfferSession.offer_id,
+            Offer.title,
+            Offer.municipality,
+            OfferSession.starts_at,
+            OfferSession.ends_at,
+            OfferSession.mentors_min,
+            OfferSession.mentors_max,
+            mentors_signed(),
+            func.count().over(),
+        )
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(*conditions)
         .order_by(col(OfferSession.starts_at), col(OfferSession.id))
         .limit(limit)
         .offset(offset)
-    )
-    rows = db.exec(query).all()
+    ).all()
     if not rows:  # none at all, or a page past the last: there the window's total is not to be had
         return [], open_shifts(db, mentor, now=now, limit=1)[1] if offset else 0
-    return [(session, offer, signed) for session, offer, signed, _total in rows], rows[0][3]
+    return [OpenDate(*row[:-1]) for row in rows], rows[0][-1]
 
 
 def _approved_profile(db: Session, mentor: User) -> MentorProfile:
@@ -427,6 +458,21 @@ def my_shifts(db: Session, mentor: User) -> list[tuple[Shift, OfferSession, Offe
         .order_by(col(OfferSession.starts_at).desc())
     ).all()
     return [tuple(row) for row in rows]
+
+
+def coming_shifts(db: Session, mentor: User, *, limit: int = 10) -> list:
+    """The next dates the mentor has taken and not yet done, soonest first: rows of (session_id,
+    title, municipality, starts_at, ends_at)."""
+    return list(
+        db.exec(
+            select(OfferSession.id.label("session_id"), Offer.title, Offer.municipality, OfferSession.starts_at, OfferSession.ends_at)
+            .join(Shift, Shift.session_id == OfferSession.id)
+            .join(Offer, Offer.id == OfferSession.offer_id)
+            .where(Shift.mentor_id == mentor.id, Shift.status == ShiftStatus.signed_up)
+            .order_by(col(OfferSession.starts_at))
+            .limit(limit)
+        ).all()
+    )
 
 
 def mentors_on(db: Session, session_ids: Sequence[int]) -> dict[int, list[tuple[Shift, User, MentorProfile, Organisation]]]:

@@ -18,23 +18,7 @@ def open_shifts(db: SessionDep, mentor: ApiUser, now: Now, limit: Limit = 50, of
     """The mentoring dates this approved mentor may take: their level, themes and reach, a place
     left, no clash with their other shifts; soonest first."""
     rows, total = shifts.open_shifts(db, mentor, now=now, limit=limit, offset=offset)
-    return Page(
-        items=[
-            OpenShift(
-                session_id=session.id,
-                offer_id=offer.id,
-                title=offer.title,
-                starts_at=session.starts_at,
-                ends_at=session.ends_at,
-                municipality=offer.municipality,
-                mentors_min=session.mentors_min,
-                mentors_max=session.mentors_max,
-                mentors_signed=signed,
-            )
-            for session, offer, signed in rows
-        ],
-        total=total,
-    )
+    return Page(items=[OpenShift.model_validate(row, from_attributes=True) for row in rows], total=total)
 
 
 @router.post("/shifts/{session_id}/signup", status_code=201)

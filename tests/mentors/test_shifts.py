@@ -35,7 +35,7 @@ def soon() -> datetime:
 def open_ids(db, mentor) -> list[int]:
     rows, total = shifts.open_shifts(db, mentor, now=NOW)
     assert total == len(rows)
-    return [session.id for session, _offer, _signed in rows]
+    return [row.session_id for row in rows]
 
 
 def test_a_mentor_sees_the_dates_of_their_level_reach_and_themes_without_clashes(db):
@@ -57,7 +57,7 @@ def test_a_mentor_sees_the_dates_of_their_level_reach_and_themes_without_clashes
     assert open_ids(db, pupil_mentor) == [primary.id, both.id, health.id]
     assert open_ids(db, student) == [upper.id, both.id]
     assert far.id not in open_ids(db, student) and past.id not in open_ids(db, student)
-    assert shifts.open_shifts(db, student, now=NOW, limit=1, offset=1)[0][0][0].id == both.id
+    assert shifts.open_shifts(db, student, now=NOW, limit=1, offset=1)[0][0].session_id == both.id
     assert shifts.open_shifts(db, student, now=NOW, offset=5) == ([], 2)  # past the last page
 
     # A date at the same time as one of theirs is no longer offered, nor the one they took.
