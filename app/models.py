@@ -8,6 +8,7 @@ from app.accounts.models import (
     PasswordResetRequest,
     User,
 )
+from app.barometer.models import BarometerFigures, CouncilReport, NationalFigure, Target
 from app.bookings.models import (
     AllocationRound,
     Booking,
@@ -33,25 +34,42 @@ from app.catalogue.models import (
     SchoolHoliday,
     SessionResource,
 )
-from app.mentors.models import MentorMunicipality, MentorProfile, MentorTheme
+from app.evaluations.models import Answer, EvaluationRequest, Question
+from app.mentors.models import (
+    ChildCertificateCheck,
+    GuardianConsent,
+    MentorMunicipality,
+    MentorProfile,
+    MentorShortageAlert,
+    MentorTheme,
+    Shift,
+)
 from app.notifications.models import Notification, OutboxMessage
 
 __all__ = [
     "AccountToken",
     "AllocationRound",
+    "Answer",
     "AuthSession",
     "AvailabilityWindow",
+    "BarometerFigures",
     "Booking",
     "BookingEvent",
     "BookingReminder",
     "CalendarFeed",
     "CapacityPool",
     "CapacityPoolSession",
+    "ChildCertificateCheck",
+    "CouncilReport",
+    "EvaluationRequest",
     "ExpertProposal",
+    "GuardianConsent",
     "LoginAttempt",
     "MentorMunicipality",
     "MentorProfile",
+    "MentorShortageAlert",
     "MentorTheme",
+    "NationalFigure",
     "Notification",
     "Offer",
     "OfferPicture",
@@ -63,10 +81,13 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "PasswordResetRequest",
+    "Question",
     "Resource",
     "SavedSearch",
     "SchoolCap",
     "SchoolHoliday",
     "SessionResource",
+    "Shift",
+    "Target",
     "User",
 ]

@@ -16,8 +16,9 @@ from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking, BookingEvent, BookingStatus
 from app.calendar.booking_files import booking_file, session_file
 from app.catalogue.models import Offer, OfferSession
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import begin_write
+from app.evaluations import service as evaluations
 from app.i18n import _, language, local_datetime
 from app.notifications.models import OutboxMessage
 from app.notifications.service import notify
@@ -120,11 +121,6 @@ def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tupl
             return _("Tomorrow: %(title)s"), _(
                 "Class %(class_name)s takes part in %(title)s on %(when)s."
             )
-        case "evaluation":
-            return _("How was %(title)s?"), _(
-                "Class %(class_name)s took part in %(title)s on %(when)s. Please tell us how it went: "
-                "it takes two minutes and helps the region's STEM barometer."
-            )
     raise ValueError(kind)
 
 
@@ -160,6 +156,14 @@ def _tell_teacher(db: Session, booking: Booking, kind: str, *, now: datetime) ->
             booking_id=booking.id,
             base_url=get_settings().base_url,
         )
+
+
+def ask_for_evaluation(db: Session, booking: Booking, *, now: datetime, settings: Settings) -> int:
+    """After the activity: what the booking's first event still has to tell goes out first, then
+    the teacher, the provider's staff and the mentors are asked for an evaluation (app.evaluations).
+    Returns how many were asked."""
+    _tell_first_events(db, booking, now=now)
+    return evaluations.ask_for_booking(db, booking, now=now, settings=settings)
 
 
 def tell_provider(db: Session, booking: Booking, kind: str, *, now: datetime) -> None:

@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
 from app.bookings.models import Booking, BookingEvent, BookingReminder, BookingStatus
-from app.bookings.notices import tell_coordinator_approvals_due, tell_teacher
+from app.bookings.notices import ask_for_evaluation, tell_coordinator_approvals_due, tell_teacher
 from app.catalogue.models import OfferSession
+from app.config import Settings, get_settings
 
 # Coordinators hear about a pending booking this long before it would expire.
 APPROVAL_WARNING = timedelta(days=2)
@@ -92,9 +93,10 @@ def remind_teachers(db: Session, *, now: datetime) -> int:
     return sent
 
 
-def complete_and_ask_for_evaluation(db: Session, *, now: datetime) -> int:
-    """Confirmed bookings whose activity has ended become `completed`; the teacher is asked how
-    it went."""
+def complete_and_ask_for_evaluation(db: Session, *, now: datetime, settings: Settings | None = None) -> int:
+    """Confirmed bookings whose activity has ended become `completed`; the teacher, the provider's
+    staff and the visit's mentors are asked how it went (app.evaluations.service.ask_for_booking)."""
+    settings = settings or get_settings()
     rows = db.exec(
         select(Booking)
         .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
@@ -121,7 +123,7 @@ def complete_and_ask_for_evaluation(db: Session, *, now: datetime) -> int:
         booking.status = BookingStatus.completed
         booking.updated_at = now
         db.add(booking)
-        tell_teacher(db, booking, "evaluation", now=now)
+        ask_for_evaluation(db, booking, now=now, settings=settings)
         done += 1
     db.commit()
     return done
