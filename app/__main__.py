@@ -1,5 +1,5 @@
 """Command line: `python -m app create-admin EMAIL --password P`, `python -m app seed-demo`,
-`python -m app worker [--once] [--interval SECONDS]`."""
+`python -m app worker [--once] [--interval SECONDS]`, `python -m app refresh-barometer`."""
 
 import argparse
 import logging
@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     worker = commands.add_parser("worker", help="send e-mail from the outbox; expire holds; remind")
     worker.add_argument("--once", action="store_true", help="run every job once and stop")
     worker.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
+    commands.add_parser(
+        "refresh-barometer", help="count the barometer's stored figures anew, now (they are cached)"
+    )
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -59,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             print("Demo data added." if created else "Demo data was already there.")
             for role, email in demo.ACCOUNTS.items():
                 print(f"  {role:<12} {email:<32} password: {demo.PASSWORD}")
+        elif args.command == "refresh-barometer":
+            from app.barometer import service as barometer
+
+            print(f"Counted {barometer.refresh(db, now=utcnow())} sets of barometer figures anew.")
     return 0
 
 
