@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     # provider and the coordinators (the worker).
     mentor_shortage_days: int = Field(default=14, ge=1, le=365)
 
+    # How long the e-mailed link to an evaluation's form works (a reminder goes out after a week).
+    evaluation_link_days: int = Field(default=30, ge=8, le=365)
+
+    # The barometer's figures are counted anew when read after this many minutes (and the worker
+    # keeps the standing ones fresh): how stale the public figures may be (barometer.service).
+    barometer_max_age_minutes: int = Field(default=15, ge=0, le=24 * 60)
+
     # Test only (ignored elsewhere): book without the locks, so the race tests can show that they
     # catch an overbooking when the locks are missing.
     test_without_booking_locks: bool = False

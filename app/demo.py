@@ -1684,6 +1684,9 @@ def seed(db: Session, *, now: datetime) -> bool:
     from app.demo_mentors import seed_mentors  # it builds on this module
 
     seed_mentors(db, calendar=calendar, now=now)
+    from app.demo_history import seed_history  # it builds on the offers and mentors above
+
+    seed_history(db, now=now)
     return True
 
 

@@ -19,6 +19,8 @@ from starlette.requests import ClientDisconnect
 from app import api_schema
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.barometer import api as barometer_api
+from app.barometer import pages as barometer_pages
 from app.bookings import allocation_pages as bookings_allocation_pages
 from app.bookings import api as bookings_api
 from app.bookings import attendees as bookings_attendees
@@ -32,6 +34,7 @@ from app.config import Settings, get_settings
 from app.db import make_async_engine, make_engine
 from app.deps import LoginRequired, NotAuthenticated
 from app.errors import DomainError
+from app.evaluations import pages as evaluations_pages
 from app.i18n import _
 from app.mentors import api as mentors_api
 from app.mentors import approval_api as mentors_approval_api
@@ -211,7 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each router straight on the app, the API's first and the bookings' first of those: a request
     # is matched against the routes in order (and each nested router is one more pass), and the
     # API's bookings are the requests that come by the hundred per second when a popular date opens.
-    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router, mentors_shifts_api.router, mentors_approval_api.router):
+    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router, mentors_shifts_api.router, mentors_approval_api.router, barometer_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (
         home.router,
@@ -230,6 +233,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mentors_shift_pages.router,
         # After the sign-up's pages: its /mentors/signup must match before /mentors/{mentor_id}.
         mentors_approval_pages.router,
+        evaluations_pages.router,
+        barometer_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(verify_csrf)], include_in_schema=False)
 

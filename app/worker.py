@@ -11,11 +11,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.accounts import service as accounts
+from app.barometer import service as barometer
 from app.bookings import allocation, expert, reminders
 from app.bookings.notices import booking_calendar, tell_about_new_bookings
 from app.bookings.service import expire_holds
 from app.config import Settings
 from app.db import utcnow
+from app.evaluations import service as evaluations
 from app.mentors import privacy as mentor_privacy
 from app.mentors import reminders as mentor_reminders
 from app.mentors.hours import complete_past_shifts
@@ -34,12 +36,16 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
         "proposals_passed": lambda db: expert.close_passed_proposals(db, now=now),
         "approval_reminders": lambda db: reminders.remind_coordinators(db, now=now),
         "activity_reminders": lambda db: reminders.remind_teachers(db, now=now),
-        "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now),
+        "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now, settings=settings),
+        "evaluation_reminders": lambda db: evaluations.remind_unanswered(db, now=now, settings=settings),
         "forgotten": lambda db: accounts.forget_old_attempts(db, now=now),
         "shifts_completed": lambda db: complete_past_shifts(db, now=now),
         "shift_reminders": lambda db: mentor_reminders.remind_mentors(db, now=now),
         "mentors_short": lambda db: mentor_reminders.alert_short_dates(db, now=now, settings=settings),
         "mentors_anonymised": lambda db: mentor_privacy.anonymise_inactive(db, now=now, settings=settings),
+        "barometer_refreshed": lambda db: barometer.refresh_stale(
+            db, now=now, max_age_minutes=settings.barometer_max_age_minutes
+        ),
         "sent": lambda db: send_outbox(db, settings, now=now, attachment=booking_calendar),
     }
     done = {}

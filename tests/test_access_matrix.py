@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from sqlmodel import col, select
 from starlette.routing import Mount
 
 from app.accounts import secrets
@@ -27,6 +28,8 @@ from app.catalogue.models import (
     SchoolHoliday,
 )
 from app.db import utcnow
+from app.evaluations import service as evaluations
+from app.evaluations.models import EvaluationRequest, Question, Respondent
 from app.main import create_app
 from app.mentors.certificate import certificate_code
 from app.mentors.models import GuardianConsent, MentorProfile, MentorStatus, Shift, ShiftStatus
@@ -176,6 +179,11 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/users/{user_id}/invitation"): STAFF_OF_AARHUS,
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("POST", "/api/v1/mentors/signup"): PUBLIC,
+    # The barometer is open data: the same figures for everyone, no log-in.
+    ("GET", "/api/v1/barometer"): PUBLIC,
+    ("GET", "/api/v1/barometer.csv"): PUBLIC,
+    ("GET", "/api/v1/barometer.xlsx"): PUBLIC,
+    ("GET", "/api/v1/barometer/datapackage.json"): PUBLIC,
     ("GET", "/mentors/signup"): PUBLIC,
     ("POST", "/mentors/signup"): PUBLIC,
     ("GET", "/mentors/signup/done"): PUBLIC,
@@ -349,6 +357,28 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/provider/shifts/{shift_id}/remove"): OWN_MENTORING_DATE,
     ("POST", "/mentor/verify/resend"): MENTOR_SELF,
     ("POST", "/mentor/consent/resend"): MENTOR_SELF,  # approved: no guardian to ask, 422
+    # The STEM barometer: public; its targets and national statistics are the coordinators' (a
+    # municipality's coordinator keeps their own municipality's: tests/barometer/test_page.py).
+    ("GET", "/barometer"): PUBLIC,
+    ("GET", "/barometer/targets"): STAFF_ONLY,
+    ("POST", "/barometer/targets"): STAFF_ONLY,  # nothing chosen: 422, nothing saved
+    ("GET", "/barometer/national"): STAFF_ONLY,
+    ("POST", "/barometer/national"): STAFF_ONLY,  # no file: 422, nothing imported
+    # Evaluations: the e-mailed link is the key (a probe request of the probed teacher's booking);
+    # its form without answers is refused field by field (422). The inbox's form is its owner's.
+    ("GET", "/evaluations/{token}"): PUBLIC,
+    ("POST", "/evaluations/{token}"): PUBLIC,
+    ("GET", "/evaluations/thanks"): PUBLIC,
+    ("GET", "/evaluations/requests/{request_id}"): NOBODY_ELSE,
+    ("POST", "/evaluations/requests/{request_id}"): NOBODY_ELSE,
+    # The results: a provider sees their own organisation's, a municipality's coordinator their schools'.
+    ("GET", "/evaluations"): PROVIDERS_AND_STAFF,
+    ("GET", "/evaluations.csv"): PROVIDERS_AND_STAFF,
+    ("GET", "/evaluations/questions"): STAFF_ONLY,
+    ("POST", "/evaluations/questions"): STAFF_ONLY,  # nothing chosen: 422
+    ("POST", "/evaluations/questions/{question_id}/reword"): STAFF_ONLY,  # no wording: 422
+    ("POST", "/evaluations/questions/{question_id}/retire"): STAFF_ONLY,
+    ("POST", "/evaluations/questions/{question_id}/move"): STAFF_ONLY,
 }
 
 
@@ -481,6 +511,16 @@ def test_access(client, db, settings, method, path, role):
     db.add(probed_shift)
     db.commit()
     feed_token = calendar_service.create_feed(db, probed_user, query="", now=utcnow())
+    evaluation = EvaluationRequest(booking_id=booking.id, user_id=probed_user.id, respondent=Respondent.teacher,
+                                   token_hash="probe", expires_at=utcnow() + timedelta(days=30), sent_at=utcnow())
+    db.add(evaluation)
+    db.flush()
+    evaluation.token_hash = secrets.token_hash(evaluations.link_token(settings.secret_key, evaluation))
+    db.add(evaluation)
+    db.commit()
+    if path.startswith("/evaluations/{token}"):
+        token = evaluations.link_token(settings.secret_key, evaluation)
+    question_id = db.exec(select(Question.id).where(col(Question.retired_at).is_(None))).first()
     url = (
         path.replace("{organisation_id}", str(aarhus_school.id))
         .replace("{user_id}", str(probed_user.id))
@@ -501,6 +541,8 @@ def test_access(client, db, settings, method, path, role):
         .replace("{shift_id}", str(probed_shift.id))
         .replace("{code}", certificate_code(settings.secret_key, probed_mentor.id, utcnow()))
         .replace("{mentor_id}", str(probed_mentor.id))
+        .replace("{request_id}", str(evaluation.id))
+        .replace("{question_id}", str(question_id))
     )
 
     headers = {}

@@ -1,7 +1,9 @@
 """The demo data: one account per role, schools all over the region, offers of every type with
-sessions on school days for the rest of the school year, bookings for every account to look at;
+sessions on school days for the rest of the school year, bookings for every account to look at,
+three past years of completed activities, evaluations and targets for the barometer;
 what the README promises of it holds on whatever day it is seeded; and seeding twice adds nothing."""
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import holidays
@@ -9,11 +11,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import demo
+from app import demo, demo_history
 from app.accounts import secrets
 from app.accounts.models import Organisation, OrganisationKind, Role, SchoolLevel, User
+from app.barometer.models import Target
 from app.bookings import service as bookings
-from app.bookings.models import Booking, BookingStatus
+from app.bookings.models import Booking, BookingEvent, BookingStatus
 from app.calendar.bounds import school_year_of
 from app.catalogue.holidays import standard_school_holidays
 from app.catalogue.models import (
@@ -25,6 +28,7 @@ from app.catalogue.models import (
     OfferType,
     SchoolHoliday,
 )
+from app.evaluations.models import Answer, EvaluationRequest, Question, QuestionKind, Respondent
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE
 from app.mentors import hours, shifts
@@ -101,8 +105,8 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     assert {s.municipality for s in schools} == set(MUNICIPALITIES)
     assert 90 <= len([o for o in organisations if o.kind == OrganisationKind.provider]) <= 110
 
-    # About 430 offers of every type, with some 4,000 dates through the school year, and a year of
-    # past mentoring dates.
+    # About 430 offers of every type, with some 4,000 dates through the school year, a year of
+    # past mentoring dates, and the booked dates of three past years and this one.
     offers = {o.id: o for o in db.exec(select(Offer)).all()}
     assert 380 <= len(offers) <= 480
     assert {o.type for o in offers.values() if o.status == OfferStatus.published} == set(OfferType)
@@ -111,8 +115,10 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     coming = [s for s in sessions if s.starts_at > now]
     past = [s for s in sessions if s.starts_at <= now]
     assert len(coming) >= 3000, len(coming)
-    assert len(past) >= 500, len(past)
-    assert {offers[s.offer_id].type for s in past} == {OfferType.mentoring}
+    assert len([s for s in past if offers[s.offer_id].type == OfferType.mentoring]) >= 500, len(past)
+    assert {offers[s.offer_id].type for s in past} == set(OfferType)
+    booked = set(db.exec(select(Booking.session_id)).all())
+    history_starts = date(today.year - demo_history.YEARS_BACK, 1, 1)
 
     # The usual school holidays, for the school years the dates fall in, and no date in them (nor
     # a past date in the holidays of its year).
@@ -120,15 +126,20 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     breaks = db.exec(select(SchoolHoliday).where(col(SchoolHoliday.municipality).is_(None))).all()
     years_with_breaks = {school_year_of(b.starts_on) for b in breaks}
     assert set(range(school_year_of(today), school_year_of(last_day) + 1)) <= years_with_breaks
-    public = holidays.Denmark(years=range(today.year - 1, last_day.year + 1))
+    public = holidays.Denmark(years=range(history_starts.year, last_day.year + 1))
     closed = {b.starts_on + timedelta(days=n) for b in breaks for n in range((b.ends_on - b.starts_on).days + 1)}
-    past_breaks = [b for year in range(school_year_of(today) - 2, school_year_of(today) + 1) for b in standard_school_holidays(year)]
+    first_school_year = school_year_of(history_starts) - 1
+    past_breaks = [b for year in range(first_school_year, school_year_of(today) + 1) for b in standard_school_holidays(year)]
     closed |= {start + timedelta(days=n) for _name, start, end in past_breaks for n in range((end - start).days + 1)}
     for session in sessions:
         starts = session.starts_at.astimezone(TIMEZONE)
         days = {starts.date() + timedelta(days=n) for n in range((session.ends_at - session.starts_at).days + 1)}
         if session.starts_at <= now:
-            assert today - timedelta(days=366) < starts.date() < today
+            # The demo's past mentoring dates, or a booked date of the history.
+            if offers[session.offer_id].type == OfferType.mentoring:
+                assert today - timedelta(days=366) < starts.date() < today
+            else:
+                assert history_starts <= starts.date() < today and session.id in booked
             assert session.ends_at <= now
         else:
             assert starts.date() > today
@@ -140,16 +151,16 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
             assert 1 <= session.mentors_min <= 2 <= session.mentors_max <= 3
         else:
             assert session.mentors_min == session.mentors_max == 0
-    # Girls Day: one campaign day, a Thursday in April.
+    # Girls Day: one campaign day ahead, a Thursday in April, as it was in the years before.
     girls_days = {
         s.starts_at.astimezone(TIMEZONE).date() for s in sessions if offers[s.offer_id].type == OfferType.girls_day
     }
-    assert len(girls_days) == 1
-    (girls_day,) = girls_days
-    assert (girls_day.month, girls_day.weekday()) == (4, 3)
+    assert len([d for d in girls_days if d > today]) == 1
+    assert all((d.month, d.weekday()) == (4, 3) for d in girls_days)
+    assert len({d.year for d in girls_days if d < today}) >= demo_history.YEARS_BACK
 
     # The demo teacher's school has bookings.
-    school_bookings, _ = bookings.list_bookings(db, teacher)
+    school_bookings, _ = bookings.list_bookings(db, teacher, limit=200)  # as the page shows them
     assert any(b.status == BookingStatus.pending for b in school_bookings)
     assert any(b.status == BookingStatus.confirmed for b in school_bookings)
 
@@ -167,6 +178,7 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     assert all(b.hold_until is None or b.hold_until > now for b in queue)
 
     assert_the_mentors_are_there(db, now, offers, sessions)
+    assert_the_history_tells_a_story(db, now, offers, sessions, closed | set(public))
     # Last, as it changes the data: the demo mentor takes the first open shift at once.
     mentor = account(db, "mentor")
     rows, total = shifts.open_shifts(db, mentor, now=now)
@@ -260,14 +272,149 @@ def assert_the_mentors_are_there(db: Session, now: datetime, offers: dict[int, O
     assert len(hours.upcoming_shifts(db, mentor.id)) >= 1
 
 
+COUNTED = (BookingStatus.confirmed, BookingStatus.completed)
+
+
+def ask_questions(db: Session, now: datetime) -> None:
+    """A question of every kind for every kind of activity, unless the migrations gave some."""
+    if db.exec(select(Question).where(col(Question.retired_at).is_(None))).first():
+        return
+    for offer_type in OfferType:
+        for position, kind in enumerate(QuestionKind):
+            text = f"{kind.value} ({offer_type.value})"
+            db.add(Question(offer_type=offer_type, kind=kind, text_da=text, text_en=text, position=position,
+                            created_at=now - timedelta(days=2000)))
+    db.commit()
+
+
+def yearly_figures(db: Session) -> dict[int, dict]:
+    """The barometer's figures by the counting rule, straight from the bookings: a booking counts
+    in the year its (first) date starts when it is confirmed or completed; a long course once."""
+    figures: dict[int, dict] = defaultdict(lambda: {"bookings": 0, "pupils": 0, "girls": 0, "schools": set(),
+                                                    "girls_day": 0, "by_municipality": defaultdict(int)})
+    rows = db.exec(
+        select(Booking, OfferSession, Offer, Organisation)
+        .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
+        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
+        .join(Organisation, col(Organisation.id) == col(Booking.school_id))
+    ).all()
+    for booking, session, offer, school in rows:
+        if booking.status not in COUNTED or booking.course_id not in (None, booking.id):
+            continue
+        year = figures[session.starts_at.astimezone(TIMEZONE).year]
+        year["bookings"] += 1
+        year["pupils"] += booking.pupils
+        year["girls"] += booking.girls or 0
+        year["schools"].add(booking.school_id)
+        year["girls_day"] += offer.type == OfferType.girls_day
+        year["by_municipality"][school.municipality] += 1
+    return figures
+
+
+def assert_the_history_tells_a_story(
+    db: Session, now: datetime, offers: dict[int, Offer], sessions: list[OfferSession], closed: set[date]
+) -> None:
+    """Three past years of completed activities: more bookings, a larger girls' share and more
+    schools each year, on school days only; cancelled and declined ones, which do not count; long
+    courses booked as one; evaluations answered; and the coordinators' targets."""
+    today = now.astimezone(TIMEZONE).date()
+    years = [today.year - demo_history.YEARS_BACK + n for n in range(demo_history.YEARS_BACK)]
+    figures = yearly_figures(db)
+    past = [figures[year] for year in years]
+    assert all(f["bookings"] > 0 for f in past)
+    for before, after in zip(past, past[1:], strict=False):
+        assert after["bookings"] > before["bookings"]
+        assert after["girls"] / after["pupils"] > before["girls"] / before["pupils"]
+        assert len(after["schools"]) > len(before["schools"])
+        assert after["girls_day"] > before["girls_day"]
+    assert set(past[0]["by_municipality"]) == set(MUNICIPALITIES)
+    # A couple of municipalities lag behind: their share of the bookings falls.
+    lagging = [sum(f["by_municipality"][m] for m in demo_history.LAGGING) / f["bookings"] for f in past]
+    assert lagging[-1] < lagging[0]
+
+    by_id = {s.id: s for s in sessions}
+    history = db.exec(
+        select(Booking).join(OfferSession, col(OfferSession.id) == col(Booking.session_id)).where(OfferSession.ends_at <= now)
+    ).all()
+    statuses = {b.status for b in history}
+    assert {BookingStatus.completed, BookingStatus.cancelled, BookingStatus.declined} <= statuses
+    assert statuses <= {BookingStatus.completed, BookingStatus.cancelled, BookingStatus.declined}
+    events = defaultdict(list)
+    steps = select(BookingEvent.booking_id, BookingEvent.from_status, BookingEvent.to_status, BookingEvent.at,
+                   BookingEvent.told_at)
+    for event in db.exec(steps.order_by(col(BookingEvent.at), col(BookingEvent.id))).all():
+        events[event.booking_id].append(event)
+    courses = defaultdict(list)
+    for booking in history:
+        session = by_id[booking.session_id]
+        starts = session.starts_at.astimezone(TIMEZONE)
+        days = {starts.date() + timedelta(days=n) for n in range((session.ends_at - session.starts_at).days + 1)}
+        assert starts.weekday() < 5 and not days & closed, (starts, offers[session.offer_id].type)
+        assert session.ends_at <= now
+        assert 1 <= booking.pupils <= 28 and 0 <= booking.girls <= booking.pupils
+        if offers[session.offer_id].girls_only:
+            assert booking.girls == booking.pupils
+        else:
+            assert booking.pupils >= 20
+        if booking.course_id is not None:
+            courses[booking.course_id].append(session.starts_at)
+        # The booking's history ends in its state, every step told and none in the future.
+        steps = events[booking.id]
+        assert steps and steps[0].from_status is None and steps[-1].to_status == booking.status
+        assert all(e.told_at == e.at <= now for e in steps)
+        assert all(a.to_status == b.from_status for a, b in zip(steps, steps[1:], strict=False))
+    # Long courses booked as one, over several dates, whose first date is the course's own row.
+    assert courses and all(len(dates) >= 2 for dates in courses.values())
+    assert all(min(dates) == by_id[db.get(Booking, head).session_id].starts_at for head, dates in courses.items())
+
+    # Evaluations: about 60 % of the completed bookings have their teacher's answers (a course's
+    # on its last date), the demo provider's staff and mentors answered some; an unanswered request
+    # has expired. Scores of 1 to 5, mostly 4 and 5, comments, and class polls within the class.
+    completed = {b.id: b for b in history if b.status == BookingStatus.completed and b.course_id in (None, b.id)}
+    last_dates = {head: max(db.exec(select(Booking.id).where(Booking.course_id == head)).all()) for head in courses}
+    requests = db.exec(select(EvaluationRequest)).all()
+    answered = [r for r in requests if r.answered_at is not None]
+    assert all(r.expires_at <= now for r in requests if r.answered_at is None)
+    assert all(r.sent_at <= r.answered_at <= min(now, r.expires_at) for r in answered)
+    by_teacher = {r.booking_id for r in answered if r.respondent == Respondent.teacher}
+    evaluated = {last_dates.get(b.id, b.id) for b in completed.values()}
+    assert by_teacher <= evaluated
+    assert 0.45 <= len(by_teacher) / len(completed) <= 0.75, len(by_teacher) / len(completed)
+    provider = account(db, "provider")
+    assert any(r.respondent == Respondent.provider and r.user_id == provider.id for r in answered)
+    assert any(r.respondent == Respondent.mentor for r in answered)
+    rows = db.exec(select(Answer, Question, EvaluationRequest, Booking)
+                   .join(Question, col(Question.id) == col(Answer.question_id))
+                   .join(EvaluationRequest, col(EvaluationRequest.id) == col(Answer.request_id))
+                   .join(Booking, col(Booking.id) == col(EvaluationRequest.booking_id))).all()
+    assert {a.request_id for a, _q, _r, _b in rows} == {r.id for r in answered}
+    scores = [a.score for a, q, _r, _b in rows if q.kind == QuestionKind.scale]
+    assert scores and all(1 <= s <= 5 for s in scores)
+    assert sum(s >= 4 for s in scores) / len(scores) > 0.75
+    assert any(a.text for a, _q, _r, _b in rows)
+    polls = [(a, r, b) for a, q, r, b in rows if q.kind == QuestionKind.class_poll]
+    assert polls and all(r.respondent == Respondent.teacher for _a, r, _b in polls)
+    assert all(a.girls <= b.girls and a.boys <= b.pupils - b.girls for a, _r, b in polls)
+
+    # Targets set by the coordinator: the girls' share this year, region-wide and by municipality.
+    coordinator = account(db, "coordinator")
+    targets = db.exec(select(Target)).all()
+    assert all(t.set_by_id == coordinator.id and t.set_at <= now for t in targets)
+    (girls,) = [t for t in targets if t.indicator == "girls_share" and t.year == today.year and t.municipality is None]
+    assert girls.value == 45  # in per cent, as coordinators write it
+    assert any(t.indicator == "schools_reached" and t.municipality for t in targets)
+
+
 @pytest.mark.parametrize("now", SEEDING_DAYS, ids=lambda now: now.date().isoformat())
 def test_the_demo_keeps_its_promises_whatever_day_it_is_seeded(db, now):
+    ask_questions(db, now)
     assert demo.seed(db, now=now) is True
     assert_the_readme_holds(db, now)
 
 
 def test_seed_makes_a_living_portal(db):
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    ask_questions(db, now)
     assert demo.seed(db, now=now) is True
     assert_the_readme_holds(db, now)
 
@@ -293,13 +440,23 @@ def test_seed_makes_a_living_portal(db):
     assert themed == with_subjects == set(by_id)
 
     sessions = db.exec(select(OfferSession)).all()
-    with_sessions = {s.offer_id for s in sessions}
+    with_sessions = {s.offer_id for s in sessions if s.starts_at > now}  # a past visit has a date
     assert not [o for o in offers if o.type == OfferType.expert and o.id in with_sessions]
     assert all(o.lead_days and o.max_visits_per_week for o in offers if o.type == OfferType.expert)
     for session in sessions:
         if by_id[session.offer_id].type == OfferType.company_week:
             starts, ends = session.starts_at.astimezone(TIMEZONE), session.ends_at.astimezone(TIMEZONE)
             assert (starts.weekday(), starts.hour, ends.weekday(), ends.hour) == (0, 8, 4, 15)
+
+
+def test_without_questions_the_history_has_no_evaluations(db):
+    now = datetime(2027, 3, 2, 9, tzinfo=UTC)
+    for question in db.exec(select(Question)).all():
+        db.delete(question)
+    db.commit()
+    assert demo.seed(db, now=now) is True
+    assert yearly_figures(db)[now.year - 1]["bookings"] > 0
+    assert db.exec(select(func.count()).select_from(EvaluationRequest)).one() == 0
 
 
 def test_seeding_twice_adds_nothing(db):

@@ -39,7 +39,7 @@ MAX_EXAMPLES = 30
 # The administrator comes last, as it changes other users' accounts (an e-mail address, a role).
 TAGS = {
     "teacher": ["auth", "bookings", "book an expert", "notifications", "mentors"],
-    "provider": ["catalogue", "book an expert", "health"],
+    "provider": ["catalogue", "book an expert", "health", "barometer"],
     "admin": ["organisations", "users", "bookings"],
     # An approved mentor, with a mentoring date to take (the teacher runs the mentors' operations
     # as someone who is not one).
