@@ -21,6 +21,7 @@ from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
 from app.barometer import api as barometer_api
 from app.barometer import pages as barometer_pages
+from app.barometer import report_pages as barometer_report_pages
 from app.bookings import allocation_pages as bookings_allocation_pages
 from app.bookings import api as bookings_api
 from app.bookings import attendees as bookings_attendees
@@ -235,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mentors_approval_pages.router,
         evaluations_pages.router,
         barometer_pages.router,
+        barometer_report_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(verify_csrf)], include_in_schema=False)
 

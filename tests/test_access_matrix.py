@@ -13,6 +13,7 @@ from starlette.routing import Mount
 from app.accounts import secrets
 from app.accounts import service as accounts
 from app.accounts.models import SchoolLevel, TokenPurpose
+from app.barometer.models import CouncilReport
 from app.bookings.models import Booking, BookingStatus, CapacityPool, ExpertProposal, SchoolCap
 from app.calendar import service as calendar_service
 from app.catalogue.models import (
@@ -364,6 +365,16 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/barometer/targets"): STAFF_ONLY,  # nothing chosen: 422, nothing saved
     ("GET", "/barometer/national"): STAFF_ONLY,
     ("POST", "/barometer/national"): STAFF_ONLY,  # no file: 422, nothing imported
+    # The council's reports: the region's, written by all the staff (app/barometer/report.py).
+    ("GET", "/barometer/reports"): STAFF_ONLY,
+    ("GET", "/barometer/reports/new"): STAFF_ONLY,
+    ("POST", "/barometer/reports/new"): STAFF_ONLY,  # no title: 422, nothing saved
+    ("GET", "/barometer/reports/{report_id}"): STAFF_ONLY,
+    ("POST", "/barometer/reports/{report_id}"): STAFF_ONLY,  # no title: 422, nothing changed
+    ("GET", "/barometer/reports/{report_id}/delete"): STAFF_ONLY,
+    ("POST", "/barometer/reports/{report_id}/delete"): STAFF_ONLY,
+    ("GET", "/barometer/reports/{report_id}/print"): STAFF_ONLY,
+    ("GET", "/barometer/reports/{report_id}.pdf"): STAFF_ONLY,
     # Evaluations: the e-mailed link is the key (a probe request of the probed teacher's booking);
     # its form without answers is refused field by field (422). The inbox's form is its owner's.
     ("GET", "/evaluations/{token}"): PUBLIC,
@@ -521,6 +532,10 @@ def test_access(client, db, settings, method, path, role):
     if path.startswith("/evaluations/{token}"):
         token = evaluations.link_token(settings.secret_key, evaluation)
     question_id = db.exec(select(Question.id).where(col(Question.retired_at).is_(None))).first()
+    council_report = CouncilReport(title="Probe", period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
+                                   created_at=utcnow(), updated_at=utcnow())
+    db.add(council_report)
+    db.commit()
     url = (
         path.replace("{organisation_id}", str(aarhus_school.id))
         .replace("{user_id}", str(probed_user.id))
@@ -543,6 +558,7 @@ def test_access(client, db, settings, method, path, role):
         .replace("{mentor_id}", str(probed_mentor.id))
         .replace("{request_id}", str(evaluation.id))
         .replace("{question_id}", str(question_id))
+        .replace("{report_id}", str(council_report.id))
     )
 
     headers = {}
