@@ -5,7 +5,7 @@ with the figures, targets, trend and sections, and nobody but the staff let in."
 import html
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -13,11 +13,12 @@ from sqlmodel import func, select
 
 from app.barometer import report, service
 from app.barometer.models import CouncilReport, Target
+from app.db import utcnow
 from app.errors import Forbidden, InvalidInput
 from app.i18n import translations
 from tests.factories import error_summary, log_in, make_user, post_form
 
-NOW = datetime.now(UTC)  # the session's clock: the figures are faked, so the day does not matter
+NOW = utcnow()  # the injected clock (TEST_TODAY moves it): the figures are faked, so the day does not matter
 
 
 def da(message: str) -> str:

@@ -4,12 +4,13 @@ the page. Every page visited passes axe-core."""
 
 import csv
 import re
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
 from app import demo
+from app.db import utcnow
+from app.i18n import TIMEZONE
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_login import log_in
 
@@ -28,7 +29,7 @@ def fits_the_screen(page) -> None:
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_visitor_reads_the_barometer_switches_year_and_municipality_and_downloads_the_csv(page, viewport, tmp_path):
     page.set_viewport_size(viewport)
-    this_year = date.today().year
+    this_year = utcnow().astimezone(TIMEZONE).year
     page.goto("/barometer")
     expect(page.locator("h1")).to_contain_text(re.compile("barometer", re.I))
     expect(page.locator("#figures-heading")).to_contain_text(str(this_year))
@@ -68,7 +69,7 @@ def test_a_visitor_reads_the_barometer_switches_year_and_municipality_and_downlo
 
 
 def test_a_coordinator_sets_a_target_and_sees_it_on_the_barometer(page):
-    this_year = date.today().year
+    this_year = utcnow().astimezone(TIMEZONE).year
     log_in(page, demo.ACCOUNTS["coordinator"])
     page.goto("/barometer/targets")
     assert_accessible(page)
