@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     # How long the e-mailed link to an evaluation's form works (a reminder goes out after a week).
     evaluation_link_days: int = Field(default=30, ge=8, le=365)
 
-    # The barometer's figures are counted anew when read after this many minutes (and the worker
-    # keeps the standing ones fresh): how stale the public figures may be (barometer.service).
+    # How old the barometer's figures of a running year may grow: the worker recounts the figures
+    # read lately when they are half this old, and readers are served what is stored
+    # (barometer.service).
     barometer_max_age_minutes: int = Field(default=15, ge=0, le=24 * 60)
 
     # Test only (ignored elsewhere): book without the locks, so the race tests can show that they

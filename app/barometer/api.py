@@ -20,7 +20,7 @@ from app.i18n import TIMEZONE
 
 router = APIRouter(tags=["barometer"])
 
-# Figures are counted at most BAROMETER_MAX_AGE_MINUTES before; a cache adds at most this.
+# The worker keeps figures younger than BAROMETER_MAX_AGE_MINUTES; a shared cache adds at most this.
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Table = Literal["totals", "by_municipality", "by_type", "by_theme", "targets"]
@@ -145,7 +145,7 @@ def choice(
 ChoiceDep = Annotated[Choice, Depends(choice)]
 
 
-def _figures(db, settings, now, chosen: Choice) -> dict:
+def _figures(db, now, chosen: Choice) -> dict:
     year = chosen.year or service.current_year(now, school_year=chosen.school_year)
     return service.figures(
         db,
@@ -157,7 +157,6 @@ def _figures(db, settings, now, chosen: Choice) -> dict:
         level=chosen.level,
         provider_kind=chosen.provider_kind,
         now=now,
-        max_age_minutes=settings.barometer_max_age_minutes,
     )
 
 
@@ -167,10 +166,11 @@ def _filename(data: dict, suffix: str) -> str:
 
 
 @router.get("/barometer", response_model=Barometer)
-def barometer(db: SessionDep, settings: SettingsDep, now: Now, chosen: ChoiceDep) -> Response:
-    """The barometer's figures (counting rule, suppression and `as_of`: shared/API.md). Cached
-    figures are at most BAROMETER_MAX_AGE_MINUTES old; `as_of` tells when they were counted."""
-    data = Barometer.model_validate(_figures(db, settings, now, chosen)).model_dump(mode="json")
+def barometer(db: SessionDep, now: Now, chosen: ChoiceDep) -> Response:
+    """The barometer's figures (counting rule, suppression and `as_of`: shared/API.md). The
+    worker keeps the figures younger than BAROMETER_MAX_AGE_MINUTES; `as_of` tells when they
+    were counted."""
+    data = Barometer.model_validate(_figures(db, now, chosen)).model_dump(mode="json")
     return JSONResponse(data, headers=PUBLIC_CACHE)
 
 
@@ -181,14 +181,13 @@ def barometer(db: SessionDep, settings: SettingsDep, now: Now, chosen: ChoiceDep
 )
 def barometer_csv(
     db: SessionDep,
-    settings: SettingsDep,
     now: Now,
     chosen: ChoiceDep,
     table: Annotated[Table, Query(description="Which table: the columns are in the data package.")] = "totals",
 ) -> Response:
     """One table of the figures as CSV; its columns are described in
     /api/v1/barometer/datapackage.json."""
-    data = _figures(db, settings, now, chosen)
+    data = _figures(db, now, chosen)
     return CsvResponse(
         opendata.csv_text(data, table).encode(),
         media_type="text/csv; charset=utf-8",
@@ -201,9 +200,9 @@ def barometer_csv(
     response_class=XlsxResponse,
     responses={200: {"description": "A workbook with a sheet per table, the CSV's columns."}},
 )
-def barometer_xlsx(db: SessionDep, settings: SettingsDep, now: Now, chosen: ChoiceDep) -> Response:
+def barometer_xlsx(db: SessionDep, now: Now, chosen: ChoiceDep) -> Response:
     """Every table of the figures, a sheet each, in one workbook."""
-    data = _figures(db, settings, now, chosen)
+    data = _figures(db, now, chosen)
     return XlsxResponse(
         opendata.xlsx_bytes(data), headers={**PUBLIC_CACHE, "Content-Disposition": _filename(data, ".xlsx")}
     )

@@ -29,6 +29,9 @@ class BarometerFigures(SQLModel, table=True):
     key: str = Field(sa_type=String(300), primary_key=True)
     figures: str = Field(sa_type=Text())
     computed_at: datetime = Field(sa_type=UTCDateTime())
+    # When a reader last asked for them (noted at most once an hour): the worker keeps figures
+    # read lately fresh and drops the others.
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class Target(SQLModel, table=True):

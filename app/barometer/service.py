@@ -57,24 +57,30 @@ Cells at region or municipality level are shown as counted. `schools_total` is n
 Caching
 -------
 Figures are stored in `barometer_figures` under a canonical key of the period and filters
-(`figures_key`), with `as_of` their `computed_at`. A read returns the stored figures while they
-are younger than BAROMETER_MAX_AGE_MINUTES and counts them anew otherwise. `refresh` recounts
-every stored key (and the current and last year's unfiltered figures); the worker's
-`refresh_stale` recounts stale "standing" figures (no filter but perhaps a municipality, years
-from ten back to next year) a few per pass and drops other stale ones, so that visitors' filter
-combinations cannot make its work grow without bound. Targets are read fresh on every call (a
-coordinator sees a new target at once)."""
+(`figures_key`), with `as_of` their `computed_at` and `read_at` when a reader last asked for
+them. A count finds the counted bookings once, into a temporary table, and reads every figure
+from it. Counting a year of a large region takes seconds, so readers do not wait for it: a read
+serves the stored figures (up to a day old) and counts only figures nobody has read lately. The
+worker (`refresh_stale`) keeps the current and last year's unfiltered figures and every figure
+read within a day younger than BAROMETER_MAX_AGE_MINUTES, recounting each once it is half that
+old (a period that has ended: a day), and drops figures nobody read within a day, so visitors'
+filter combinations cannot make its work grow without bound. `refresh` (the command line)
+recounts every stored key at once. Targets are read fresh on every call (a coordinator sees a
+new target at once)."""
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select
+from sqlalchemy import and_, case, column, delete, exists, func, or_, select, table, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlmodel import Session, col
 
 from app.accounts.models import Organisation, OrganisationKind, ProviderKind, SchoolLevel
@@ -96,9 +102,15 @@ PRIMARY_MAX_GRADE = 10
 SMALLEST_CELL = 5
 # Stored figures of another version of this module's shape are counted anew.
 KEY_VERSION = "v1"
-# How many stale figures the worker recounts in one pass, and how far back it keeps years fresh.
-REFRESH_PER_PASS = 20
-STANDING_YEARS_BACK = 10
+# How many figures the worker recounts in one pass (a count of a year of a million-booking region
+# takes a second or two, and the pass's other jobs, e-mail among them, wait for it).
+REFRESH_PER_PASS = 5
+# Stored figures are served to readers up to this age (the worker keeps them far younger).
+SERVE_STORED_FOR = timedelta(days=1)
+# Figures nobody read for this long are no longer kept fresh, and dropped.
+READ_WINDOW = timedelta(days=1)
+MARK_READ_EVERY = timedelta(hours=1)
+ENDED_PERIOD_MAX_AGE = timedelta(days=1)
 
 BOOKING_FIGURES = ("bookings", "classes", "pupils", "girls", "girls_share", "schools_reached",
                    "providers_active", "evaluations", "evaluation_score", "company_weeks",
@@ -120,11 +132,6 @@ class Filters:
     def below_municipality(self) -> bool:
         """Any filter besides the period and the municipality."""
         return any(v is not None for v in (self.type, self.theme, self.level, self.provider_kind))
-
-    @property
-    def standing(self) -> bool:
-        """Figures the worker keeps fresh: no filter but perhaps a municipality."""
-        return not self.below_municipality
 
 
 def filters(
@@ -198,13 +205,37 @@ def current_year(now: datetime, *, school_year: bool = False) -> int:
 
 # --- counting -----------------------------------------------------------------------------------
 
+COUNTED_TABLE = "barometer_counted"
+COUNTED_COLUMNS = ("unit_id", "school_id", "pupils", "girls", "offer_id", "offer_type", "provider_id",
+                   "municipality")
+# PostgreSQL's work_mem for a count's transaction (the default, 4 MB, makes a year's grouping of
+# about 900,000 booking rows spill to disk).
+COUNT_WORK_MEM = "64MB"
+
+
+class CreateTemporaryTableAs(Executable, ClauseElement):
+    """CREATE TEMPORARY TABLE name AS SELECT ... (SQLAlchemy has no construct of its own for it;
+    this is its documented recipe for custom SQL, so the SELECT's parameters are bound as usual)."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, query):
+        self.name, self.query = name, query
+
+
+@compiles(CreateTemporaryTableAs)
+def _create_temporary_table_as(element, compiler, **kw):
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
 
 def _level_condition(grade, level: SchoolLevel):
     return grade <= PRIMARY_MAX_GRADE if level == SchoolLevel.primary else grade > PRIMARY_MAX_GRADE
 
 
 def _counted_bookings(f: Filters):
-    """SQL: one row per counted booking (a long course once) in the period under the filters."""
+    """SQL (a SELECT of COUNTED_COLUMNS): one row per counted booking (a long course once) in the
+    period under the filters."""
     start, end = period_bounds(f.year, f.school_year)
     unit = func.coalesce(col(Booking.course_id), col(Booking.id))
     first_at = func.min(col(OfferSession.starts_at))
@@ -257,7 +288,7 @@ def _counted_bookings(f: Filters):
         query = query.join(provider, provider.id == col(Offer.provider_id)).where(
             provider.provider_kind == f.provider_kind
         )
-    return query.subquery("counted")
+    return query
 
 
 def _int(value) -> int:
@@ -274,8 +305,8 @@ def _booking_totals(db: Session, counted) -> dict:
             func.sum(girls_known),
             func.count(func.distinct(counted.c.school_id)),
             func.count(func.distinct(counted.c.provider_id)),
-            func.sum(case((counted.c.offer_type == OfferType.company_week, 1), else_=0)),
-            func.sum(case((counted.c.offer_type == OfferType.girls_day, counted.c.pupils), else_=0)),
+            func.sum(case((counted.c.offer_type == OfferType.company_week.value, 1), else_=0)),
+            func.sum(case((counted.c.offer_type == OfferType.girls_day.value, counted.c.pupils), else_=0)),
         ).select_from(counted)
     ).one()
     bookings, pupils, girls, pupils_girls_known, schools, providers, weeks, girls_day = row
@@ -378,7 +409,30 @@ def _withhold(row: dict, names) -> None:
 def count(db: Session, f: Filters, *, now: datetime) -> dict:
     """The figures of the period under the filters, counted now (not stored; `figures` stores),
     in API.md's shape without the targets, suppression applied."""
-    counted = _counted_bookings(f)
+    with _counted_table(db, f) as counted:
+        return _count(db, f, counted, now=now)
+
+
+@contextmanager
+def _counted_table(db: Session, f: Filters):
+    """The counted bookings, found once into a temporary table that every figure then reads:
+    finding them (grouping a course's dates) is most of a count's work, and a sub-query would do
+    it again in each of the count's statements (and in each parallel worker of each). The table
+    is the connection's own, dropped after use."""
+    db.execute(text(f"DROP TABLE IF EXISTS {COUNTED_TABLE}"))
+    if db.get_bind().dialect.name == "postgresql":
+        # Room to group a year's bookings in memory rather than on disk, for this count only.
+        db.execute(text(f"SET LOCAL work_mem = '{COUNT_WORK_MEM}'"))
+    db.execute(CreateTemporaryTableAs(COUNTED_TABLE, _counted_bookings(f)))
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text(f"ANALYZE {COUNTED_TABLE}"))  # temporary tables are never auto-analysed
+    try:
+        yield table(COUNTED_TABLE, *(column(name) for name in COUNTED_COLUMNS))
+    finally:
+        db.execute(text(f"DROP TABLE IF EXISTS {COUNTED_TABLE}"))
+
+
+def _count(db: Session, f: Filters, counted, *, now: datetime) -> dict:
     schools_total = _schools_total(db, f)
     totals = _booking_totals(db, counted)
     evaluations, score = _evaluations(db, counted)
@@ -501,10 +555,11 @@ def filters_of_key(key: str) -> Filters | None:
         return None
 
 
-def _store(db: Session, key: str, data: dict, *, now: datetime) -> None:
-    """Keep the figures (replacing those stored under the key); two processes that count the same
-    key at once both write, the later wins. Failing to store (SQLite busy) loses only the cache."""
-    values = {"key": key, "figures": json.dumps(data), "computed_at": now}
+def _store(db: Session, key: str, data: dict, *, now: datetime, read: bool = False) -> None:
+    """Keep the figures (replacing those stored under the key; `read`: for a reader, who is
+    marked); two processes that count the same key at once both write, the later wins. Failing
+    to store (SQLite busy) loses only the cache."""
+    values = {"key": key, "figures": json.dumps(data), "computed_at": now, "read_at": now if read else None}
     insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(BarometerFigures).values(**values)
     statement = statement.on_conflict_do_update(
@@ -518,20 +573,52 @@ def _store(db: Session, key: str, data: dict, *, now: datetime) -> None:
         db.rollback()
 
 
+def _mark_read(db: Session, stored: BarometerFigures, *, now: datetime) -> None:
+    """Note that the figures were read (at most once every MARK_READ_EVERY, so a busy page does not
+    write on every read; of readers at the same moment one writes, the others find it done)."""
+    if stored.read_at is not None and now - stored.read_at < MARK_READ_EVERY:
+        return
+    try:
+        db.execute(
+            update(BarometerFigures)
+            .where(
+                col(BarometerFigures.key) == stored.key,
+                or_(col(BarometerFigures.read_at).is_(None), col(BarometerFigures.read_at) <= now - MARK_READ_EVERY),
+            )
+            .values(read_at=now)
+        )
+        db.commit()
+    except OperationalError:
+        db.rollback()
+
+
 def _max_age(max_age_minutes: int | None) -> timedelta:
     if max_age_minutes is None:
         max_age_minutes = get_settings().barometer_max_age_minutes
     return timedelta(minutes=max_age_minutes)
 
 
+def _max_age_of(f: Filters, *, now: datetime, max_age: timedelta) -> timedelta:
+    """How old the worker lets these figures grow: `max_age`, or a day once their period has
+    ended (then only late evaluations and corrections change them)."""
+    _start, end = period_bounds(f.year, f.school_year)
+    return max_age if now < end else max(max_age, ENDED_PERIOD_MAX_AGE)
+
+
 def stored_or_counted(db: Session, f: Filters, *, now: datetime, max_age_minutes: int | None = None) -> dict:
-    """The figures without targets: stored ones while young enough, else counted and stored."""
+    """The figures without targets. By default the stored ones whenever they are younger than
+    SERVE_STORED_FOR: the worker recounts figures before they grow older than their max age, so a
+    reader never waits for a count unless nobody read these figures lately (or the worker is
+    down for a day). With `max_age_minutes`, only stored figures younger than that (0: count now).
+    Counted figures are stored."""
     key = figures_key(f)
     stored = db.get(BarometerFigures, key)
-    if stored is not None and now - stored.computed_at < _max_age(max_age_minutes):
+    limit = SERVE_STORED_FOR if max_age_minutes is None else timedelta(minutes=max_age_minutes)
+    if stored is not None and now - stored.computed_at < limit:
+        _mark_read(db, stored, now=now)
         return json.loads(stored.figures)
     data = count(db, f, now=now)
-    _store(db, key, data, now=now)
+    _store(db, key, data, now=now, read=True)
     return data
 
 
@@ -632,28 +719,26 @@ def refresh(db: Session, *, now: datetime) -> int:
 def refresh_stale(
     db: Session, *, now: datetime, max_age_minutes: int | None = None, limit: int = REFRESH_PER_PASS
 ) -> int:
-    """The worker's job: count anew the core figures when missing or stale, and stale standing
-    figures of the years kept (ten back to next year), the oldest first, at most `limit` in one
-    pass; drop stale figures of other filters or years (the next read counts them again).
-    Returns how many were counted."""
-    cutoff = now - _max_age(max_age_minutes)
-    this = current_year(now)
-    kept_years = range(this - STANDING_YEARS_BACK, this + 2)
-    stored = dict(db.execute(select(BarometerFigures.key, BarometerFigures.computed_at)).all())
+    """The worker's job: count anew, the oldest first and at most `limit` in one pass, the core
+    figures when missing or past half their max age, and other figures read within READ_WINDOW
+    that are past half their max age (see `_max_age_of`); counting at half keeps what readers
+    are served younger than the max age while the worker keeps up. Figures nobody read within
+    READ_WINDOW are dropped, so that visitors' filter combinations cannot make the work grow
+    without bound (the next read counts them again). Returns how many were counted."""
+    max_age = _max_age(max_age_minutes)
+    core = {figures_key(f): f for f in core_filters(now)}
+    stored = db.execute(select(BarometerFigures.key, BarometerFigures.computed_at, BarometerFigures.read_at)).all()
     due: list[tuple[datetime, str, Filters]] = []
     dropped = []
-    for f in core_filters(now):
-        key = figures_key(f)
-        if key not in stored:
-            due.append((datetime.min.replace(tzinfo=now.tzinfo), key, f))
-    for key, computed_at in stored.items():
-        if computed_at >= cutoff:
-            continue
+    for key in core.keys() - {key for key, _computed_at, _read_at in stored}:
+        due.append((datetime.min.replace(tzinfo=now.tzinfo), key, core[key]))
+    for key, computed_at, read_at in stored:
         f = filters_of_key(key)
-        if f is not None and f.standing and f.year in kept_years:
-            due.append((computed_at, key, f))
-        else:
+        unread = read_at is None or now - read_at >= READ_WINDOW  # (its recounts are no reads)
+        if f is None or (key not in core and unread):
             dropped.append(key)
+        elif now - computed_at >= _max_age_of(f, now=now, max_age=max_age) / 2:
+            due.append((computed_at, key, f))
     if dropped:
         db.execute(delete(BarometerFigures).where(col(BarometerFigures.key).in_(dropped)))
         db.commit()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import inspect
 from sqlmodel import Session, select
 
 from app.accounts.models import Organisation, OrganisationKind, ProviderKind, SchoolLevel
@@ -447,21 +448,31 @@ def test_small_cells_below_municipality_level_are_suppressed(db, world):
 # --- the store ---------------------------------------------------------------------------------------
 
 
-def test_stored_figures_are_returned_until_too_old(db, world):
+def test_reads_serve_the_stored_figures_and_count_only_figures_nobody_read_lately(db, world):
     school, course = world.school("Odder"), world.offer(OfferType.course)
     world.book(school, course, [danish(2025, 6, 1)], BookingStatus.confirmed, pupils=10)
     world.commit()
-    first = service.figures(db, year=2025, now=T0, max_age_minutes=15)
+    first = service.figures(db, year=2025, now=T0)
     assert first["as_of"] == T0.isoformat() and first["totals"]["pupils"] == 10
     stored = db.get(BarometerFigures, "v1:year=2025")
-    assert stored is not None and stored.computed_at == T0
+    assert stored is not None and (stored.computed_at, stored.read_at) == (T0, T0)
+    # The count's temporary table is gone with it.
+    assert not inspect(db.connection()).has_table(service.COUNTED_TABLE)
 
     world.book(school, course, [danish(2025, 6, 2)], BookingStatus.confirmed, pupils=7)
     world.commit()
-    later = service.figures(db, year=2025, now=T0 + timedelta(minutes=14), max_age_minutes=15)
-    assert later["as_of"] == T0.isoformat() and later["totals"]["pupils"] == 10  # as of then
-    stale = service.figures(db, year=2025, now=T0 + timedelta(minutes=15), max_age_minutes=15)
-    assert stale["as_of"] == (T0 + timedelta(minutes=15)).isoformat() and stale["totals"]["pupils"] == 17
+    # Past any max age the stored figures are served (the worker recounts them), as of then.
+    later = service.figures(db, year=2025, now=T0 + timedelta(hours=3))
+    assert later["as_of"] == T0.isoformat() and later["totals"]["pupils"] == 10
+    db.expire_all()
+    assert db.get(BarometerFigures, "v1:year=2025").read_at == T0 + timedelta(hours=3)
+    # A day old, they are counted in the read.
+    day_old = service.figures(db, year=2025, now=T0 + timedelta(days=1))
+    assert day_old["as_of"] == (T0 + timedelta(days=1)).isoformat() and day_old["totals"]["pupils"] == 17
+    # max_age_minutes=0 counts now.
+    world.book(school, course, [danish(2025, 6, 3)], BookingStatus.confirmed, pupils=1)
+    world.commit()
+    assert service.figures(db, year=2025, now=T0 + timedelta(days=1, minutes=1), max_age_minutes=0)["totals"]["pupils"] == 18
 
 
 def test_keys_are_canonical(db):
@@ -511,27 +522,38 @@ def test_refresh_counts_every_stored_key_and_the_current_years(db, world):
     assert again["as_of"] == (T0 + timedelta(minutes=1)).isoformat() and again["totals"]["pupils"] == 15
 
 
-def test_the_workers_job_keeps_standing_figures_fresh_and_drops_others(db, world):
+def test_the_workers_job_keeps_figures_read_lately_fresh_and_drops_the_others(db, world):
     school, course = world.school("Odder"), world.offer(OfferType.course)
-    world.book(school, course, [danish(2025, 6, 1)], BookingStatus.confirmed, pupils=10)
+    world.book(school, course, [danish(2026, 2, 2)], BookingStatus.confirmed, pupils=10)
     world.commit()
-    for filters in ({"year": 2025, "municipality": "Odder"}, {"year": 2025, "type": "course"}, {"year": 2003}):
-        service.figures(db, now=T0, max_age_minutes=15, **filters)
+    read = ({"year": 2026, "municipality": "Odder"}, {"year": 2026, "type": "course"}, {"year": 2025})
+    for filters in read:
+        service.figures(db, now=T0, **filters)
 
-    # Fresh: only the missing core figures are counted.
-    assert service.refresh_stale(db, now=T0 + timedelta(minutes=5), max_age_minutes=15) == 4
+    def computed_at():
+        db.expire_all()
+        return {f.key: f.computed_at for f in db.exec(select(BarometerFigures)).all()}
+
+    # T0 is March 2026: the missing core figures (2026, school years 2025/26 and 2024/25) are
+    # counted at once; nothing read is half its max age old yet.
+    assert service.refresh_stale(db, now=T0 + timedelta(minutes=5), max_age_minutes=15) == 3
     assert service.refresh_stale(db, now=T0 + timedelta(minutes=6), max_age_minutes=15) == 0
-    # Stale: standing figures of the kept years are counted anew, a visitor's filter and a year long
-    # past are dropped (counted again when read).
-    later = T0 + timedelta(minutes=30)
-    assert service.refresh_stale(db, now=later, max_age_minutes=15) == 5
-    stored = {f.key: f.computed_at for f in db.exec(select(BarometerFigures)).all()}
-    assert "v1:year=2025&type=course" not in stored and "v1:year=2003" not in stored
-    assert stored["v1:year=2025&municipality=Odder"] == later
-    assert set(stored) == {"v1:year=2025&municipality=Odder", "v1:year=2026", "v1:year=2025",
-                           "v1:school_year=2025", "v1:school_year=2024"}
-    # At most `limit` in one pass, the oldest first.
-    assert service.refresh_stale(db, now=later + timedelta(hours=1), max_age_minutes=15, limit=2) == 2
+    # Half the max age old, this year's figures that were read are counted anew, before a reader
+    # would be served figures older than the max age; 2025 has ended and waits for half a day.
+    world.book(school, course, [danish(2026, 2, 3)], BookingStatus.confirmed, pupils=5)
+    world.commit()
+    half = T0 + timedelta(minutes=7, seconds=30)
+    assert service.refresh_stale(db, now=half, max_age_minutes=15) == 2
+    assert computed_at()["v1:year=2026&municipality=Odder"] == half
+    assert service.figures(db, year=2026, type="course", now=half)["totals"]["pupils"] == 15
+    assert service.refresh_stale(db, now=T0 + timedelta(hours=12), max_age_minutes=15, limit=2) == 2
+
+    # Figures nobody read within a day are dropped (the next read counts them); read ones stay,
+    # and so do the core figures, read or not.
+    service.figures(db, year=2026, municipality="Odder", now=T0 + timedelta(hours=2))
+    service.refresh_stale(db, now=T0 + timedelta(days=1, minutes=1), max_age_minutes=15)
+    assert set(computed_at()) == {"v1:year=2026&municipality=Odder", "v1:year=2026", "v1:year=2025",
+                                  "v1:school_year=2025", "v1:school_year=2024"}
 
 
 def test_the_worker_runs_the_job():
