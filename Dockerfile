@@ -40,6 +40,8 @@ COPY templates/ templates/
 COPY static/ static/
 COPY --from=assets /build/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 COPY --from=assets /build/node_modules/swagger-ui-dist/swagger-ui-bundle.js /build/node_modules/swagger-ui-dist/swagger-ui.css static/vendor/
+COPY --from=assets /build/node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff2/IBMPlexSans-Regular.woff2 /build/node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff2/IBMPlexSans-Italic.woff2 /build/node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff2/IBMPlexSans-SemiBold.woff2 /build/node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff2/IBMPlexSans-Bold.woff2 /build/node_modules/dkfds/dist/fonts/IBMPlexSans/complete/woff2/license.txt static/vendor/dkfds/fonts/
+COPY --from=assets /build/node_modules/dkfds/dist/img/all-svg-icons.svg /build/node_modules/dkfds/dist/LICENSE.md static/vendor/dkfds/
 COPY app/ app/
 COPY --chmod=0755 scripts/docker-entrypoint /usr/local/bin/docker-entrypoint
 

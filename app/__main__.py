@@ -1,5 +1,6 @@
 """Command line: `python -m app create-admin EMAIL --password P`, `python -m app seed-demo`,
-`python -m app worker [--once] [--interval SECONDS]`, `python -m app refresh-barometer`."""
+`python -m app worker [--once] [--interval SECONDS]`, `python -m app refresh-barometer`,
+`python -m app welcome URL` (what scripts/serve prints last)."""
 
 import argparse
 import logging
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Administrator")
     commands.add_parser("seed-demo", help="add the demo organisations and one account per role")
+    welcome = commands.add_parser("welcome", help="print where the portal is and the demo accounts")
+    welcome.add_argument("url")
     worker = commands.add_parser("worker", help="send e-mail from the outbox; expire holds; remind")
     worker.add_argument("--once", action="store_true", help="run every job once and stop")
     worker.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
@@ -31,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if args.command == "welcome":
+        from app import demo
+
+        print(demo.welcome(args.url, mail_to_log=get_settings().mail_to_log))
+        return 0
     settings = get_settings()
     engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     if args.command == "worker":

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "STEM-portalen <noreply@stem.rm.dk>"
+    # Where people write to the portal's secretariat: the footer, privacy and accessibility pages.
+    contact_email: str = "stem@rm.dk"
 
     session_days: int = Field(default=14, ge=1)
     api_token_days: int = Field(default=30, ge=1)

@@ -57,6 +57,17 @@ ACCOUNTS = {
     "admin": "admin@demo.stem.dk",
 }
 
+
+def welcome(url: str, *, mail_to_log: bool = True) -> str:
+    """What `scripts/serve` prints last, once the portal answers: where to open it and how to log in."""
+    width = max(len(email) for email in ACCOUNTS.values())
+    lines = [f"Open {url} — log in as one of these (password {PASSWORD}):"]
+    lines += [f"  {email:<{width}}  {role}" for role, email in ACCOUNTS.items()]
+    if mail_to_log:
+        lines.append(f"E-mail is not sent without SMTP_HOST: log in as admin and read it on {url}/dev/mail")
+    lines.append("Stop with Ctrl+C.")
+    return "\n".join(lines)
+
 # The organisations the demo accounts, the README and the browser tests rely on.
 SCHOOLS = [
     ("Frederiksbjerg Skole", "Aarhus", SchoolLevel.primary),

@@ -17,6 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app import api_schema
+from app.about import pages as about_pages
+from app.access_requests import api as access_requests_api
+from app.access_requests import pages as access_requests_pages
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
 from app.barometer import api as barometer_api
@@ -47,6 +50,7 @@ from app.mentors import shifts_api as mentors_shifts_api
 from app.mentors import signup_pages as mentors_signup_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
+from app.start import pages as start_pages
 from app.web import home
 from app.web.csrf import verify_csrf
 from app.web.forms import rule_field
@@ -215,10 +219,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each router straight on the app, the API's first and the bookings' first of those: a request
     # is matched against the routes in order (and each nested router is one more pass), and the
     # API's bookings are the requests that come by the hundred per second when a popular date opens.
-    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router, mentors_shifts_api.router, mentors_approval_api.router, barometer_api.router):
+    for router in (bookings_api.router, accounts_api.router, catalogue_api.router, expert_api.router, notifications_api.router, mentors_api.router, mentors_shifts_api.router, mentors_approval_api.router, barometer_api.router, access_requests_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (
+        start_pages.router,
         home.router,
+        about_pages.router,
         accounts_pages.router,
         catalogue_pages.router,
         bookings_pages.router,
@@ -237,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluations_pages.router,
         barometer_pages.router,
         barometer_report_pages.router,
+        access_requests_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(verify_csrf)], include_in_schema=False)
 

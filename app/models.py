@@ -1,5 +1,6 @@
 """Every table of every domain, imported in one place for Alembic and the tests."""
 
+from app.access_requests.models import AccessRequest
 from app.accounts.models import (
     AccountToken,
     AuthSession,
@@ -47,6 +48,7 @@ from app.mentors.models import (
 from app.notifications.models import Notification, OutboxMessage
 
 __all__ = [
+    "AccessRequest",
     "AccountToken",
     "AllocationRound",
     "Answer",

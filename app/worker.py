@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.access_requests import service as access_requests
 from app.accounts import service as accounts
 from app.barometer import service as barometer
 from app.bookings import allocation, expert, reminders
@@ -39,6 +40,7 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime) -> dict[str, 
         "completed": lambda db: reminders.complete_and_ask_for_evaluation(db, now=now, settings=settings),
         "evaluation_reminders": lambda db: evaluations.remind_unanswered(db, now=now, settings=settings),
         "forgotten": lambda db: accounts.forget_old_attempts(db, now=now),
+        "access_requests_forgotten": lambda db: access_requests.forget_old_requests(db, now=now),
         "shifts_completed": lambda db: complete_past_shifts(db, now=now),
         "shift_reminders": lambda db: mentor_reminders.remind_mentors(db, now=now),
         "mentors_short": lambda db: mentor_reminders.alert_short_dates(db, now=now, settings=settings),

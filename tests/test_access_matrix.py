@@ -10,6 +10,7 @@ from fastapi.routing import iter_route_contexts
 from sqlmodel import col, select
 from starlette.routing import Mount
 
+from app.access_requests.models import AccessRequest, AccessRequestKind, AccessRequestStatus
 from app.accounts import secrets
 from app.accounts import service as accounts
 from app.accounts.models import SchoolLevel, TokenPurpose
@@ -138,6 +139,14 @@ MENTOR_SELF = Policy("the mentor themselves", frozenset({"mentor"}))
 # none is a mentor institution's staff, so they are refused outright (403); the teachers of the mentor's
 # own school and of another upper-secondary school are walked in tests/mentors/test_approval.py. A
 # municipality's coordinator sees only their institutions' mentors: an empty queue elsewhere.
+# Access requests: an organisation's users and the coordinators decide. The probed request asks for
+# an account at the probed school in Aarhus, which the matrix's teacher and providers do not belong to.
+DECIDES_ON_ACCESS = Policy("everyone who may decide on some access request", frozenset(ROLES) - {"anonymous", "mentor"})
+DECIDES_ON_PROBED_ACCESS = Policy(
+    "the organisation's users and its coordinators",
+    frozenset(STAFF - {"coordinator_herning"}),
+    frozenset({"teacher", "provider", "provider_other", "coordinator_herning"}),
+)
 DECIDES_ON_MENTOR = Policy(
     "the region's coordinators and the mentor's municipality's (and the institution's staff)",
     frozenset(STAFF - {"coordinator_herning"}),
@@ -149,6 +158,9 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/docs"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/"): PUBLIC,
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/cookies"): PUBLIC,
+    ("GET", "/accessibility"): PUBLIC,
     ("POST", "/language"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -170,6 +182,8 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/admin/organisations/{organisation_id}"): STAFF_OF_AARHUS,
     ("POST", "/admin/organisations/{organisation_id}"): STAFF_OF_AARHUS,
     ("GET", "/admin/outbox"): REGIONAL_STAFF,
+    # Development only (404 in production): every e-mail written, as the secretariat may read them.
+    ("GET", "/dev/mail"): REGIONAL_STAFF,
     ("POST", "/admin/outbox/retry"): REGIONAL_STAFF,
     ("POST", "/admin/outbox/{message_id}/retry"): REGIONAL_STAFF,
     ("GET", "/admin/users"): STAFF_ONLY,
@@ -221,6 +235,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("GET", "/provider/offers/{offer_id}/edit"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/edit"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/status"): OWN_OFFER,
+    ("POST", "/provider/offers/{offer_id}/duplicate"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/picture"): OWN_OFFER,
     ("GET", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
     ("POST", "/provider/offers/{offer_id}/sessions"): OWN_OFFER,
@@ -245,6 +260,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/holidays"): STAFF_ONLY,
     ("POST", "/admin/holidays/standard"): STAFF_ONLY,
     ("POST", "/admin/holidays/{holiday_id}/delete"): STAFF_OF_AARHUS,
+    ("GET", "/admin/holidays/{holiday_id}/delete"): STAFF_OF_AARHUS,
     ("POST", "/api/v1/bookings"): TEACHERS,
     ("GET", "/api/v1/bookings"): WITH_BOOKINGS,
     ("GET", "/api/v1/bookings/{booking_id}"): SEES_BOOKING,
@@ -275,6 +291,8 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/bookings/{booking_id}/approve"): APPROVES_BOOKING,
     ("POST", "/bookings/{booking_id}/decline"): SEES_BOOKING,
     ("POST", "/bookings/{booking_id}/cancel"): SEES_BOOKING,
+    ("GET", "/bookings/{booking_id}/cancel"): SEES_BOOKING,  # the step before: what goes, who is told
+    ("POST", "/bookings/decline"): STAFF_ONLY,  # nothing chosen: back to the queue, nothing declined
     ("GET", "/provider/resources"): PROVIDERS,
     ("POST", "/provider/resources"): PROVIDERS,
     ("POST", "/provider/resources/{resource_id}/delete"): OWN_RESOURCE,
@@ -294,6 +312,7 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/caps"): STAFF_ONLY,
     # The probed cap is Aarhus's: another municipality's coordinator is told it does not exist.
     ("POST", "/admin/caps/{cap_id}/delete"): STAFF_OF_AARHUS,
+    ("GET", "/admin/caps/{cap_id}/delete"): STAFF_OF_AARHUS,
     # Book an expert: the probed offer has dates, so a teacher's proposal for it is refused (not hidden).
     ("GET", "/offers/{offer_id}/propose"): TEACHERS,
     ("POST", "/offers/{offer_id}/propose"): TEACHERS,
@@ -390,6 +409,18 @@ MATRIX: dict[tuple[str, str], Policy] = {
     ("POST", "/evaluations/questions/{question_id}/reword"): STAFF_ONLY,  # no wording: 422
     ("POST", "/evaluations/questions/{question_id}/retire"): STAFF_ONLY,
     ("POST", "/evaluations/questions/{question_id}/move"): STAFF_ONLY,
+    ("GET", "/request-account"): PUBLIC,
+    ("POST", "/request-account"): PUBLIC,  # nothing filled in: 422
+    ("GET", "/request-account/sent"): PUBLIC,
+    ("GET", "/request-account/verify/{token}"): PUBLIC,
+    ("GET", "/register-company"): PUBLIC,
+    ("POST", "/register-company"): PUBLIC,  # nothing filled in: 422
+    ("POST", "/api/v1/access-requests"): PUBLIC,  # no body: 422
+    ("POST", "/api/v1/provider-registrations"): PUBLIC,  # no body: 422
+    ("GET", "/access-requests"): DECIDES_ON_ACCESS,
+    ("GET", "/access-requests/{access_request_id}"): DECIDES_ON_PROBED_ACCESS,
+    ("POST", "/access-requests/{access_request_id}/approve"): DECIDES_ON_PROBED_ACCESS,
+    ("POST", "/access-requests/{access_request_id}/decline"): DECIDES_ON_PROBED_ACCESS,  # no reason: 422
 }
 
 
@@ -458,6 +489,20 @@ def test_access(client, db, settings, method, path, role):
     token = accounts.issue_account_token(
         db, probed_user, purpose=token_purpose, now=utcnow(), settings=settings
     )
+    access_token = secrets.new_token()
+    access_request = AccessRequest(
+        kind=AccessRequestKind.account, status=AccessRequestStatus.waiting, name="Probe", email="probe-access@example.dk",
+        role="teacher", organisation_id=aarhus_school.id, created_at=utcnow(), verified_at=utcnow(),
+    )
+    unproved_request = AccessRequest(
+        kind=AccessRequestKind.account, status=AccessRequestStatus.unverified, name="Probe", email="probe-unproved@example.dk",
+        role="teacher", organisation_id=aarhus_school.id, created_at=utcnow(),
+        verify_token_hash=secrets.token_hash(access_token), verify_expires_at=utcnow() + timedelta(days=1),
+    )
+    db.add_all([access_request, unproved_request])
+    db.commit()
+    if path.startswith("/request-account/verify/"):
+        token = access_token
     if path.startswith(("/mentors/verify/", "/mentors/consent/")):
         token = mentor_link(db, path, settings)
     provider = make_provider(db, municipality="Aarhus")
@@ -559,6 +604,7 @@ def test_access(client, db, settings, method, path, role):
         .replace("{request_id}", str(evaluation.id))
         .replace("{question_id}", str(question_id))
         .replace("{report_id}", str(council_report.id))
+        .replace("{access_request_id}", str(access_request.id))
     )
 
     headers = {}

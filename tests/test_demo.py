@@ -27,7 +27,9 @@ from app.catalogue.models import (
     OfferTheme,
     OfferType,
     SchoolHoliday,
+    Theme,
 )
+from app.config import get_settings
 from app.evaluations.models import Answer, EvaluationRequest, Question, QuestionKind, Respondent
 from app.geography import MUNICIPALITIES
 from app.i18n import TIMEZONE
@@ -36,13 +38,16 @@ from app.mentors.conduct import CONDUCT_VERSION, CONSENT_TEXT_VERSION
 from app.mentors.models import (
     ChildCertificateCheck,
     GuardianConsent,
+    MentorMunicipality,
     MentorProfile,
     MentorStatus,
+    MentorTheme,
     Shift,
     ShiftStatus,
 )
 from app.mentors.safeguarding import VALID_FOR
 from app.mentors.service import age_on, is_mentor_institution
+from app.start import service as start
 
 TABLES = (
     Organisation,
@@ -177,6 +182,7 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     assert len(queue) >= 5
     assert all(b.hold_until is None or b.hold_until > now for b in queue)
 
+    assert_the_start_pages_show_it(db, now)
     assert_the_mentors_are_there(db, now, offers, sessions)
     assert_the_history_tells_a_story(db, now, offers, sessions, closed | set(public))
     # Last, as it changes the data: the demo mentor takes the first open shift at once.
@@ -187,6 +193,20 @@ def assert_the_readme_holds(db: Session, now: datetime) -> None:
     assert first.mentors_signed < first.mentors_max and first.starts_at > now
     shift = shifts.sign_up(db, mentor, first.session_id, now=now)
     assert shift.status == ShiftStatus.signed_up
+
+
+def assert_the_start_pages_show_it(db: Session, now: datetime) -> None:
+    """The README's promises as each account's start page (`/`) shows them: the public home page a
+    coming Girls Day and company weeks, the teacher the school's coming bookings, the provider its
+    full date with two classes waiting, the coordinator the approval queue."""
+    home = start.public_start(db, now=now)
+    assert home.girls_day and home.company_weeks
+    teacher_page = start.teacher_start(db, account(db, "teacher"), now=now)
+    assert teacher_page.coming and all(row.session.starts_at > now for row in teacher_page.coming)
+    provider_page = start.provider_start(db, account(db, "provider"), now=now)
+    assert [(d.full, d.waiting) for d in provider_page.waiting] == [(True, 2)]
+    staff_page = start.staff_start(db, account(db, "coordinator"), now=now, settings=get_settings())
+    assert staff_page.awaiting_total >= 5 and staff_page.awaiting
 
 
 def assert_the_mentors_are_there(db: Session, now: datetime, offers: dict[int, Offer], sessions: list[OfferSession]) -> None:
@@ -270,6 +290,21 @@ def assert_the_mentors_are_there(db: Session, now: datetime, offers: dict[int, O
     assert shifts.certificate_until(db, mentor.id) == today + VALID_FOR
     assert hours.total(hours.hours_by_school_year(db, mentor.id)).visits >= 3
     assert len(hours.upcoming_shifts(db, mentor.id)) >= 1
+    # They reach every municipality with coming mentoring dates for their level (primary and
+    # lower-secondary classes),
+    # take every theme, and a date a week or more ahead keeps a place free for them.
+    reach = set(db.exec(select(MentorMunicipality.municipality).where(MentorMunicipality.user_id == mentor.id)).all())
+    level = shifts.level_of(school)
+    with_dates = {
+        offers[s.offer_id].municipality
+        for s in sessions
+        if s.starts_at > now and offers[s.offer_id].type == OfferType.mentoring
+        and offers[s.offer_id].status == OfferStatus.published and shifts.level_fits(offers[s.offer_id], level)
+    }
+    assert with_dates <= reach
+    assert set(db.exec(select(MentorTheme.theme).where(MentorTheme.user_id == mentor.id)).all()) in (set(), set(Theme))
+    free, _total = shifts.open_shifts(db, mentor, now=now, limit=500)
+    assert any(d.starts_at >= now + timedelta(days=7) for d in free)
 
 
 COUNTED = (BookingStatus.confirmed, BookingStatus.completed)

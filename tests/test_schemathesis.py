@@ -39,7 +39,7 @@ MAX_EXAMPLES = 30
 # The administrator comes last, as it changes other users' accounts (an e-mail address, a role).
 TAGS = {
     "teacher": ["auth", "bookings", "book an expert", "notifications", "mentors"],
-    "provider": ["catalogue", "book an expert", "health", "barometer"],
+    "provider": ["catalogue", "book an expert", "health", "barometer", "access requests"],
     "admin": ["organisations", "users", "bookings"],
     # An approved mentor, with a mentoring date to take (the teacher runs the mentors' operations
     # as someone who is not one).
@@ -55,7 +55,7 @@ database = "none"  # the fixed seed alone decides what is sent
 # after today, no organisation for a coordinator, no change of kind for an organisation with
 # users, a municipality's coordinator's own municipality, a password that is not easy to guess, a
 # provider's reason to decline, a mentor's age, guardian and institution, a child certificate's
-# dates) refuse some schema-valid
+# dates, an access request's organisation, a CVR number's check digit) refuse some schema-valid
 # input with 422 naming the field, as the schema's 422 says. Everywhere else a 422 for schema-valid input is a gap in the schema, and fails.
 [[operations]]
 include-name = [
@@ -74,6 +74,8 @@ include-name = [
     "GET /api/v1/offers",
     "POST /api/v1/mentors/signup",
     "POST /api/v1/mentors/{mentor_id}/certificate",
+    "POST /api/v1/access-requests",
+    "POST /api/v1/provider-registrations",
 ]
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",

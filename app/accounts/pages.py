@@ -25,6 +25,7 @@ from app.accounts.schemas import (
     UserCreate,
     UserIn,
 )
+from app.db import MAX_ID
 from app.deps import (
     SESSION_COOKIE,
     MaybeUser,
@@ -40,7 +41,7 @@ from app.deps import (
 from app.errors import DomainError, InvalidInput, TooManyAttempts
 from app.i18n import _
 from app.web.csrf import rotate_csrf
-from app.web.forms import PostedForm, form_errors, optional_choice, validate
+from app.web.forms import PostedForm, form_errors, int_or_none, optional_choice, validate
 from app.web.home import safe_next
 from app.web.middleware import LANGUAGE_COOKIE
 from app.web.templating import redirect, render
@@ -434,9 +435,27 @@ def update_organisation(
 
 
 def _user_choices(db: SessionDep, actor: User) -> dict[str, Any]:
-    organisations, _total = accounts.list_organisations(db, actor, limit=10_000)
+    organisations, _total = accounts.list_organisations(db, actor, limit=100_000)
     roles = [r for r in Role if r != Role.admin or actor.role == Role.admin]
-    return {"roles": roles, "organisations": organisations}
+    return {"roles": roles, "organisation_labels": [accounts.organisation_label(o) for o in organisations]}
+
+
+def _organisation_shown(db: SessionDep, actor: User, values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values with its organisation (an id) as the picker shows it: by its label."""
+    organisation_id = int_or_none(str(values.get("organisation_id") or ""), 1, MAX_ID)
+    chosen = accounts.organisations_by_id(db, {organisation_id}) if organisation_id else []
+    return {**values, "organisation": accounts.organisation_label(chosen[0]) if chosen else ""}
+
+
+def _user_fields(db: SessionDep, actor: User, form: Any, **extra: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The user form's fields, its organisation (picked by name) resolved to an id; an unknown
+    name is an error beside the picker."""
+    fields = {k: v for k, v in form.items() if k not in ("password", "organisation")} | extra
+    try:
+        fields["organisation_id"] = accounts.organisation_by_label(db, actor, str(form.get("organisation") or ""))
+    except InvalidInput as error:
+        return fields, _field_error(error)
+    return fields, {}
 
 
 @router.get("/admin/users")
@@ -474,7 +493,7 @@ def users(
 def new_user_form(
     request: Request, user: StaffPageUser, db: SessionDep, organisation_id: str | None = None
 ) -> Response:
-    values = {"role": "teacher", "organisation_id": organisation_id}
+    values = _organisation_shown(db, user, {"role": "teacher", "organisation_id": organisation_id})
     return _form(
         request, "admin/user_form.html", values, {}, edited=None, **_user_choices(db, user)
     )
@@ -489,8 +508,10 @@ def create_user(
     now: Now,
     settings: SettingsDep,
 ) -> Response:
-    data, errors = validate(UserCreate, {k: v for k, v in form.items() if k != "password"})
-    if data is not None:
+    fields, picked = _user_fields(db, user, form)
+    data, errors = validate(UserCreate, fields)
+    errors |= picked
+    if data is not None and not picked:
         try:
             created = accounts.create_user(db, user, data, now=now)
         except InvalidInput as error:
@@ -521,7 +542,7 @@ def user_form(
     return _form(
         request,
         "admin/user_form.html",
-        edited.model_dump(),
+        _organisation_shown(db, user, edited.model_dump()),
         {},
         edited=edited,
         notice=notice,
@@ -534,8 +555,10 @@ def update_user(
     request: Request, user: StaffPageUser, db: SessionDep, form: PostedForm, user_id: PathId, now: Now
 ) -> Response:
     edited = accounts.get_user(db, user, user_id)
-    data, errors = validate(UserIn, {**form, "is_active": "is_active" in form})
-    if data is not None:
+    fields, picked = _user_fields(db, user, form, is_active="is_active" in form)
+    data, errors = validate(UserIn, fields)
+    errors |= picked
+    if data is not None and not picked:
         try:
             accounts.update_user(db, user, user_id, data, now=now)
             return redirect(request, f"/admin/users/{user_id}?notice=saved")

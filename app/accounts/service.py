@@ -25,6 +25,7 @@ from app.accounts.models import (
 )
 from app.accounts.passwords import check_new_password
 from app.accounts.schemas import OrganisationIn, PasswordChange, ProfileIn, UserCreate, UserIn
+from app.collation import danish_key
 from app.config import Settings
 from app.db import begin_write
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
@@ -397,11 +398,42 @@ def list_organisations(
         query = query.where(Organisation.municipality == municipality)
     if q:
         query = query.where(col(Organisation.name).ilike(f"%{q.strip()}%"))
-    total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    items = db.exec(
-        query.order_by(col(Organisation.name), col(Organisation.id)).limit(limit).offset(offset)
-    ).all()
-    return items, total
+    # Sorted here, not by the database: SQLite has no Danish collation, and PostgreSQL's depends on
+    # the server's locale. A region's few hundred organisations sort in a moment.
+    found = sorted(db.exec(query).all(), key=lambda o: (danish_key(o.name), o.id))
+    return found[offset : offset + limit], len(found)
+
+
+def organisation_label(organisation: Organisation) -> str:
+    """How an organisation picker names an organisation: names repeat across municipalities
+    (a Vestre Skole in several), the municipality tells them apart."""
+    return f"{organisation.name} ({organisation.municipality})"
+
+
+def organisation_by_label(db: Session, actor: User, text: str) -> int | None:
+    """The id of the organisation typed or chosen in a picker (templates/macros/organisation_picker.html),
+    among those the actor manages: by its label, or by its name alone when only one has it; case and
+    spaces do not matter. None for an empty field. A name that fits none, or several, is refused
+    beside the field."""
+    typed = " ".join(text.split())
+    if not typed:
+        return None
+    wanted = typed.casefold()
+    found, _total = list_organisations(db, actor, limit=100_000)
+    matches = [o for o in found if organisation_label(o).casefold() == wanted] or [
+        o for o in found if " ".join(o.name.split()).casefold() == wanted
+    ]
+    if len(matches) > 1:
+        raise InvalidInput(
+            _("Several organisations are called “%(name)s”: choose the one in the right municipality from the list.") % {"name": typed},
+            field="organisation_id",
+        )
+    if not matches:
+        raise InvalidInput(
+            _("No organisation is called “%(name)s”. Choose one from the list, or create the organisation first.") % {"name": typed},
+            field="organisation_id",
+        )
+    return matches[0].id
 
 
 def organisations_by_id(db: Session, ids: set[int]) -> Sequence[Organisation]:
@@ -511,9 +543,12 @@ def list_users(
     if q:
         pattern = f"%{q.strip()}%"
         query = query.where(or_(col(User.name).ilike(pattern), col(User.email).ilike(pattern)))
-    total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    items = db.exec(query.order_by(col(User.name), col(User.id)).limit(limit).offset(offset)).all()
-    return items, total
+    # By organisation, then name, in Danish order (app.collation); sorted here for the reason
+    # list_organisations gives. Users without an organisation (coordinators, admins) come first.
+    found = db.exec(query).all()
+    names = {o.id: o.name for o in organisations_by_id(db, {u.organisation_id for u in found if u.organisation_id})}
+    found = sorted(found, key=lambda u: (danish_key(names.get(u.organisation_id, "")), danish_key(u.name), u.id))
+    return found[offset : offset + limit], len(found)
 
 
 def get_user(db: Session, actor: User, user_id: int) -> User:

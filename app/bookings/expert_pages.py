@@ -40,7 +40,7 @@ def notice_text(code: str | None) -> str | None:
         "proposal_sent": _("Your proposal is sent. We e-mail you when the provider answers."),
         "withdrawn": _("The proposal is withdrawn."),
         "counter_declined": _("You declined the other time. The proposal is closed."),
-        "booked": _("The visit is booked. A coordinator approves the booking unless the offer needs no approval."),
+        "booked": _("The visit is booked. It is in the list of bookings with its state."),
         "declined": _("The proposal is declined and the teacher is told why."),
         "counter_sent": _("Your other time is sent to the teacher."),
     }.get(code or "")

@@ -176,15 +176,44 @@ def check_school_cap(
 ) -> None:
     """Raise Conflict when the school has used its cap for this offer type in the session's school
     year (runs under the school's lock)."""
+    standing = school_cap_standing(db, offer, session, school_id, now=now)
+    if standing is not None and standing[1] >= standing[0].max_bookings:
+        raise Conflict(_cap_message(standing[0], offer.type))
+
+
+def school_cap_standing(
+    db: Session, offer: Offer, session: OfferSession, school_id: int, *, now: datetime
+) -> tuple[SchoolCap, int] | None:
+    """The tightest cap that binds the school for the offer's type in the session's school year,
+    and how many of its bookings count toward it (None: no cap binds it). Every cap must hold, so
+    the tightest is the one that matters."""
     school = db.get(Organisation, school_id)
     year = school_year_of(session.starts_at.astimezone(TIMEZONE).date())
     caps = caps_for(db, offer.type, year, school.municipality if school else None)
     if not caps:
-        return
-    used = bookings_toward_cap(db, school_id, offer.type, year, now=now)
-    for cap in caps:  # the tightest first: its message is the one that matters
-        if used >= cap.max_bookings:
-            raise Conflict(_cap_message(cap, offer.type))
+        return None
+    return caps[0], bookings_toward_cap(db, school_id, offer.type, year, now=now)
+
+
+def cap_notice(db: Session, offer: Offer, session: OfferSession, school_id: int, *, now: datetime) -> tuple[str, bool] | None:
+    """What the booking form says of the school's cap before the teacher books: the text, and
+    whether the cap is reached (then it is the very message a booking would be refused with)."""
+    standing = school_cap_standing(db, offer, session, school_id, now=now)
+    if standing is None:
+        return None
+    cap, used = standing
+    if used >= cap.max_bookings:
+        return _cap_message(cap, offer.type), True
+    values = {"used": used, "num": cap.max_bookings, "type": label(offer.type), "year": school_year_name(cap.school_year)}
+    return (
+        ngettext(
+            "Your school may make %(num)d booking of the type “%(type)s” in the school year %(year)s and has made %(used)d.",
+            "Your school may make %(num)d bookings of the type “%(type)s” in the school year %(year)s and has made %(used)d.",
+            cap.max_bookings,
+        )
+        % values,
+        False,
+    )
 
 
 def _cap_message(cap: SchoolCap, offer_type: OfferType) -> str:
@@ -418,10 +447,15 @@ def set_cap(
     return cap
 
 
-def delete_cap(db: Session, actor: User, cap_id: int) -> None:
+def get_cap(db: Session, actor: User, cap_id: int) -> SchoolCap:
+    """A limit the actor may change (another municipality's does not exist for them)."""
     _staff(actor)
     cap = db.get(SchoolCap, cap_id)
     if cap is None or not _in_scope(actor, cap.municipality):
         raise NotFound(_("No such limit."))
-    db.delete(cap)
+    return cap
+
+
+def delete_cap(db: Session, actor: User, cap_id: int) -> None:
+    db.delete(get_cap(db, actor, cap_id))
     db.commit()

@@ -189,6 +189,13 @@ def set_cap(request: Request, db: SessionDep, user: StaffPageUser, form: PostedF
     return redirect(request, "/admin/caps?notice=saved")
 
 
+@router.get("/admin/caps/{cap_id}/delete")
+def confirm_delete_cap(request: Request, db: SessionDep, user: StaffPageUser, cap_id: PathId) -> Response:
+    """Before a limit is deleted: which one, and what it changes."""
+    cap = limits.get_cap(db, user, cap_id)
+    return render(request, "bookings/cap_delete.html", {"cap": cap, "year_name": limits.school_year_name})
+
+
 @router.post("/admin/caps/{cap_id}/delete")
 def delete_cap(request: Request, db: SessionDep, user: StaffPageUser, cap_id: PathId) -> Response:
     limits.delete_cap(db, user, cap_id)

@@ -84,17 +84,17 @@ def _teacher_message(kind: str, booking: Booking, status: BookingStatus) -> tupl
             return _("You got a place: %(title)s"), _(
                 "A place became free and class %(class_name)s is now booked for %(title)s on %(when)s."
             )
-        case "cancelled":
-            return _("Cancelled: %(title)s"), _(
+        case "cancelled":  # the school (or a coordinator for it) cancelled: "afbestilt"
+            return _("Booking cancelled: %(title)s"), _(
                 "The booking of class %(class_name)s for %(title)s on %(when)s is cancelled. %(reason)s"
             )
-        case "date_cancelled":
-            return _("Cancelled: %(title)s"), _(
+        case "date_cancelled":  # the provider called the date off: "aflyst"
+            return _("Called off: %(title)s"), _(
                 "The provider has cancelled %(title)s on %(when)s, which class %(class_name)s was booked for. "
                 "The booking is cancelled. Find another activity in the catalogue."
             )
         case "date_cancelled_while_waiting":
-            return _("Cancelled: %(title)s"), _(
+            return _("Called off: %(title)s"), _(
                 "The provider has cancelled %(title)s on %(when)s, for which class %(class_name)s was on the waiting "
                 "list. Find another activity in the catalogue."
             )
@@ -332,8 +332,9 @@ def booking_calendar(db: Session, message: OutboxMessage) -> bytes | None:
     settings = get_settings()
     teacher = db.get(User, booking.teacher_id)
     if teacher is not None and teacher.email.lower() == message.to_address.lower():
-        return booking_file(
-            db, booking, organizer=settings.mail_from, base_url=settings.base_url, now=message.created_at, as_of=message.created_at
-        )
+        with language(teacher.language):  # its words (the mentors coming) in the e-mail's language
+            return booking_file(
+                db, booking, organizer=settings.mail_from, base_url=settings.base_url, now=message.created_at, as_of=message.created_at
+            )
     session = db.get(OfferSession, booking.session_id)
     return session_file(db, session, organizer=settings.mail_from, base_url=settings.base_url, now=message.created_at)

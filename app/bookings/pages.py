@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, Role, User
-from app.bookings import limits
+from app.bookings import allocation, limits
 from app.bookings import service as bookings
 from app.bookings.models import BookingStatus
 from app.bookings.notices import calendar_file
@@ -29,12 +29,14 @@ from app.web.templating import redirect, render
 router = APIRouter()
 
 
-def _places(db, session, offer, pupils, now) -> dict:
-    """What _places.html says: the date's room, and whether `pupils` (as typed) fits it and the
-    offer's pupils per booking."""
+def _places(db, user, session, offer, pupils, now) -> dict:
+    """What _places.html says: the date's room, and whether `pupils` (as typed) fits it. What the
+    booking would refuse whatever the free places (the offer's pupils per booking, the school's
+    cap, a closed date) comes from the booking's own rules, so the two never disagree."""
     count = _pupils(pupils)
-    limit = bookings.pupils_outside_limits(offer, count) if count is not None else None
-    return {**_room(db, session, now), "pupils": count, "outside_limits": limit}
+    obstacle = bookings.booking_obstacle(db, user, session.id, count, now=now) if count is not None else None
+    in_draw = allocation.open_round_of(db, offer.id) is not None
+    return {**_room(db, session, now), "pupils": count, "obstacle": obstacle, "in_draw": in_draw, "girls_only": offer.girls_only}
 
 
 def _pupils(value) -> int | None:
@@ -70,14 +72,21 @@ def _book_page(
         "contact_phone": user.phone,
         "idempotency_key": str(uuid.uuid4()),
     }
+    course = bookings.course_dates(db, session, offer, now=now)
+    first = next(iter(course), session)  # what the deadlines and the cap go by
+    cancel_by = bookings.free_cancellation_deadline(first, offer)
     return render(
         request,
         "bookings/book.html",
         {
             "offer": offer,
             "session": session,
-            "course": bookings.course_dates(db, session, offer, now=now),
-            **_places(db, session, offer, values.get("pupils") if values else None, now),
+            "course": course,
+            "draw": allocation.open_round_of(db, offer.id),
+            "cap": limits.cap_notice(db, offer, first, user.organisation_id, now=now) if user.organisation_id else None,
+            "cancel_by": cancel_by,
+            "cancel_late": cancel_by < now,
+            **_places(db, user, session, offer, values.get("pupils") if values else None, now),
             "grades": range(max(GRADE_MIN, offer.grade_min), min(GRADE_MAX, offer.grade_max) + 1),
             "values": {**defaults, **(values or {})},
             "errors": errors or {},
@@ -106,7 +115,7 @@ def places(request: Request, db: SessionDep, user: PageUser, session_id: PathId,
     pupils per booking too); htmx asks for it while the teacher types and every minute."""
     session = catalogue.visible_session(db, user, session_id)
     offer = db.get(Offer, session.offer_id)
-    return render(request, "bookings/_places.html", _places(db, session, offer, pupils, now))
+    return render(request, "bookings/_places.html", _places(db, user, session, offer, pupils, now))
 
 
 @router.post("/sessions/{session_id}/book")
@@ -158,22 +167,43 @@ def booking_list(
     starts_before: str | None = None,
     notice: str | None = None,
 ) -> Response:
-    chosen = optional_choice(BookingStatus, status)
+    filters = {"status": status, "type": type, "municipality": municipality, "starts_from": starts_from, "starts_before": starts_before}
+    return _list_page(request, db, user, now, filters, notice=notice)
+
+
+def _list_page(
+    request: Request,
+    db: Session,
+    user: User,
+    now: datetime,
+    filters: dict,
+    *,
+    notice: str | None = None,
+    errors: dict | None = None,
+    values: dict | None = None,
+    chosen: frozenset[int] = frozenset(),
+) -> Response:
+    """The bookings list as filtered by `filters` (the address's); for staff without a status, the
+    approval queue, most urgent first. `errors`, `values` and `chosen`: a bulk decision refused,
+    shown again with what was ticked and typed."""
+    status = filters.get("status")
+    chosen_status = optional_choice(BookingStatus, status)
     if user.is_staff and status is None:
-        chosen = BookingStatus.pending  # the approval queue
-    offer_type = optional_choice(OfferType, type)
-    place = municipality if municipality in MUNICIPALITY_NAMES else None
-    first_day, last_day = day_from_address(starts_from), day_from_address(starts_before)
+        chosen_status = BookingStatus.pending  # the approval queue
+    offer_type = optional_choice(OfferType, filters.get("type"))
+    place = filters.get("municipality") if filters.get("municipality") in MUNICIPALITY_NAMES else None
+    first_day, last_day = day_from_address(filters.get("starts_from")), day_from_address(filters.get("starts_before"))
     items, total = bookings.list_bookings(
         db,
         user,
-        status=chosen,
+        status=chosen_status,
         offer_type=offer_type,
         municipality=place,
         starts_from=_local_midnight(first_day) if first_day else None,
         starts_before=_local_midnight(last_day + timedelta(days=1)) if last_day else None,
         limit=200,
         course_once=True,
+        most_urgent_first=chosen_status == BookingStatus.pending,
     )
     session_ids = {b.session_id for b in items}
     sessions = {
@@ -197,7 +227,7 @@ def booking_list(
             "schools": schools,
             "course_lengths": bookings.course_lengths(db, items),
             "mentors_signed": shifts.signed_counts(db, [s.id for s in sessions.values() if s.mentors_max]),
-            "status": chosen,
+            "status": chosen_status,
             "statuses": list(BookingStatus),
             "filters": {
                 "type": offer_type.value if offer_type else "",
@@ -208,8 +238,47 @@ def booking_list(
             "offer_types": list(OfferType),
             "municipalities": MUNICIPALITY_NAMES,
             "notice": notice,
+            "errors": errors or {},
+            "values": values or {},
+            "chosen": chosen,
             "now": now,
         },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/bookings/{booking_id}/cancel")
+def confirm_cancel(request: Request, db: SessionDep, user: PageUser, booking_id: PathId, now: Now) -> Response:
+    """Before a booking is cancelled: exactly what goes, who is told, the reason if one is due."""
+    return _cancel_page(request, db, user, booking_id, now)
+
+
+def _cancel_page(
+    request: Request, db: Session, user: User, booking_id: int, now: datetime, *, values=None, errors=None
+) -> Response:
+    booking = bookings.get_booking(db, user, booking_id)
+    if user.role == Role.mentor:
+        raise Forbidden(_("You cannot cancel this booking."))
+    if booking.status not in bookings.ACTIVE:
+        raise Conflict(_("The booking is no longer active."))
+    session = db.get(OfferSession, booking.session_id)
+    cancel_by = bookings.cancellation_deadline(db, booking)
+    return render(
+        request,
+        "bookings/cancel.html",
+        {
+            "booking": booking,
+            "session": session,
+            "offer": db.get(Offer, session.offer_id),
+            "school": db.get(Organisation, booking.school_id),
+            "course": bookings.booked_course(db, booking),
+            "provider_told": bookings.cancellation_tells_provider(user, booking),
+            "cancel_by": cancel_by,
+            "late": bookings.cancelled_late(user, booking, cancel_by, now=now),
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=422 if errors else 200,
     )
 
 
@@ -219,9 +288,9 @@ def cancel(
 ) -> Response:
     try:
         bookings.cancel_booking(db, user, booking_id, reason=form.get("reason", ""), now=now)
-    except InvalidInput as error:  # after the deadline without a reason: the page again, with the field marked
+    except InvalidInput as error:  # after the deadline without a reason: the step again, with the field marked
         db.rollback()
-        return _booking_page(request, db, user, booking_id, now, errors=form_errors(error))
+        return _cancel_page(request, db, user, booking_id, now, values=form, errors=form_errors(error))
     return redirect(request, f"/bookings/{booking_id}?notice=booking_cancelled")
 
 
@@ -280,6 +349,40 @@ def approve_many(
         notice = "bulk_approved"
     else:  # a booking decided meanwhile (by another coordinator, or in another tab)
         notice = "bulk_partly" if approved else "bulk_none"
+    return redirect(request, _back_to_list(form, notice))
+
+
+@router.post("/bookings/decline")
+def decline_many(
+    request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now
+) -> Response:
+    """Bulk decline from the queue, with one reason told to every teacher. Without a reason nothing
+    is declined: the queue again, the ticked bookings still ticked, the message at the field."""
+    if not user.is_staff:
+        raise Forbidden(_("Only coordinators can decline bookings from the queue."))
+    ids = [i for i in (int_or_none(raw, 1, MAX_ID) for raw in form.getlist("booking_ids")) if i is not None]
+    reason = str(form.get("reason") or "")
+    errors = {}
+    try:
+        bookings.check_decline_reason(reason)
+    except InvalidInput as error:
+        errors = form_errors(error)
+    if errors and form.getlist("booking_ids"):
+        filters = {k: v for k, v in parse_qsl(str(form.get("back") or "")) if k in LIST_FILTERS}
+        return _list_page(request, db, user, now, filters, errors=errors, values={"reason": reason, "back": str(form.get("back") or "")}, chosen=frozenset(ids))
+    declined = 0
+    for booking_id in ids if not errors else ():
+        try:
+            bookings.decline_booking(db, user, booking_id, reason=reason, now=now)
+            declined += 1
+        except DomainError:  # decided meanwhile, or not theirs: left as it is
+            db.rollback()
+    if not form.getlist("booking_ids"):
+        notice = "bulk_decline_none_chosen"
+    elif declined == len(form.getlist("booking_ids")):
+        notice = "bulk_declined"
+    else:
+        notice = "bulk_decline_partly" if declined else "bulk_decline_none"
     return redirect(request, _back_to_list(form, notice))
 
 

@@ -255,13 +255,10 @@ def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime
     if found.type == OfferType.expert:  # Offer.on_request
         raise Conflict(_("An expert's visit is booked by proposing a time."))
     check_offer_rules(found, data)
-    # Refused, not put on the waiting list: a class that can never have a place would wait forever.
-    # (Should the capacity be lowered meanwhile, such a class on the list holds up nobody.)
-    room = most_pupils(found.capacity_pupils, found.pool_capacity_pupils)
-    if data.pupils > room:
-        raise InvalidInput(_("The date has room for %(num)d pupils in all.") % {"num": room}, field="pupils")
-    if found.round_id is not None and found.round_closes_at <= now:
-        raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
+    if found.girls_only and data.girls is None:
+        # Every pupil of a girls-only booking is a girl: the barometer counts them so.
+        data = data.model_copy(update={"girls": data.pupils})
+    _check_room_and_round(found, data.pupils, now=now)
     status = BookingStatus.pending if found.requires_approval else BookingStatus.confirmed
     if found.all_dates_together and found.round_id is None:
         return _book_course(db, teacher, data, found.offer_id, status, now=now, key=key, request_hash=request_hash)
@@ -273,6 +270,50 @@ def _book(db: Session, teacher: Booker, data: BookingIn, found, *, now: datetime
     offer = db.get(Offer, found.offer_id)
     open_round = db.get(AllocationRound, found.round_id) if found.round_id is not None else None
     return _book_under_locks(db, teacher, data, offer, open_round, status, now=now, key=key, request_hash=request_hash)
+
+
+def _check_room_and_round(found, pupils: int, *, now: datetime) -> None:
+    """What the date refuses whatever its free places (`found`: a row of _SESSION_OFFER_ROUND)."""
+    # Refused, not put on the waiting list: a class that can never have a place would wait forever.
+    # (Should the capacity be lowered meanwhile, such a class on the list holds up nobody.)
+    room = most_pupils(found.capacity_pupils, found.pool_capacity_pupils)
+    if pupils > room:
+        raise InvalidInput(_("The date has room for %(num)d pupils in all.") % {"num": room}, field="pupils")
+    if found.round_id is not None and found.round_closes_at <= now:
+        raise Conflict(_("The allocation round has closed and the places are being allocated. Please try again shortly."))
+
+
+def booking_obstacle(db: Session, teacher: Booker, session_id: int, pupils: int, *, now: datetime) -> str | None:
+    """Why `book_session` would refuse a class of `pupils` from the teacher's school on this date,
+    whatever its free places (those the form tells apart: the waiting list may take the class), in
+    the words the booking would refuse with; None when it would not. The booking form's live check
+    asks this, so that what it says fits is not refused on submitting: the same rules, in the
+    booking's order (without the class's name and grade, which the form checks field by field)."""
+    found = db.exec(_SESSION_OFFER_ROUND, params={"session_id": session_id}).first()
+    try:
+        if found is None or found.status != OfferStatus.published:
+            raise NotFound(_("No such session."))
+        if found.type == OfferType.expert:
+            raise Conflict(_("An expert's visit is booked by proposing a time."))
+        if why := pupils_outside_limits(found, pupils):
+            raise InvalidInput(why, field="pupils")
+        _check_room_and_round(found, pupils, now=now)
+        session = db.get(OfferSession, session_id)
+        offer = db.get(Offer, found.offer_id)
+        # A long course is booked from its first date still to come (as _book_course does).
+        first = next(iter(course_dates(db, session, offer, now=now)), session)
+        _refuse(
+            None,
+            cancelled=session.cancelled_at is not None,
+            begun=session.starts_at <= now,
+            too_late=first.booking_deadline is not None and first.booking_deadline < now,
+            clash=False,
+        )
+        if teacher.organisation_id is not None:
+            limits.check_school_cap(db, offer, first, teacher.organisation_id, now=now)
+    except DomainError as error:
+        return error.message
+    return None
 
 
 def _book_in_one_round_trip(
@@ -422,7 +463,7 @@ def booked_course(db: Session, booking: Booking) -> list[tuple[Booking, OfferSes
     return sorted(((row, date) for row, date in rows), key=lambda pair: pair[1].starts_at)
 
 
-def _refuse(data: BookingIn, *, cancelled: bool, begun: bool, too_late: bool, clash: bool) -> None:
+def _refuse(data: BookingIn | None, *, cancelled: bool, begun: bool, too_late: bool, clash: bool) -> None:
     """Raise the reason a session cannot take the class, if it has one besides its free places."""
     if cancelled:
         raise Conflict(_("The date is cancelled."))
@@ -685,11 +726,14 @@ def list_bookings(
     limit: int = 50,
     offset: int = 0,
     course_once: bool = False,
+    most_urgent_first: bool = False,
 ) -> tuple[Sequence[Booking], int]:
-    """The bookings the actor may see, oldest first: the approval queue serves who waited longest.
+    """The bookings the actor may see, oldest first.
     Filters: state, session, the offer's type, the school's municipality, when the activity starts.
     `course_once`: a long course booked as one (Booking.course_id) is one row, its first date among
-    those the filters let through (its dates are approved, declined and cancelled together)."""
+    those the filters let through (its dates are approved, declined and cancelled together).
+    `most_urgent_first`: by the hold's deadline (a pending booking's approval deadline, an offered
+    place's), then the oldest: the approval queue, where the booking about to expire comes first."""
     query = select(Booking)
     if offer_type or starts_from or starts_before:
         query = query.join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
@@ -723,7 +767,10 @@ def list_bookings(
         row = aliased(Booking, ranked)
         query = select(row).where(ranked.c.nth == 1)
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    items = db.exec(query.order_by(row.created_at, row.id).limit(limit).offset(offset)).all()
+    order = [row.created_at, row.id]
+    if most_urgent_first:
+        order.insert(0, row.hold_until.asc().nulls_last())  # type: ignore[attr-defined]
+    items = db.exec(query.order_by(*order).limit(limit).offset(offset)).all()
     return items, total
 
 
@@ -748,11 +795,12 @@ def history(db: Session, booking: Booking) -> list[tuple[BookingEvent, str | Non
 
 
 def waitlist_position(db: Session, booking: Booking) -> int | None:
-    if booking.status != BookingStatus.waitlisted:
+    """The booking's place on its date's waiting list; None when it is not on it. A request of an
+    allocation round is not on the list before the draw ranks it (it waits for the draw, not in
+    a queue), and ranked ones count only ranked ones and late-comers, the order places go in."""
+    if booking.status != BookingStatus.waitlisted or (booking.round_id is not None and booking.queue_rank is None):
         return None
-    queue = db.exec(
-        select(Booking.id).where(Booking.session_id == booking.session_id, Booking.status == BookingStatus.waitlisted).order_by(*waiting_order())
-    ).all()
+    queue = db.exec(select(Booking.id).where(_on_the_waiting_list(booking.session_id)).order_by(*waiting_order())).all()
     return queue.index(booking.id) + 1
 
 
@@ -804,9 +852,18 @@ def approve_booking(db: Session, actor: User, booking_id: int, *, now: datetime)
     return booking
 
 
-def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
-    """Decline a booking that waits for approval or for a place (all the dates of a long course's)."""
+def check_decline_reason(reason: str) -> None:
+    """A decline needs a reason: the teacher is told it, and a declined class must know what to
+    change. Checked before anything is declined, so a bulk decline without one declines none."""
+    if not reason.strip():
+        raise InvalidInput(_("Tell the teacher why the booking is declined."), field="reason")
     check_reason(reason)
+
+
+def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, now: datetime) -> Booking:
+    """Decline a booking that waits for approval or for a place (all the dates of a long course's).
+    Never without a reason (check_decline_reason), asked for after who may decline it: a stranger
+    learns nothing from the answer."""
     booking, dates = _locked_with_course(db, actor, booking_id)
     offer = db.get(Offer, dates[0][1].offer_id)
     own_provider = actor.role == Role.provider and offer is not None and offer.provider_id == actor.organisation_id
@@ -814,6 +871,7 @@ def decline_booking(db: Session, actor: User, booking_id: int, *, reason: str, n
         raise Forbidden(_("Only coordinators and the provider can decline bookings."))
     if booking.status not in (BookingStatus.pending, BookingStatus.waitlisted):
         raise Conflict(_("Only a booking that awaits approval or waits for a place can be declined."))
+    check_decline_reason(reason)
     for row, session in dates:
         if row.status in (BookingStatus.pending, BookingStatus.waitlisted):
             set_status(db, row, actor, BookingStatus.declined, now, reason)
@@ -842,12 +900,12 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
     late = cancelled_late(actor, booking, _cancel_by(active[0][1], offer), now=now)
     if late and not reason.strip():
         raise InvalidInput(_("The cancellation deadline has passed. Tell the provider why you cancel."), field="reason")
-    was_holding = booking.status in HOLDING
+    provider_told = cancellation_tells_provider(actor, booking)
     for row, session in active:
         set_status(db, row, actor, BookingStatus.cancelled, now, reason)
         row.reason, row.late_cancellation = reason, late
         promote_waiting_list(db, session, offer, now=now)
-    if actor.role == Role.teacher and was_holding:
+    if provider_told:
         tell_provider(db, booking, "cancelled", now=now)
     # Also when the teacher cancelled it: a colleague may have, and the e-mail's calendar file
     # takes the activity out of the calendar it was added to.
@@ -857,6 +915,12 @@ def cancel_booking(db: Session, actor: User, booking_id: int, *, reason: str, no
         promote_pool_neighbours(db, session.id, now=now)
     db.refresh(booking)
     return booking
+
+
+def cancellation_tells_provider(actor: User, booking: Booking) -> bool:
+    """Whether cancelling tells the provider (the teacher is always told): when the school gives up
+    places it held; staff and the provider themselves know already."""
+    return actor.role == Role.teacher and booking.status in HOLDING
 
 
 def accept_offered_place(db: Session, actor: User, booking_id: int, *, now: datetime) -> Booking:
@@ -895,6 +959,12 @@ def cancellation_deadline(db: Session, booking: Booking) -> datetime:
     before the date (a long course's: before its next date still booked)."""
     dates = [date for row, date in booked_course(db, booking) if row.status in ACTIVE] or [db.get(OfferSession, booking.session_id)]
     return _cancel_by(dates[0], db.get(Offer, dates[0].offer_id))
+
+
+def free_cancellation_deadline(first_date: OfferSession, offer: Offer) -> datetime:
+    """Until when a booking of this date (a long course's: its first date) may be cancelled
+    without a reason: what the booking form warns of before the teacher books."""
+    return _cancel_by(first_date, offer)
 
 
 def _cancel_by(first_date: OfferSession, offer: Offer) -> datetime:

@@ -5,9 +5,10 @@ One booking is one calendar event, `booking-<id>@stem-portal`, whatever happens 
 added it from one e-mail finds it again by that UID in the next. Its SEQUENCE is the number of
 changes the booking has had (its BookingEvents) less one, so each version a teacher receives is
 newer than the one before and clients keep the newest, also when an older e-mail is opened later
-or delivered late. A booking that holds or held a place is PUBLISHed as the event; one on the
-waiting list is PUBLISHed pencilled in (TENTATIVE, not blocking the time); one that ended is a
-CANCEL of the same UID, which removes the event from a calendar it was added to."""
+or delivered late. A booking is PUBLISHed as the event: CONFIRMED once it is approved (or has
+taken place), TENTATIVE while it still awaits approval or a place offered is not yet taken, and
+pencilled in (TENTATIVE, not blocking the time) while it waits on the waiting list; one that
+ended is a CANCEL of the same UID, which removes the event from a calendar it was added to."""
 
 from datetime import datetime
 from email.utils import parseaddr
@@ -51,12 +52,8 @@ def booking_file(
     session = db.get(OfferSession, booking.session_id)
     offer = db.get(Offer, session.offer_id)
     status, sequence = booking_version(db, booking, as_of=as_of)
-    if status in ENDED:
-        method, event_status = "CANCEL", "CANCELLED"
-    elif status == BookingStatus.waitlisted:
-        method, event_status = "PUBLISH", "TENTATIVE"
-    else:  # holds a place (pending, confirmed, offered) or took place (completed): the event as it is
-        method, event_status = "PUBLISH", "CONFIRMED"
+    event_status = event_status_of(status)
+    method = "CANCEL" if event_status == "CANCELLED" else "PUBLISH"
     event = _organised_by(activity_event(session, offer, uid=booking_uid(booking), now=now), organizer)
     event.add("url", f"{base_url}/bookings/{booking.id}")
     if session.mentors_max and (mentors := _mentors(db, session)):
@@ -64,9 +61,20 @@ def booking_file(
         event.add("description", "\n".join(filter(None, [description, _("Mentors:"), *mentors])))
     event.add("sequence", sequence)
     event.add("status", event_status)
-    if event_status == "TENTATIVE":
+    if status == BookingStatus.waitlisted:
         event.add("transp", "TRANSPARENT")  # pencilled in: the time is not taken yet
     return _message(method, event)
+
+
+def event_status_of(status: BookingStatus) -> str:
+    """The calendar event's STATUS for a booking in this state (its file, the school's feed): only
+    an approved booking (or one that took place) is CONFIRMED; one that may still not happen
+    (awaiting approval, a place offered, the waiting list) is TENTATIVE."""
+    if status in ENDED:
+        return "CANCELLED"
+    if status in (BookingStatus.confirmed, BookingStatus.completed):
+        return "CONFIRMED"
+    return "TENTATIVE"
 
 
 def _mentors(db: Session, session: OfferSession) -> list[str]:

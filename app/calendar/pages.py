@@ -45,11 +45,26 @@ MONTH_CELL_LIMIT = 3
 AGENDA_LIMIT = 200
 
 
-def _view(value: str | None) -> View:
+def _view(value: str | None, *, phone: bool = False) -> View:
+    """The view in the address; without one, the month (the agenda on a phone, where a month's
+    grid is too narrow to read)."""
+    default = View.agenda if phone else View.month
     try:
-        return View(value or View.month)
+        return View(value or default)
     except ValueError:
-        return View.month
+        return default
+
+
+def _is_phone(request: Request) -> bool:
+    """A phone, as the browser says (the client hint Chromium sends, or "Mobi" in the user agent,
+    the token every mobile browser's has): decided on the server so that it works without
+    JavaScript. The answer varies by these headers (PHONE_HEADERS)."""
+    if request.headers.get("sec-ch-ua-mobile") == "?1":
+        return True
+    return "Mobi" in request.headers.get("user-agent", "")
+
+
+PHONE_HEADERS = "Sec-CH-UA-Mobile, User-Agent"
 
 
 def _anchor(value: str | None, today: date) -> date:
@@ -133,14 +148,17 @@ def calendar_page(
 ) -> Response:
     params = request.query_params
     today = now.astimezone(TIMEZONE).date()
-    view = _view(params.get("view"))
+    view = _view(params.get("view"), phone=_is_phone(request))
     anchor = _anchor(params.get("date"), today)
     shown = calendar.period(view, anchor)
-    kept = _kept_filters(params)
+    filtered = _kept_filters(params)
     origin = school_origin(db, user)
-    filters = filters_from_query(kept, origin)
+    filters = filters_from_query(filtered, origin)
+    only_ours = calendar.shows_only_bookings(user, params.get("show"), default="all")
+    # The toggle is kept in every link of the page, like the filters (it is not one: not counted).
+    kept = {**filtered, "show": "ours"} if only_ours else filtered
     entries = calendar.calendar_entries(
-        db, user, shown.starts_at, shown.ends_at, filters=filters, now=now
+        db, user, shown.starts_at, shown.ends_at, filters=filters, now=now, only_booked=only_ours
     )
 
     context: dict[str, Any] = {
@@ -150,7 +168,10 @@ def calendar_page(
         "today": today,
         "title": _title(shown),
         "intro": _intro(user),
-        "params": kept,
+        "params": filtered,
+        "only_ours": only_ours,
+        "can_show_ours": user is not None and user.role == Role.teacher,
+        "show_urls": {"all": calendar_url(view, anchor, filtered), "ours": calendar_url(view, anchor, {**filtered, "show": "ours"})},
         "has_origin": origin is not None,
         "show_capacity": user is not None and (user.role == Role.provider or user.is_staff),
         "fragment": request.headers.get("HX-Target") == "calendar",
@@ -189,6 +210,7 @@ def calendar_page(
     context["feed"] = feed
 
     response = render(request, "calendar/index.html", context, block="calendar")
+    response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary"), PHONE_HEADERS]))
     if new_token:
         response.delete_cookie(NEW_FEED_COOKIE, path="/calendar")
     return response
@@ -197,7 +219,7 @@ def calendar_page(
 def _back_to(form: dict[str, Any]) -> dict[str, str]:
     """The calendar the form was posted from (view, date and filters), nothing else."""
     back = dict(parse_qsl(str(form.get("back") or "")))
-    return {k: back[k][:100] for k in ("view", "date", *CALENDAR_FILTERS) if back.get(k)}
+    return {k: back[k][:100] for k in ("view", "date", "show", *CALENDAR_FILTERS) if back.get(k)}
 
 
 @router.post("/calendar/feed/new")
@@ -205,7 +227,10 @@ def new_feed(
     request: Request, db: SessionDep, user: PageUser, form: PostedForm, now: Now
 ) -> Response:
     back = _back_to(form)
-    filters = urlencode({k: v for k, v in back.items() if k in CALENDAR_FILTERS})
+    # A teacher's feed holds the school's bookings only, unless the teacher chose the open dates
+    # too (then those that fit the filters shown): a calendar program shows all it is given.
+    show = "all" if form.get("show") == "all" else "ours"
+    filters = urlencode({**{k: v for k, v in back.items() if k in CALENDAR_FILTERS}, "show": show})
     token = calendar.create_feed(db, user, query=filters, now=now)
     response = redirect(request, "/calendar?" + urlencode({**back, "notice": "feed_created"}))
     response.set_cookie(
@@ -237,9 +262,12 @@ def user_feed(request: Request, db: SessionDep, feed_token: str, now: Now) -> Re
     if found is None:
         raise NotFound(_("No such calendar feed. It may have been replaced by a new address."))
     feed, owner = found
-    filters = filters_from_query(dict(parse_qsl(feed.query)), school_origin(db, owner))
+    query = dict(parse_qsl(feed.query))
+    filters = filters_from_query(query, school_origin(db, owner))
+    # A feed made before the choice existed holds the bookings only too: that is the default.
+    only_ours = calendar.shows_only_bookings(owner, query.get("show"), default="ours")
     body = calendar.feed_calendar(
-        db, owner, filters, base_url=request.app.state.settings.base_url, now=now
+        db, owner, filters, base_url=request.app.state.settings.base_url, now=now, only_booked=only_ours
     )
     return Response(
         body,

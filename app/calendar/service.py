@@ -17,6 +17,7 @@ from app.accounts import secrets
 from app.accounts.models import Organisation, Role, User
 from app.bookings import service as bookings
 from app.bookings.models import Booking
+from app.calendar.booking_files import event_status_of
 from app.calendar.bounds import FIRST_DAY, LAST_DAY
 from app.calendar.models import CalendarFeed
 from app.catalogue.calendar import sessions_calendar
@@ -238,10 +239,13 @@ def calendar_entries(
     filters: CatalogueFilters | None = None,
     now: datetime,
     limit: int | None = None,
+    only_booked: bool = False,
 ) -> list[CalendarEntry]:
     """Everything the viewer's calendar shows in the period: their school's bookings, then the
-    sessions they may see that match the filters."""
+    sessions they may see that match the filters (`only_booked`: the school's bookings alone)."""
     booked = school_bookings(db, viewer, starts_at, ends_at, now=now)
+    if only_booked:
+        return sorted(booked, key=lambda e: (e.session.starts_at, e.offer.title, e.session.id))
     booked_ids = {e.session.id for e in booked}
     sessions = [
         e
@@ -336,20 +340,33 @@ def feed_by_token(db: Session, token: str) -> tuple[CalendarFeed, User] | None:
     return row[0], row[1]
 
 
+def shows_only_bookings(viewer: User | None, show: str | None, *, default: str) -> bool:
+    """Whether a teacher's calendar shows only the school's bookings: `show` is "ours" or "all"
+    as chosen (the page's toggle, the feed's choice), else `default` ("all" on the page, where a
+    teacher looks for dates; "ours" for the feed, which a calendar program would otherwise fill
+    with every open date in the region). Others have no bookings of their own to show."""
+    if viewer is None or viewer.role != Role.teacher:
+        return False
+    return (show if show in ("ours", "all") else default) == "ours"
+
+
 def feed_calendar(
-    db: Session, user: User, filters: CatalogueFilters, *, base_url: str, now: datetime
+    db: Session, user: User, filters: CatalogueFilters, *, base_url: str, now: datetime, only_booked: bool = False
 ) -> bytes:
-    """The user's calendar as an RFC 5545 file, in the user's language."""
+    """The user's calendar as an RFC 5545 file, in the user's language (`only_booked`: a teacher's
+    school's bookings alone). A booked date's event says how sure the booking is (TENTATIVE until
+    it is approved), as the booking's own calendar file does."""
     with language(user.language):
         name = _("STEM portal") + f": {user.name}"
     if user.role == Role.mentor:  # a mentor's calendar is their shifts
         rows = [(session, offer) for _shift, session, offer in my_shifts(db, user) if session.ends_at > now - FEED_PAST]
         return sessions_calendar(name, rows, base_url=base_url, now=now)
     entries = calendar_entries(
-        db, user, now - FEED_PAST, now + FEED_FUTURE, filters=filters, now=now, limit=FEED_LIMIT
+        db, user, now - FEED_PAST, now + FEED_FUTURE, filters=filters, now=now, limit=FEED_LIMIT, only_booked=only_booked
     )
     # A school's bookings will need events of their own (class, pupils); sessions_calendar makes
-    # session events only, so booked entries are shown as their session for now.
+    # session events only, so booked entries are shown as their session, with the booking's status.
+    statuses = {e.session.id: event_status_of(e.booking.status) for e in entries if e.booking is not None}
     return sessions_calendar(
-        name, [(e.session, e.offer) for e in entries], base_url=base_url, now=now
+        name, [(e.session, e.offer) for e in entries], base_url=base_url, now=now, statuses=statuses
     )

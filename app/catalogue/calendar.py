@@ -32,21 +32,29 @@ def activity_event(session: OfferSession, offer: Offer, *, uid: str, now: dateti
     return event
 
 
-def session_event(session: OfferSession, offer: Offer, *, base_url: str, now: datetime) -> Event:
-    """The date as the feeds have it (`session-<id>@stem-portal`)."""
+def session_event(session: OfferSession, offer: Offer, *, base_url: str, now: datetime, status: str | None = None) -> Event:
+    """The date as the feeds have it (`session-<id>@stem-portal`); `status`: the STATUS of the
+    viewer's own booking of it (a school's feed), else the date's own."""
     event = activity_event(session, offer, uid=f"session-{session.id}@stem-portal", now=now)
     event.add("url", f"{base_url}/offers/{offer.id}")
-    event.add("status", "CANCELLED" if session.cancelled_at else "CONFIRMED")
+    event.add("status", "CANCELLED" if session.cancelled_at else status or "CONFIRMED")
     return event
 
 
 def sessions_calendar(
-    name: str, rows: Iterable[tuple[OfferSession, Offer]], *, base_url: str, now: datetime
+    name: str,
+    rows: Iterable[tuple[OfferSession, Offer]],
+    *,
+    base_url: str,
+    now: datetime,
+    statuses: dict[int, str] | None = None,
 ) -> bytes:
+    """`statuses`: the event STATUS per session id where it is not the date's own (see session_event)."""
     calendar = new_calendar()
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Europe/Copenhagen")
     for session, offer in rows:
-        calendar.add_component(session_event(session, offer, base_url=base_url, now=now))
+        status = (statuses or {}).get(session.id)
+        calendar.add_component(session_event(session, offer, base_url=base_url, now=now, status=status))
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -125,7 +125,8 @@ def add_standard_holidays(
     return added
 
 
-def delete_holiday(db: Session, actor: User, holiday_id: int) -> None:
+def get_holiday(db: Session, actor: User, holiday_id: int) -> SchoolHoliday:
+    """A holiday the actor may change (another municipality's does not exist for them)."""
     holiday = db.get(SchoolHoliday, holiday_id)
     if holiday is None:
         raise NotFound(_("No such holiday."))
@@ -133,5 +134,9 @@ def delete_holiday(db: Session, actor: User, holiday_id: int) -> None:
         _scope(actor, holiday.municipality)
     except InvalidInput:
         raise NotFound(_("No such holiday.")) from None
-    db.delete(holiday)
+    return holiday
+
+
+def delete_holiday(db: Session, actor: User, holiday_id: int) -> None:
+    db.delete(get_holiday(db, actor, holiday_id))
     db.commit()

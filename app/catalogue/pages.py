@@ -1,6 +1,6 @@
 """HTML pages of the catalogue: finding offers (everyone) and publishing them (providers)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +29,9 @@ from app.catalogue.models import (
     Subject,
     Theme,
 )
+from app.catalogue.pictures import pictures_of
 from app.catalogue.schemas import (
+    MAX_RECURRING_SESSIONS,
     WAITLIST_OFFER_HOURS_MAX,
     HolidayIn,
     OfferCreate,
@@ -92,6 +94,7 @@ def catalogue_page(
         "catalogue/index.html",
         {
             "hits": hits,
+            "pictures": pictures_of(db, [hit.offer for hit in hits]),
             "total": total,
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
@@ -140,7 +143,7 @@ def offer_page(
             "description": render_description(offer.description),
             "own": own,
             "notice": notice,
-            "picture_alt": picture.alt_text if (picture := db.get(OfferPicture, offer.id)) else "",
+            "picture": pictures_of(db, [offer])[offer.id],
         },
     )
 
@@ -235,15 +238,24 @@ def create_offer(
 
 
 @router.get("/provider/offers/{offer_id}/edit")
-def edit_offer_form(request: Request, db: SessionDep, user: PageUser, offer_id: PathId) -> Response:
+def edit_offer_form(
+    request: Request, db: SessionDep, user: PageUser, offer_id: PathId, notice: str | None = None
+) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     themes, subjects = catalogue.themes_and_subjects(db, [offer.id])
     values = {**offer.model_dump(), "themes": themes[offer.id], "subjects": subjects[offer.id]}
     return render(
         request,
         "catalogue/offer_form.html",
-        {"values": values, "errors": {}, **_offer_form_context(offer)},
+        {"values": values, "errors": {}, "notice": notice, **_offer_form_context(offer)},
     )
+
+
+@router.post("/provider/offers/{offer_id}/duplicate")
+def duplicate_offer(request: Request, db: SessionDep, user: PageUser, offer_id: PathId, now: Now) -> Response:
+    """A copy to start the next offer from: nothing is lost, so no confirmation step."""
+    copy = catalogue.duplicate_offer(db, user, offer_id, now=now)
+    return redirect(request, f"/provider/offers/{copy.id}/edit?notice=offer_duplicated")
 
 
 @router.post("/provider/offers/{offer_id}/edit")
@@ -319,11 +331,23 @@ def offer_sessions(
     notice: str | None = None,
 ) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
-    return _sessions_page(request, db, offer, now, notice=notice)
+    query = request.query_params
+    count = int_or_none(query.get("count"), 1, MAX_RECURRING_SESSIONS) or 1
+    days = int_or_none(query.get("days"), 1, 31) or 1
+    # The dates a weekly rule skipped come back through the redirect; why is worked out again.
+    skipped = []
+    for raw in query.getlist("skipped")[:MAX_RECURRING_SESSIONS]:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            continue
+        if reason := catalogue.why_skipped(db, offer, day, days, now=now):
+            skipped.append((day, reason))
+    return _sessions_page(request, db, offer, now, notice=notice, count=count, skipped=skipped)
 
 
 def _sessions_page(
-    request, db, offer, now, *, notice=None, errors=None, values=None, form_name=None, skipped=None
+    request, db, offer, now, *, notice=None, count=1, errors=None, values=None, form_name=None, skipped=None
 ) -> Response:
     tomorrow = (now + timedelta(days=1)).date()
     defaults = {
@@ -334,7 +358,8 @@ def _sessions_page(
         "first_date": tomorrow.isoformat(),
         "last_date": (tomorrow + timedelta(days=90)).isoformat(),
         "every_weeks": 1,
-        "deadline_days": 7,
+        "days": 1,
+        "deadline_days": catalogue.DEFAULT_DEADLINE_DAYS,
     }
     sessions = catalogue.sessions_of(db, offer.id, now=now)
     windows, travel_areas = resources.availability(db, offer.id)
@@ -350,6 +375,8 @@ def _sessions_page(
             "offer_resources": [r.id for r in resources.offer_resources(db, offer.id)],
             "travel_areas": travel_areas,
             "notice": notice,
+            "count": count,
+            "default_deadline_days": catalogue.DEFAULT_DEADLINE_DAYS,
             "errors": errors or {},
             "values": {**defaults, **(values or {})},
             "form_name": form_name,
@@ -391,6 +418,10 @@ def add_session(
     offer = catalogue.own_offer(db, user, offer_id)
     data, errors = _session_from_form(form)
     if data is not None:
+        if data.booking_deadline is None:
+            # Left empty: the same default as for the dates a weekly rule makes.
+            deadline = catalogue.deadline_before(data.starts_at, catalogue.DEFAULT_DEADLINE_DAYS, now=now)
+            data = data.model_copy(update={"booking_deadline": deadline})
         try:
             catalogue.add_session(db, user, offer.id, data, now=now)
             return redirect(request, f"/provider/offers/{offer.id}/sessions?notice=session_added")
@@ -448,13 +479,22 @@ def add_recurring_sessions(
 ) -> Response:
     offer = catalogue.own_offer(db, user, offer_id)
     values = {**form, "weekdays": form.getlist("weekdays")}
+    if not str(values.get("deadline_days") or "").strip():
+        # Left empty: the same default as for a date added by hand.
+        values["deadline_days"] = catalogue.DEFAULT_DEADLINE_DAYS
     data, errors = validate(RecurrenceIn, values)
     if data is not None:
         try:
             made, skipped = catalogue.add_recurring_sessions(db, user, offer.id, data, now=now)
-            return _sessions_page(request, db, offer, now, notice="session_added", skipped=skipped)
         except InvalidInput as error:
             errors = form_errors(error)
+        else:
+            # Redirect, so that reloading the page shows it again rather than posting anew (a 405).
+            query = urlencode(
+                [("notice", "session_added"), ("count", len(made)), ("days", data.days)]
+                + [("skipped", day.isoformat()) for day, _reason in skipped]
+            )
+            return redirect(request, f"/provider/offers/{offer.id}/sessions?{query}")
     return _sessions_page(
         request, db, offer, now, errors=errors, values=values, form_name="recurring"
     )
@@ -591,6 +631,13 @@ def add_standard_holidays(
         raise InvalidInput(_("Choose a school year."), field="school_year")
     school_holidays.add_standard_holidays(db, user, year, user.municipality, now=now)
     return redirect(request, "/admin/holidays?notice=saved")
+
+
+@router.get("/admin/holidays/{holiday_id}/delete")
+def confirm_delete_holiday(request: Request, db: SessionDep, user: StaffPageUser, holiday_id: PathId) -> Response:
+    """Before a holiday is deleted: which one, and what it changes."""
+    holiday = school_holidays.get_holiday(db, user, holiday_id)
+    return render(request, "catalogue/holiday_delete.html", {"holiday": holiday})
 
 
 @router.post("/admin/holidays/{holiday_id}/delete")

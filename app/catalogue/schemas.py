@@ -176,6 +176,10 @@ class RecurrenceIn(Form):
     first_date: date
     last_date: date
     every_weeks: Annotated[int, Field(ge=1, le=8)] = 1
+    # How many days in a row each date lasts: 5 for a company week from Monday to Friday (one
+    # date, from the start time on its first day to the end time on its last). At most a month,
+    # as for any date.
+    days: Annotated[int, Field(ge=1, le=31)] = 1
     capacity_pupils: Capacity
     capacity_classes: Annotated[int, Field(ge=1, le=1000)] | None = None
     # Days before each session that booking closes.

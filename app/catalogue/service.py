@@ -34,13 +34,16 @@ from app.bookings.service import (
 )
 from app.calendar.bounds import check_planned_day, check_planned_moment
 from app.catalogue.models import (
+    AvailabilityWindow,
     Offer,
     OfferFormat,
     OfferPicture,
+    OfferResource,
     OfferSession,
     OfferStatus,
     OfferSubject,
     OfferTheme,
+    OfferTravelArea,
     OfferType,
     Resource,
     SchoolHoliday,
@@ -57,7 +60,7 @@ from app.catalogue.schemas import (
 )
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geography import MUNICIPALITIES
-from app.i18n import TIMEZONE, _, local_datetime
+from app.i18n import TIMEZONE, _, language, local_datetime, ngettext
 from app.mentors.shifts import end_on_cancelled_date, signed_counts
 
 # --- blackout dates ----------------------------------------------------------------------------
@@ -83,6 +86,36 @@ def blackout_reason(db: Session, day: date, municipality: str) -> str | None:
         )
     ).first()
     return holiday
+
+
+def closed_day(
+    db: Session, municipality: str, starts_at: datetime, ends_at: datetime
+) -> tuple[date, str] | None:
+    """The first Danish day from the start to the end of a date that is closed (a public or school
+    holiday), with the reason: a company week is closed if any of its days is."""
+    first = starts_at.astimezone(TIMEZONE).date()
+    # A date that ends at midnight does not touch the next day.
+    last = max(first, (ends_at.astimezone(TIMEZONE) - timedelta(microseconds=1)).date())
+    school_holidays = db.exec(
+        select(SchoolHoliday)
+        .where(
+            SchoolHoliday.starts_on <= last,
+            SchoolHoliday.ends_on >= first,
+            or_(
+                col(SchoolHoliday.municipality).is_(None),
+                SchoolHoliday.municipality == municipality,
+            ),
+        )
+        .order_by(col(SchoolHoliday.starts_on), col(SchoolHoliday.id))
+    ).all()
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n)
+        if name := _public_holidays(day.year).get(day):
+            return day, name
+        for holiday in school_holidays:
+            if holiday.starts_on <= day <= holiday.ends_on:
+                return day, holiday.name
+    return None
 
 
 # --- offers ------------------------------------------------------------------------------------
@@ -257,6 +290,48 @@ def set_picture(
     db.commit()
 
 
+def duplicate_offer(db: Session, actor: User, offer_id: int, *, now: datetime) -> Offer:
+    """A new draft of the provider's own offer with all its settings, themes, subjects, picture and
+    (for an expert) availability, titled "Copy of …" in the offer's language; never its dates,
+    bookings or allocation rounds, which belong to the original."""
+    offer = own_offer(db, actor, offer_id)
+    with language(offer.language):
+        title = _("Copy of %(title)s") % {"title": offer.title}
+    settings = offer.model_dump(exclude={"id", "status", "title", "created_at", "updated_at", "published_at"})
+    copy = Offer(
+        **settings,
+        title=title[:200],  # the column's length: a long title loses its end, not the copy
+        status=OfferStatus.draft,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(copy)
+    db.flush()
+    themes, subjects = themes_and_subjects(db, [offer.id])
+    db.add_all([OfferTheme(offer_id=copy.id, theme=t) for t in themes[offer.id]])
+    db.add_all([OfferSubject(offer_id=copy.id, subject=s) for s in subjects[offer.id]])
+    if picture := db.get(OfferPicture, offer.id):
+        db.add(
+            OfferPicture(
+                offer_id=copy.id,
+                content=picture.content,
+                content_type=picture.content_type,
+                alt_text=picture.alt_text,
+            )
+        )
+    windows = db.exec(select(AvailabilityWindow).where(AvailabilityWindow.offer_id == offer.id)).all()
+    db.add_all(
+        [AvailabilityWindow(offer_id=copy.id, weekday=w.weekday, starts=w.starts, ends=w.ends) for w in windows]
+    )
+    areas = db.exec(select(OfferTravelArea.municipality).where(OfferTravelArea.offer_id == offer.id)).all()
+    db.add_all([OfferTravelArea(offer_id=copy.id, municipality=m) for m in areas])
+    used = db.exec(select(OfferResource.resource_id).where(OfferResource.offer_id == offer.id)).all()
+    db.add_all([OfferResource(offer_id=copy.id, resource_id=r) for r in used])
+    db.commit()
+    db.refresh(copy)
+    return copy
+
+
 # --- sessions ----------------------------------------------------------------------------------
 
 
@@ -298,13 +373,15 @@ def _check_session(db: Session, offer: Offer, data: SessionIn, now: datetime) ->
         raise InvalidInput(
             _("The capacity is smaller than the offer's minimum group."), field="capacity_pupils"
         )
-    first_day = data.starts_at.astimezone(TIMEZONE).date()
-    if not data.open_on_holiday and (reason := blackout_reason(db, first_day, offer.municipality)):
+    if not data.open_on_holiday and (
+        closed := closed_day(db, offer.municipality, data.starts_at, data.ends_at)
+    ):
+        day, reason = closed
         raise InvalidInput(
             _(
                 "%(day)s is closed (%(reason)s). Choose another date, or open the holiday on purpose."
             )
-            % {"day": first_day.strftime("%d.%m.%Y"), "reason": reason},
+            % {"day": day.strftime("%d.%m.%Y"), "reason": reason},
             field="starts_at",
         )
 
@@ -322,20 +399,33 @@ def add_session(
 
 
 def recurring_dates(data: RecurrenceIn) -> list[tuple[datetime, datetime]]:
-    """The (start, end) of every session the rule makes, in Danish local time."""
+    """The (start, end) of every session the rule makes, in Danish local time: each from the start
+    time on its first day to the end time on its last (`days` later, less one), and all of it within
+    the period (a company week: Mondays, five days, 8-15, from Monday 8 to Friday 15)."""
     if data.last_date < data.first_date:
         raise InvalidInput(_("The last date must be after the first."), field="last_date")
-    if data.ends <= data.starts:
+    if data.days == 1 and data.ends <= data.starts:
         raise InvalidInput(_("The session must end after it starts."), field="ends")
+    to_last_day = timedelta(days=data.days - 1)
+    if data.first_date + to_last_day > data.last_date:
+        raise InvalidInput(
+            ngettext(
+                "Each date lasts %(num)d day, so the period must be at least that long.",
+                "Each date lasts %(num)d days, so the period must be at least that long.",
+                data.days,
+            )
+            % {"num": data.days},
+            field="last_date",
+        )
     rule = rrule(
         WEEKLY,
         interval=data.every_weeks,
         byweekday=sorted(set(data.weekdays)),
         dtstart=datetime.combine(data.first_date, data.starts),
-        until=datetime.combine(data.last_date, data.starts),
+        until=datetime.combine(data.last_date - to_last_day, data.starts),
         count=None,
     )
-    dates = []
+    dates: list[tuple[datetime, datetime]] = []
     for start in rule:
         if len(dates) > MAX_RECURRING_SESSIONS:
             raise InvalidInput(
@@ -344,8 +434,32 @@ def recurring_dates(data: RecurrenceIn) -> list[tuple[datetime, datetime]]:
                 field="last_date",
             )
         local_start = start.replace(tzinfo=TIMEZONE)
-        dates.append((local_start, datetime.combine(start.date(), data.ends, tzinfo=TIMEZONE)))
+        local_end = datetime.combine(start.date() + to_last_day, data.ends, tzinfo=TIMEZONE)
+        if dates and local_start < dates[-1][1]:
+            # Two weekdays closer together than a date is long: the dates would run into each other.
+            raise InvalidInput(
+                ngettext(
+                    "The dates would overlap: each lasts %(num)d day. Choose fewer days or fewer weekdays.",
+                    "The dates would overlap: each lasts %(num)d days. Choose fewer days or fewer weekdays.",
+                    data.days,
+                )
+                % {"num": data.days},
+                field="days",
+            )
+        dates.append((local_start, local_end))
     return dates
+
+
+# Booking closes this many days before a date unless the provider says otherwise, whether the date
+# is added by hand or made by a weekly rule (the pages fill it in for both).
+DEFAULT_DEADLINE_DAYS = 7
+
+
+def deadline_before(starts_at: datetime, days: int, *, now: datetime) -> datetime | None:
+    """Booking closes `days` days before the start, at the same Danish wall-clock time; no deadline
+    when that moment has already passed, so a date soon can be booked until it starts."""
+    deadline = starts_at.astimezone(TIMEZONE) - timedelta(days=days)
+    return deadline if deadline > now else None
 
 
 def add_recurring_sessions(
@@ -364,20 +478,17 @@ def add_recurring_sessions(
         if starts_at <= now:
             skipped.append((day, _("in the past")))
             continue
-        if reason := blackout_reason(db, day, offer.municipality):
-            skipped.append((day, reason))
+        if closed := closed_day(db, offer.municipality, starts_at, ends_at):
+            skipped.append((day, closed[1]))
             continue
-        deadline = (
-            starts_at - timedelta(days=data.deadline_days)
-            if data.deadline_days is not None
-            else None
-        )
         session_in = SessionIn(
             starts_at=starts_at,
             ends_at=ends_at,
             capacity_pupils=data.capacity_pupils,
             capacity_classes=data.capacity_classes,
-            booking_deadline=deadline if deadline and deadline > now else None,
+            booking_deadline=None
+            if data.deadline_days is None
+            else deadline_before(starts_at, data.deadline_days, now=now),
             mentors_min=data.mentors_min,
             mentors_max=data.mentors_max,
         )
@@ -393,6 +504,16 @@ def add_recurring_sessions(
     for session in made:
         db.refresh(session)
     return made, skipped
+
+
+def why_skipped(db: Session, offer: Offer, first_day: date, days: int, *, now: datetime) -> str | None:
+    """Why a weekly rule skipped the date of `days` days from `first_day`, as it said when it ran
+    (the page shows it again after the redirect); None if nothing closes it now."""
+    if first_day <= now.astimezone(TIMEZONE).date():
+        return _("in the past")
+    starts_at = datetime.combine(first_day, datetime.min.time(), TIMEZONE)
+    closed = closed_day(db, offer.municipality, starts_at, starts_at + timedelta(days=days))
+    return closed[1] if closed else None
 
 
 def update_session(

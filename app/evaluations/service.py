@@ -96,6 +96,33 @@ def own_request(db: Session, user: User, request_id: int, *, now: datetime) -> E
     return _open(request, now=now)
 
 
+@dataclass(frozen=True)
+class OpenRequest:
+    """A request the person may still answer, with what it is about."""
+
+    request: EvaluationRequest
+    title: str
+    starts_at: datetime
+
+
+def open_requests(db: Session, user: User, *, now: datetime, limit: int = 10) -> list[OpenRequest]:
+    """The person's requests not answered and not expired, the one that closes first at the top."""
+    rows = db.exec(
+        select(EvaluationRequest, Offer.title, OfferSession.starts_at)
+        .join(Booking, col(Booking.id) == col(EvaluationRequest.booking_id))
+        .join(OfferSession, col(OfferSession.id) == col(Booking.session_id))
+        .join(Offer, col(Offer.id) == col(OfferSession.offer_id))
+        .where(
+            EvaluationRequest.user_id == user.id,
+            col(EvaluationRequest.answered_at).is_(None),
+            EvaluationRequest.expires_at > now,
+        )
+        .order_by(col(EvaluationRequest.expires_at), col(EvaluationRequest.id))
+        .limit(limit)
+    ).all()
+    return [OpenRequest(*row) for row in rows]
+
+
 def _open(request: EvaluationRequest | None, *, now: datetime) -> EvaluationRequest:
     if request is None:
         raise LinkClosed("unknown")

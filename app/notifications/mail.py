@@ -1,12 +1,17 @@
-"""Outgoing e-mail over SMTP; in development, without an SMTP host, it is written to the log."""
+"""Outgoing e-mail over SMTP; in development, without an SMTP host, one line per message is written
+to the log and the message is kept to be read on /dev/mail."""
 
 import logging
 import re
 import smtplib
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from app.config import Settings
+from app.db import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +21,20 @@ SMTP_TIMEOUT = 15
 # The iTIP method of a calendar file (RFC 5546), which its MIME type must repeat (RFC 6047):
 # Outlook ignores a CANCEL whose Content-Type says otherwise.
 _METHOD = re.compile(rb"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class LoggedMail:
+    """A message written to the log instead of being sent (no SMTP host), kept for /dev/mail."""
+
+    to: str
+    subject: str
+    body: str
+    at: datetime
+
+
+# The latest messages this process wrote to the log instead of sending them (development only).
+SENT_TO_LOG: deque[LoggedMail] = deque(maxlen=50)
 
 
 class MailError(Exception):
@@ -44,7 +63,10 @@ def deliver(
         )
 
     if settings.mail_to_log:
-        log.warning("E-mail (no SMTP host configured)\n%s", message.as_string())
+        # One line per message, so a development console stays readable; the message itself is
+        # read on /dev/mail (the outbox's, and these that were sent at once, such as invitations).
+        log.info("E-mail to %s: %s (no SMTP_HOST: not sent; read it on /dev/mail)", to, subject)
+        SENT_TO_LOG.appendleft(LoggedMail(to=to, subject=subject, body=body, at=utcnow()))
         return
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:

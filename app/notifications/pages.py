@@ -4,9 +4,18 @@ secretariat (the region's coordinators and admins) the e-mails the worker could 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.deps import Now, PageNumber, PageUser, PathId, RegionalStaffPageUser, SessionDep
+from app.deps import (
+    Now,
+    PageNumber,
+    PageUser,
+    PathId,
+    RegionalStaffPageUser,
+    SessionDep,
+    SettingsDep,
+)
 from app.errors import NotFound
 from app.i18n import _
+from app.notifications import mail
 from app.notifications import service as notifications
 from app.notifications.models import Notification
 from app.notifications.service import MAX_ATTEMPTS
@@ -78,3 +87,16 @@ def retry_one(request: Request, db: SessionDep, user: RegionalStaffPageUser, mes
     if not notifications.send_again(db, now=now, message_id=message_id):
         raise NotFound(_("No such message."))
     return redirect(request, "/admin/outbox?notice=mail_retry")
+
+
+@router.get("/dev/mail")
+def development_mail(request: Request, db: SessionDep, user: RegionalStaffPageUser, settings: SettingsDep) -> Response:
+    """Development: the e-mails as written, to be read without a mail server (the worker only logs
+    one line for each when no SMTP host is set). Never in production, where they are people's mail."""
+    if settings.is_production:
+        raise NotFound(_("We could not find that page."))
+    return render(
+        request,
+        "notifications/dev_mail.html",
+        {"messages": notifications.latest(db), "sent_at_once": list(mail.SENT_TO_LOG), "to_log": settings.mail_to_log},
+    )

@@ -257,6 +257,11 @@ def undelivered(db: Session, *, limit: int = 200) -> list[OutboxMessage]:
     )
 
 
+def latest(db: Session, *, limit: int = 50) -> list[OutboxMessage]:
+    """The outbox's newest messages, sent or not, the newest first (the development mail page)."""
+    return list(db.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)).all())
+
+
 # The worker looks at the outbox every few seconds: an e-mail this old that it has not tried yet
 # means the worker is not running.
 OVERDUE = timedelta(minutes=10)

@@ -1,4 +1,4 @@
-"""The front page and the language switch."""
+"""The language switch (the start page is app.start)."""
 
 from typing import Annotated
 
@@ -9,14 +9,9 @@ from app.accounts import service as accounts
 from app.deps import MaybeUser, SessionDep
 from app.i18n import LANGUAGES
 from app.web.middleware import LANGUAGE_COOKIE
-from app.web.templating import redirect, render
+from app.web.templating import redirect
 
 router = APIRouter()
-
-
-@router.get("/")
-def front_page(request: Request, user: MaybeUser) -> Response:
-    return render(request, "home.html")
 
 
 def safe_next(url: str | None, default: str = "/") -> str:

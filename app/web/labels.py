@@ -1,6 +1,6 @@
 """Words people read for the domain's codes (roles, kinds, levels), in the visitor's language."""
 
-from app.i18n import _
+from app.i18n import _, ngettext
 
 
 def label(code: object) -> str:
@@ -82,8 +82,9 @@ def label(code: object) -> str:
     return names.get(str(value), str(value))
 
 
-def notice(code: str | None) -> str | None:
-    """The confirmation shown after a redirect (`?notice=saved`); unknown codes show nothing."""
+def notice(code: str | None, count: int = 1) -> str | None:
+    """The confirmation shown after a redirect (`?notice=saved`, with `count` for how many things it
+    is about, e.g. dates added); unknown codes show nothing."""
     if not code:
         return None
     texts = {
@@ -92,7 +93,8 @@ def notice(code: str | None) -> str | None:
         "published": _("The offer is published and can be found in the catalogue."),
         "unpublished": _("The offer is no longer shown in the catalogue."),
         "archived": _("The offer is archived."),
-        "session_added": _("The date has been added."),
+        "session_added": ngettext("The date has been added.", "The dates have been added.", count),
+        "offer_duplicated": _("This is a copy of the offer, not yet published. Check it, save it, and then add its dates."),
         "search_saved": _(
             "The search is saved. We will e-mail you when a new activity matches it."
         ),
@@ -112,6 +114,10 @@ def notice(code: str | None) -> str | None:
         "bulk_partly": _("Some of the chosen bookings are approved. The others had already been decided."),
         "bulk_none": _("None of the chosen bookings could be approved: they had already been decided."),
         "bulk_none_chosen": _("Nothing was approved: tick the bookings to approve first."),
+        "bulk_declined": _("The chosen bookings are declined, and the teachers are told why."),
+        "bulk_decline_partly": _("Some of the chosen bookings are declined. The others had already been decided."),
+        "bulk_decline_none": _("None of the chosen bookings could be declined: they had already been decided."),
+        "bulk_decline_none_chosen": _("Nothing was declined: tick the bookings to decline first."),
         "session_cancelled": _("The date has been cancelled."),
         "created": _("Created."),
         "invited": _("An invitation has been sent by e-mail."),

@@ -219,7 +219,7 @@ def test_coordinator_invites_a_teacher_who_sets_a_password(client, db, settings,
             "email": "Ny.Laerer@Skole.dk",
             "name": "Ny Lærer",
             "role": "teacher",
-            "organisation_id": school.id,
+            "organisation": school.name,  # typed or chosen in the picker
         },
     )
     assert response.status_code == 303
@@ -254,7 +254,7 @@ def test_invite_form_refuses_bad_input_and_saves_nothing(client, db, settings, m
                 "email": "a@b.dk",
                 "name": "X",
                 "role": "teacher",
-                "organisation_id": aarhus_school.id,
+                "organisation": aarhus_school.name,  # another municipality's: not among the choices
             },
             "organisation_id",
         ),
@@ -336,7 +336,7 @@ def test_deactivated_user_is_logged_out_and_cannot_log_in(client, db, settings):
             "email": teacher.email,
             "name": teacher.name,
             "role": "teacher",
-            "organisation_id": teacher.organisation_id,
+            "organisation": db.get(Organisation, teacher.organisation_id).name,
         },
     )  # the unchecked "active" box is simply absent from the form
     assert response.status_code == 303

@@ -1,6 +1,7 @@
 """The calendar file every booking e-mail carries, read as a calendar client reads it: one event per
 booking (one UID) whose versions replace each other by SEQUENCE; PUBLISHed while the booking holds
-or held a place, pencilled in (TENTATIVE) on the waiting list, and a CANCEL once it ended."""
+or held a place (TENTATIVE until it is approved or the place offered is taken, CONFIRMED after),
+pencilled in (TENTATIVE, transparent) on the waiting list, and a CANCEL once it ended."""
 
 import threading
 from datetime import timedelta
@@ -59,7 +60,7 @@ def test_a_bookings_e_mails_carry_one_event_each_version_newer_than_the_last(cli
 
     found = calendars(mailbox, a.email)
     assert [(subject.split(":")[0], version(calendar)) for subject, calendar in found] == [
-        ("Booking modtaget", ("PUBLISH", "CONFIRMED", 0)),
+        ("Booking modtaget", ("PUBLISH", "TENTATIVE", 0)),
         ("Godkendt", ("PUBLISH", "CONFIRMED", 1)),
         ("Om en uge", ("PUBLISH", "CONFIRMED", 1)),
         ("I morgen", ("PUBLISH", "CONFIRMED", 1)),
@@ -96,7 +97,7 @@ def _expire(db, booking, session):
 
 @pytest.mark.parametrize(
     ("end", "subject"),
-    [(_decline, "Afvist"), (_cancel, "Aflyst"), (_cancel_date, "Aflyst"), (_expire, "Udløbet")],
+    [(_decline, "Afvist"), (_cancel, "Afbestilt"), (_cancel_date, "Aflyst"), (_expire, "Udløbet")],
     ids=["declined", "cancelled", "date_cancelled", "expired"],
 )
 def test_a_booking_that_ends_is_cancelled_in_the_teachers_calendar(db, world, mailbox, send_outbox, end, subject):
@@ -109,7 +110,7 @@ def test_a_booking_that_ends_is_cancelled_in_the_teachers_calendar(db, world, ma
     assert booking.status in (BookingStatus.declined, BookingStatus.cancelled, BookingStatus.expired)
     found = calendars(mailbox, a.email)
     assert [(s.split(":")[0], version(c)) for s, c in found] == [
-        ("Booking modtaget", ("PUBLISH", "CONFIRMED", 0)),
+        ("Booking modtaget", ("PUBLISH", "TENTATIVE", 0)),
         (subject, ("CANCEL", "CANCELLED", 1)),  # the same event, newer: a client that added it removes it
     ]
     assert uids(found) == {f"booking-{booking.id}@stem-portal"}
@@ -132,14 +133,14 @@ def test_a_waiting_class_has_the_date_pencilled_in_until_it_gets_a_place_or_not(
     found = calendars(mailbox, c.email)
     assert [(s.split(":")[0], version(cal)) for s, cal in found] == [
         ("På venteliste", ("PUBLISH", "TENTATIVE", 0)),
-        ("Der er en plads til jer", ("PUBLISH", "CONFIRMED", 1)),
+        ("Der er en plads til jer", ("PUBLISH", "TENTATIVE", 1)),
         ("Pladsen er givet videre", ("CANCEL", "CANCELLED", 2)),
     ]
     assert uids(found) == {f"booking-{waiting.id}@stem-portal"}
     (pencilled,) = found[0][1].walk("VEVENT")
     assert str(pencilled["TRANSP"]) == "TRANSPARENT"  # pencilled in, not blocking the time
     # The next class gets the place in turn; its own event is another.
-    assert [version(cal)[:2] for _s, cal in calendars(mailbox, d.email)] == [("PUBLISH", "TENTATIVE"), ("PUBLISH", "CONFIRMED")]
+    assert [version(cal)[:2] for _s, cal in calendars(mailbox, d.email)] == [("PUBLISH", "TENTATIVE"), ("PUBLISH", "TENTATIVE")]  # waiting, then a place offered
     assert uids(calendars(mailbox, d.email)) == {f"booking-{last.id}@stem-portal"}
 
 
@@ -169,9 +170,9 @@ def test_each_e_mail_carries_the_version_it_tells_of_also_when_sent_after_a_newe
     send_outbox(NOW + timedelta(minutes=10))
     found = calendars(mailbox, a.email)
     assert [(s.split(":")[0], version(c)) for s, c in found] == [
-        ("Booking modtaget", ("PUBLISH", "CONFIRMED", 0)),
+        ("Booking modtaget", ("PUBLISH", "TENTATIVE", 0)),
         ("Godkendt", ("PUBLISH", "CONFIRMED", 1)),
-        ("Aflyst", ("CANCEL", "CANCELLED", 2)),
+        ("Afbestilt", ("CANCEL", "CANCELLED", 2)),
     ]
 
 
@@ -185,7 +186,7 @@ def test_the_providers_e_mail_carries_the_date_which_still_takes_place(db, world
     bookings.cancel_booking(db, a, booking.id, reason="", now=NOW + timedelta(hours=1))
     send_outbox(NOW + timedelta(hours=1))
     (found,) = calendars(mailbox, staff.email)
-    assert found[0].startswith("Aflyst booking")
+    assert found[0].startswith("Afbestilling")
     assert version(found[1]) == ("PUBLISH", "CONFIRMED", 0)
     assert uids([found]) == {f"session-{session.id}@stem-portal"}
 

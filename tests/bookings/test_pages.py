@@ -62,8 +62,9 @@ def test_teacher_books_coordinator_approves_teacher_cancels(client, db, settings
     assert "evil.example" not in elsewhere.text  # a path of two slashes would lead off the site
 
     log_in(client, db, teacher, settings)
-    assert f'href="/bookings/{booking.id}#cancel"' in client.get("/bookings").text  # to the page that tells the deadline
-    assert 'id="cancel"' in client.get(f"/bookings/{booking.id}").text
+    # to the step that tells the deadline, what goes and who is told (a dialog with JavaScript)
+    assert f'href="/bookings/{booking.id}/cancel" class="danger" data-confirm-open' in client.get("/bookings").text
+    assert f'href="/bookings/{booking.id}/cancel" class="button danger" data-confirm-open' in client.get(f"/bookings/{booking.id}").text
     assert post_form(client, f"/bookings/{booking.id}/cancel", {"reason": ""}).status_code == 303
     db.refresh(booking)
     assert booking.status == BookingStatus.cancelled
@@ -98,9 +99,9 @@ def test_provider_cancels_a_date_and_the_booked_teacher_is_told(client, db, sett
     assert booking.status == BookingStatus.cancelled
     assert mailbox.to(teacher.email) == []  # written to the outbox, sent by the worker
     assert send_outbox() >= 1
-    message = next(m for m in mailbox.to(teacher.email) if m["Subject"].startswith("Aflyst"))
+    message = next(m for m in mailbox.to(teacher.email) if m["Subject"].startswith("Aflyst:"))
     assert "Vandets kredsløb" in message["Subject"] and "5.a" in message.get_body(("plain",)).get_content()
-    assert "Afbestilt" in client.get("/bookings?status=cancelled").text  # the booking's state
+    assert "Aflyst af udbyderen" in client.get("/bookings?status=cancelled").text  # called off, not "afbestilt"
 
 
 def test_a_class_on_the_waiting_list_of_a_cancelled_date_is_told_it_was_waiting(client, db, settings):

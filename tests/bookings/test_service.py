@@ -400,7 +400,7 @@ def test_a_booking_the_teacher_cancels_before_it_was_told_is_told_to_the_provide
     assert [kind for kind, _subject in _told(db, staff)] == ["provider_booked", "provider_cancelled"]
     # The teacher is told it is cancelled (a colleague may have done it; the e-mail's calendar file
     # takes it out of their calendar), and no stale "received" comes after.
-    assert _told(db, a) == [("cancelled", "Aflyst: Robotter")]
+    assert _told(db, a) == [("cancelled", "Afbestilt: Robotter")]
     assert tell_about_new_bookings(db, now=NOW) == 0
 
 
@@ -414,7 +414,7 @@ def test_the_worker_tells_nothing_of_a_booking_that_moved_on_unseen(db, world):
     waiting = book(db, c, session, 10, waitlist=True)
     bookings.cancel_booking(db, c, waiting.id, reason="", now=NOW)
     assert tell_about_new_bookings(db, now=NOW) == 2  # c's was told (dropped) with the cancellation
-    assert _told(db, c) == [("cancelled", "Aflyst: Robotter")]
+    assert _told(db, c) == [("cancelled", "Afbestilt: Robotter")]
     assert [kind for kind, _subject in _told(db, staff)] == ["provider_booked", "provider_booked"]
     assert tell_about_new_bookings(db, now=NOW) == 0
 

@@ -41,6 +41,15 @@ def test_a_visitor_reads_the_barometer_switches_year_and_municipality_and_downlo
     assert_accessible(page)
     fits_the_screen(page)
 
+    # On a phone the filters are folded away until opened; on a desktop they are in view.
+    filters = page.locator("details.folded-filters > summary")
+    if viewport == PHONE:
+        expect(page.locator("#year")).to_be_hidden()
+        filters.click()
+    else:
+        expect(filters).to_be_hidden()
+    expect(page.locator("#year")).to_be_visible()
+
     # Last year: htmx replaces the figures and the address follows.
     page.locator("#year").select_option(str(this_year - 1))
     expect(page.locator("#figures-heading")).to_contain_text(str(this_year - 1))

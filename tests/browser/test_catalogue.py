@@ -83,9 +83,11 @@ def test_provider_publishes_three_kinds_and_a_teacher_finds_them(page):
     girls_day = open_weekday(3, 60)
     add_date(page, girls_day, "09:00", "14:00", capacity=60)
     page.get_by_role("link", name=re.compile("Aflys dato")).first.click()
-    expect(page.locator("h1")).to_contain_text("Aflys Girls Day i laboratoriet")
-    assert_accessible(page)  # the page that asks before a date is called off
-    page.get_by_role("link", name="Nej, tilbage til datoerne").click()
+    dialog = page.get_by_role("dialog")  # the step before a date is called off, as a dialog
+    expect(dialog.get_by_role("heading")).to_contain_text("Aflys Girls Day i laboratoriet")
+    assert_accessible(page)
+    dialog.get_by_role("link", name="Fortryd").click()
+    expect(dialog).to_have_count(0)
     publish(page)
 
     create_offer(

@@ -33,7 +33,7 @@ def log_out(page) -> None:
 def test_teacher_logs_in_and_out(page):
     page.goto("/")
     assert_accessible(page)
-    page.get_by_role("main").get_by_role("link", name="Log ind").click()
+    page.get_by_role("main").get_by_role("link", name="Log ind for at booke").click()
     expect(page.get_by_role("heading", name="Log ind")).to_be_visible()
     assert_accessible(page)
 
@@ -61,7 +61,8 @@ def test_teacher_logs_in_and_out(page):
 
 def test_coordinator_pages_are_accessible_and_filter_live(page):
     log_in(page, demo.ACCOUNTS["coordinator"])
-    page.get_by_role("link", name="Organisationer").first.click()
+    page.locator("header .nav-more summary").click()  # the staff's tools: "Administration" in the menu
+    page.get_by_role("navigation", name="Hovedmenu").get_by_role("link", name="Organisationer").click()
     expect(page.get_by_role("heading", name="Organisationer")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Søg på navn").fill("Viborg")

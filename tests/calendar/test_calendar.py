@@ -276,7 +276,7 @@ def test_a_teacher_subscribes_and_the_feed_is_in_danish_time(client, db, setting
     new_session(db, world.aarhus, world.robots, local(date(2026, 12, 1), 9))
     teacher = make_user(db, "teacher", organisation=make_school(db, municipality="Aarhus"))
     log_in(client, db, teacher, settings)
-    made = post_form(client, "/calendar/feed/new", {"back": "view=week&date=2026-10-01&grade=8&notice=x&evil=1"})
+    made = post_form(client, "/calendar/feed/new", {"back": "view=week&date=2026-10-01&grade=8&notice=x&evil=1", "show": "all"})
     assert made.status_code == 303
     location = made.headers["location"]
     assert parse_qs(urlsplit(location).query) == {

@@ -324,7 +324,7 @@ def test_one_date_of_a_series_can_be_changed_on_its_own(client, db, settings):
             "capacity_pupils": "24",
         },
     )
-    assert made.status_code == 200
+    assert made.status_code == 303
     sessions = db.exec(
         select(OfferSession)
         .where(OfferSession.offer_id == offer["id"])

@@ -88,8 +88,8 @@ def test_editing_an_offer_changes_its_waiting_list_settings_and_its_page_tells_t
     assert re.search(r'<input id="waitlist_may_pass"[^>]* checked', form)
     assert re.search(r'<input id="waitlist_offer_hours"[^>]* value="12"', form)
     page = client.get(f"/offers/{offer.id}").text
-    assert "Ledige pladser fra ventelisten holdes i 12 timer." in page
-    assert "En klasse længere nede på listen, der kan være der" in page
+    assert "pladsen holdes til jer i 12 timer." in page
+    assert "får den første klasse på listen, der kan være der, pladsen" in page  # the rule in plain words
 
     saved = post_form(
         client, f"/provider/offers/{offer.id}/edit", {**OFFER_FORM, "waitlist_offer_hours": "72"}
@@ -100,13 +100,13 @@ def test_editing_an_offer_changes_its_waiting_list_settings_and_its_page_tells_t
     form = client.get(f"/provider/offers/{offer.id}/edit").text
     assert not re.search(r'<input id="waitlist_may_pass"[^>]* checked', form)
     page = client.get(f"/offers/{offer.id}").text
-    assert "Ledige pladser fra ventelisten holdes i 72 timer." in page
-    assert "Ledige pladser gives strengt i listens rækkefølge" in page
+    assert "pladsen holdes til jer i 72 timer." in page
+    assert "får klasserne på listen den i rækkefølge" in page
 
     post_form(
         client, f"/provider/offers/{offer.id}/edit", {**OFFER_FORM, "waitlist_offer_hours": "1"}
     )
-    assert "holdes i 1 time." in client.get(f"/offers/{offer.id}").text
+    assert "holdes til jer i 1 time." in client.get(f"/offers/{offer.id}").text
 
 
 def test_dates_booked_as_one_course_and_an_expert_have_no_waiting_list_on_their_page(client, db, settings):
@@ -124,9 +124,9 @@ def test_dates_booked_as_one_course_and_an_expert_have_no_waiting_list_on_their_
     )
     dates = created_offer(db, post_form(client, "/provider/offers/new", OFFER_FORM))
     for offer in (one_course, expert):
-        assert "fra ventelisten holdes" not in client.get(f"/offers/{offer.id}").text
+        assert "pladsen holdes til jer" not in client.get(f"/offers/{offer.id}").text
     assert (
-        "Ledige pladser fra ventelisten holdes i 48 timer."
+        "pladsen holdes til jer i 48 timer."
         in client.get(f"/offers/{dates.id}").text
     )
 

@@ -39,6 +39,17 @@ def test_the_inbox_shows_messages_newest_first_and_marks_them_read(client, db, s
     assert post_form(client, f"/inbox/{theirs.id}/open").status_code == 404
 
 
+def test_the_inbox_buttons_say_where_they_lead(client, db, settings):
+    teacher = make_user(db, "teacher")
+    for link in ("/bookings/7", "/evaluations/requests/3", "/offers/2", "/catalogue"):
+        _message(db, teacher, f"Til {link}", link=link)
+    log_in(client, db, teacher, settings)
+    page = client.get("/inbox").text
+    for label in ("Gå til bookingen", "Gå til evalueringen", "Gå til aktiviteten", "Gå til siden"):
+        assert f">{label}<span" in page
+    assert "Åbn beskeden" not in page
+
+
 def test_the_inbox_api(client, db, settings):
     teacher = make_user(db, "teacher")
     _message(db, teacher)

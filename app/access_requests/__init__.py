@@ -1,0 +1,1 @@
+"""A way in: people asking for an account, and companies registering as providers."""
