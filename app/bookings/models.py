@@ -85,6 +85,21 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
+    @property
+    def in_draw(self) -> bool:
+        """A request of an allocation round the draw has not ranked yet: it waits for the draw,
+        not in a queue, so it has no place on the waiting list."""
+        return self.status == BookingStatus.waitlisted and self.round_id is not None and self.queue_rank is None
+
+    def shown_state(self, session_cancelled: bool) -> str:
+        """The state as people read it (a label code): "in_draw"; "called_off" for a booking
+        cancelled because the provider called its date off (aflyst, not afbestilt); else the status."""
+        if self.in_draw:
+            return "in_draw"
+        if self.status == BookingStatus.cancelled and session_cancelled:
+            return "called_off"
+        return str(self.status)
+
 
 class BookingEvent(SQLModel, table=True):
     """Every change of a booking's state: who, when, why.

@@ -795,10 +795,10 @@ def history(db: Session, booking: Booking) -> list[tuple[BookingEvent, str | Non
 
 
 def waitlist_position(db: Session, booking: Booking) -> int | None:
-    """The booking's place on its date's waiting list; None when it is not on it. A request of an
-    allocation round is not on the list before the draw ranks it (it waits for the draw, not in
-    a queue), and ranked ones count only ranked ones and late-comers, the order places go in."""
-    if booking.status != BookingStatus.waitlisted or (booking.round_id is not None and booking.queue_rank is None):
+    """The booking's place on its date's waiting list; None when it is not on it (nor a request
+    still in the draw, `Booking.in_draw`). Ranked ones count only ranked ones and late-comers, the
+    order places go in."""
+    if booking.status != BookingStatus.waitlisted or booking.in_draw:
         return None
     queue = db.exec(select(Booking.id).where(_on_the_waiting_list(booking.session_id)).order_by(*waiting_order())).all()
     return queue.index(booking.id) + 1

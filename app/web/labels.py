@@ -61,6 +61,8 @@ def label(code: object) -> str:
         "offered": _("Place offered"),
         "declined": _("Declined"),
         "cancelled": _("Booking cancelled"),
+        "called_off": _("Called off by the provider"),
+        "in_draw": _("In the draw"),
         "expired": _("Expired"),
         "completed": _("Completed"),
         # expert proposals and allocation rounds
